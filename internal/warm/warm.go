@@ -1,0 +1,25 @@
+package warm
+
+import (
+	_ "github.com/ThreeDotsLabs/watermill"
+	_ "github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp"
+	_ "github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	_ "github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	_ "github.com/rabbitmq/amqp091-go"
+	_ "github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/elastic/go-elasticsearch/v8"
+	_ "github.com/milvus-io/milvus-sdk-go/v2/client"
+	_ "github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	_ "github.com/redis/go-redis/v9"
+	_ "github.com/nacos-group/nacos-sdk-go/v2/clients"
+	_ "github.com/nacos-group/nacos-sdk-go/v2/api/grpc"
+	_ "github.com/labstack/echo/v4"
+	_ "github.com/caarlos0/env/v11"
+	_ "github.com/prometheus/client_golang/prometheus"
+	_ "github.com/alicebob/miniredis/v2"
+	_ "github.com/getkin/kin-openapi/openapi3"
+	_ "github.com/santhosh-tekuri/jsonschema/v6"
+	_ "gopkg.in/natefinch/lumberjack.v2"
+	_ "gopkg.in/yaml.v3"
+	_ "golang.org/x/sync/errgroup"
+)

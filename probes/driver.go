@@ -1,0 +1,58 @@
+package probes
+
+import (
+	"context"
+	"fmt"
+)
+
+// Client is a long-lived connection (or pool) to one target, opened once by
+// the Manager and reused by every probe of that target.
+type Client interface {
+	// Probe observes the target once. It returns the facts it could gather;
+	// on a failure it returns the error (facts may then be partial or nil).
+	// The caller owns the deadline through ctx.
+	Probe(ctx context.Context) (Facts, error)
+	// Stats reports the client's pool statistics.
+	Stats() PoolStats
+	// Close releases every connection of the client.
+	Close() error
+}
+
+// Watcher is implemented by clients that can hold a connection whose loss
+// is noticed at once (a pgx idle connection, a Redis pub/sub connection, AMQP
+// NotifyClose, gRPC connectivity state, Nacos connection events).
+type Watcher interface {
+	// Watch blocks until ctx is done, calling lost each time the watched
+	// connection is lost (and re-establishing it in between, with backoff).
+	// lost must not block.
+	Watch(ctx context.Context, lost func(reason string))
+}
+
+// PoolStats are the statistics of a target's client, as reported by the
+// connections endpoint.
+type PoolStats struct {
+	Open     int64 `json:"open"`
+	Idle     int64 `json:"idle"`
+	InUse    int64 `json:"in_use"`
+	Acquires int64 `json:"acquires"`
+	Errors   int64 `json:"errors"`
+}
+
+// Opener creates the Client of a target. It must not block longer than ctx
+// allows; lazily connecting clients may return at once.
+type Opener func(ctx context.Context, t Target) (Client, error)
+
+// Openers maps each kind to its Opener. Tests may build their own map.
+func Openers() map[Kind]Opener {
+	return map[Kind]Opener{
+		Postgres:      OpenPostgres,
+		Elasticsearch: OpenElasticsearch,
+		Milvus:        OpenMilvus,
+		Redis:         OpenRedis,
+		Nacos:         OpenNacos,
+		RabbitMQ:      OpenRabbitMQ,
+	}
+}
+
+// errNoOpener is returned for a kind with no Opener.
+func errNoOpener(k Kind) error { return Fail(ErrKindConfig, fmt.Errorf("no probe for kind %q", k)) }

@@ -1,0 +1,78 @@
+package probes
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// State is the health of a target.
+type State string
+
+// The states a target can be in. UNKNOWN is the state before the first
+// decision; probes themselves only ever report UP, DEGRADED or DOWN.
+const (
+	StateUnknown  State = "UNKNOWN"
+	StateUp       State = "UP"
+	StateDegraded State = "DEGRADED"
+	StateDown     State = "DOWN"
+)
+
+// Valid reports whether s is one of the four states.
+func (s State) Valid() bool {
+	switch s {
+	case StateUnknown, StateUp, StateDegraded, StateDown:
+		return true
+	}
+	return false
+}
+
+// Severity orders states from best to worst (UP < DEGRADED < DOWN), UNKNOWN
+// counting as the least severe.
+func (s State) Severity() int {
+	switch s {
+	case StateUp:
+		return 1
+	case StateDegraded:
+		return 2
+	case StateDown:
+		return 3
+	}
+	return 0
+}
+
+// Facts are the kind-specific things one probe observed. Health is the pure
+// health rule over them: it must not do I/O.
+type Facts interface {
+	// Health judges the facts against the limits and explains a non-UP
+	// verdict in reason.
+	Health(l Limits) (state State, reason string)
+}
+
+// Result is one probe's outcome: the verdict plus the observed facts.
+type Result struct {
+	Target    Target
+	State     State
+	Reason    string
+	Latency   time.Duration
+	Details   map[string]any
+	ErrorKind ErrorKind
+	// Error is the failure message, scrubbed of credentials.
+	Error     string
+	CheckedAt time.Time
+}
+
+// detailsOf turns typed facts into the generic details map of a Result.
+func detailsOf(f Facts) map[string]any {
+	if f == nil {
+		return nil
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return map[string]any{"marshal_error": err.Error()}
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil
+	}
+	return m
+}

@@ -1,0 +1,125 @@
+// Package probes observes databases. A probe is a function of (ctx, target)
+// that returns the facts it saw; health rules that turn facts into a State are
+// separate pure functions. The package also owns the long-lived clients
+// (Manager), the watchers that notice a lost connection at once, and the
+// Scheduler. It never imports the event bus, the store or the HTTP layer.
+package probes
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/dbhealth/database-service/config/secret"
+)
+
+// Kind is a database type. Its string is the `database_type` of the API and
+// the last word of the event routing keys.
+type Kind string
+
+// The six kinds of database the service watches.
+const (
+	Postgres      Kind = "postgres"
+	Elasticsearch Kind = "elasticsearch"
+	Milvus        Kind = "milvus"
+	Redis         Kind = "redis"
+	Nacos         Kind = "nacos"
+	RabbitMQ      Kind = "rabbitmq"
+)
+
+// Kinds lists every supported kind in a stable order.
+var Kinds = []Kind{Postgres, Elasticsearch, Milvus, Redis, Nacos, RabbitMQ}
+
+// Valid reports whether k is one of Kinds.
+func (k Kind) Valid() bool {
+	for _, v := range Kinds {
+		if v == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Limits are the thresholds above which an otherwise healthy target is
+// DEGRADED. Zero values mean "use the default".
+type Limits struct {
+	// ConnRatio: PostgreSQL connections in use / max_connections, Redis
+	// connected_clients / maxclients. Default 0.9.
+	ConnRatio float64 `yaml:"conn_ratio" json:"conn_ratio"`
+	// MemoryRatio: Redis used_memory / maxmemory. Default 0.9.
+	MemoryRatio float64 `yaml:"memory_ratio" json:"memory_ratio"`
+	// ReplicaLag: PostgreSQL replay lag on a replica. Default 30s.
+	ReplicaLag time.Duration `yaml:"replica_lag" json:"replica_lag"`
+}
+
+// Defaults for Limits.
+const (
+	DefaultConnRatio   = 0.9
+	DefaultMemoryRatio = 0.9
+	DefaultReplicaLag  = 30 * time.Second
+)
+
+// WithDefaults returns l with zero fields replaced by the defaults.
+func (l Limits) WithDefaults() Limits {
+	if l.ConnRatio <= 0 {
+		l.ConnRatio = DefaultConnRatio
+	}
+	if l.MemoryRatio <= 0 {
+		l.MemoryRatio = DefaultMemoryRatio
+	}
+	if l.ReplicaLag <= 0 {
+		l.ReplicaLag = DefaultReplicaLag
+	}
+	return l
+}
+
+// Target is one database instance to watch, with everything needed to
+// connect to it and the schedule and thresholds that apply to it.
+type Target struct {
+	Kind Kind
+	Name string
+
+	// Host and Port address the target. For kinds with several addresses
+	// (Elasticsearch URLs, Nacos servers) they hold the first one and
+	// Addresses holds them all.
+	Host      string
+	Port      int
+	Addresses []string
+
+	Username string
+	Password secret.String
+
+	// Database is the PostgreSQL database name.
+	Database string
+	// DB is the Redis logical database index.
+	DB int
+	// VHost is the RabbitMQ virtual host ("/" when empty).
+	VHost string
+	// ManagementURL is the RabbitMQ management API base URL (optional).
+	ManagementURL string
+	// Namespace and Group are the Nacos namespace and group.
+	Namespace string
+	Group     string
+	// TLS turns on TLS where the kind supports a plain/TLS choice
+	// (PostgreSQL sslmode=require, Redis, AMQPS, Milvus).
+	TLS bool
+
+	Interval         time.Duration
+	Timeout          time.Duration
+	FailureThreshold int
+	SuccessThreshold int
+	Limits           Limits
+}
+
+// ID is the target's identity across the service: "<kind>/<name>".
+func (t Target) ID() string { return string(t.Kind) + "/" + t.Name }
+
+// Addr is host:port.
+func (t Target) Addr() string { return net.JoinHostPort(t.Host, strconv.Itoa(t.Port)) }
+
+// Secrets lists the credentials of t, for scrubbing error messages.
+func (t Target) Secrets() []secret.String { return []secret.String{t.Password} }
+
+// String prints the target without credentials.
+func (t Target) String() string { return fmt.Sprintf("%s(%s)", t.ID(), t.Addr()) }
