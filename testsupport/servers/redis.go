@@ -1,0 +1,89 @@
+package servers
+
+import (
+	"bytes"
+	"net"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Redis is a throwaway redis-server on 127.0.0.1 with no persistence.
+type Redis struct {
+	// Host and Port address the server.
+	Host string
+	Port int
+	// Password is the requirepass value ("" for none).
+	Password string
+
+	t   testing.TB
+	dir string
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	out *bytes.Buffer
+}
+
+// StartRedis starts a redis-server on a free port, with requirepass set to
+// password when it is not empty, and kills it in t.Cleanup. The test is
+// skipped when redis-server is not installed.
+func StartRedis(t testing.TB, password string) *Redis {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("servers: redis-server not installed")
+	}
+	r := &Redis{Host: "127.0.0.1", Port: FreePort(t), Password: password, t: t, dir: t.TempDir()}
+	r.Start()
+	t.Cleanup(r.Kill)
+	return r
+}
+
+// Addr is host:port of the server.
+func (r *Redis) Addr() string { return net.JoinHostPort(r.Host, strconv.Itoa(r.Port)) }
+
+// Start (re)starts the server on its port; it fails the test if the server
+// does not accept connections within 10s.
+func (r *Redis) Start() {
+	r.t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd != nil {
+		return
+	}
+	args := []string{
+		"--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no",
+		"--dir", r.dir, "--logfile", "",
+	}
+	if r.Password != "" {
+		args = append(args, "--requirepass", r.Password)
+	}
+	cmd := exec.Command("redis-server", args...)
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		r.t.Fatalf("servers: start redis-server: %v", err)
+	}
+	r.cmd, r.out = cmd, out
+	if err := waitDial(r.Addr(), 10*time.Second); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		r.cmd = nil
+		r.t.Fatalf("servers: redis-server did not start: %v\n%s", err, out)
+	}
+}
+
+// Kill sends SIGKILL to the server and waits for it to exit. Killing a
+// stopped server does nothing.
+func (r *Redis) Kill() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd == nil {
+		return
+	}
+	_ = r.cmd.Process.Signal(syscall.SIGKILL)
+	_ = r.cmd.Wait()
+	r.cmd = nil
+}
