@@ -1,0 +1,217 @@
+package coord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/probes"
+)
+
+// applyScript applies one check to a target's transition state atomically.
+//
+// KEYS: state hash, outbox stream. ARGV: slot, observed state,
+// failure_threshold, success_threshold, reason, at_ms, check json, kind,
+// name, outbox maxlen guard (unused when 0).
+//
+// A check whose slot is not newer than the last applied one is rejected
+// (fencing). A missing state hash starts a new epoch (the store lost data),
+// so transition ids never collide. The first decision out of UNKNOWN is
+// immediate; later a new state must be observed failure_threshold times in
+// a row (success_threshold for UP) before it becomes the stable state. A
+// transition bumps seq and is appended to the outbox in the same script.
+//
+// Returns {applied, transitioned, pending, seq, epoch}.
+var applyScript = redis.NewScript(`
+local st = redis.call('HMGET', KEYS[1], 'stable', 'cand', 'count', 'seq', 'epoch', 'last_slot')
+local slot = tonumber(ARGV[1])
+local obs = ARGV[2]
+local stable, cand = st[1], st[2] or ''
+local count, seq = tonumber(st[3] or '0'), tonumber(st[4] or '0')
+local epoch, last = st[5], tonumber(st[6] or '0')
+if not stable or not epoch then
+  local t = redis.call('TIME')
+  epoch = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+  stable, cand, count, seq, last = 'UNKNOWN', '', 0, 0, 0
+end
+if slot <= last then
+  local pending = 0
+  if cand ~= '' then pending = 1 end
+  return {0, 0, pending, seq, tonumber(epoch)}
+end
+local moved = 0
+if obs == stable then
+  cand, count = '', 0
+else
+  if obs == cand then count = count + 1 else cand, count = obs, 1 end
+  local th = tonumber(ARGV[3])
+  if obs == 'UP' then th = tonumber(ARGV[4]) end
+  if stable == 'UNKNOWN' then th = 1 end
+  if count >= th then
+    seq = seq + 1
+    local initial = '0'
+    if stable == 'UNKNOWN' then initial = '1' end
+    redis.call('XADD', KEYS[2], '*', 'type', ARGV[8], 'name', ARGV[9], 'from', stable, 'to', obs,
+      'seq', tostring(seq), 'epoch', epoch, 'at', ARGV[6], 'initial', initial, 'reason', ARGV[5], 'check', ARGV[7])
+    stable, cand, count, moved = obs, '', 0, 1
+    redis.call('HSET', KEYS[1], 'since', ARGV[6])
+  end
+end
+redis.call('HSET', KEYS[1], 'stable', stable, 'cand', cand, 'count', count, 'seq', seq, 'epoch', epoch, 'last_slot', slot)
+local pending = 0
+if cand ~= '' then pending = 1 end
+return {1, moved, pending, seq, tonumber(epoch)}
+`)
+
+// CheckedPublisher publishes HealthChecked events without blocking.
+type CheckedPublisher interface {
+	PublishAsync(e events.Envelope)
+}
+
+// Applier applies checks to the shared transition state and publishes one
+// HealthChecked per check. It implements probes.Sink.
+type Applier struct {
+	rdb     redis.UniversalClient
+	keys    Keys
+	replica string
+	source  string
+	pub     CheckedPublisher
+	log     *slog.Logger
+}
+
+// Keys names the store keys under a prefix.
+type Keys struct{ Prefix string }
+
+// State is the transition state hash of target id.
+func (k Keys) State(id string) string { return k.Prefix + ":state:" + id }
+
+// Outbox is the stream of unpublished transitions.
+func (k Keys) Outbox() string { return k.Prefix + ":outbox" }
+
+// NewApplier returns an Applier. pub may be nil (no HealthChecked events).
+func NewApplier(rdb redis.UniversalClient, prefix, replica, source string, pub CheckedPublisher, log *slog.Logger) *Applier {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Applier{rdb: rdb, keys: Keys{prefix}, replica: replica, source: source, pub: pub, log: log}
+}
+
+// Apply applies the checks in one pipelined round trip and reports, per
+// check, whether a transition is pending confirmation.
+func (a *Applier) Apply(ctx context.Context, checks []probes.Check) ([]probes.Outcome, error) {
+	hcs := make([]events.HealthChecked, len(checks))
+	for i, c := range checks {
+		hcs[i] = CheckedEvent(c, a.replica)
+	}
+	res, err := a.run(ctx, checks, hcs)
+	if errors.Is(err, errNoScript) {
+		if lerr := applyScript.Load(ctx, a.rdb).Err(); lerr != nil {
+			return nil, fmt.Errorf("coord: load apply script: %w", lerr)
+		}
+		res, err = a.run(ctx, checks, hcs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]probes.Outcome, len(checks))
+	for i, r := range res {
+		out[i] = probes.Outcome{Pending: r.pending}
+		if r.moved {
+			a.log.Info("state changed", "target", checks[i].Result.Target.ID(), "to", checks[i].Result.State, "seq", r.seq)
+		}
+	}
+	if a.pub != nil {
+		for _, hc := range hcs {
+			env, err := events.NewHealthChecked(a.source, hc)
+			if err != nil {
+				a.log.Error("encode HealthChecked", "err", err)
+				continue
+			}
+			a.pub.PublishAsync(env)
+		}
+	}
+	return out, nil
+}
+
+type applied struct {
+	ok, moved, pending bool
+	seq, epoch         int64
+}
+
+func (a *Applier) run(ctx context.Context, checks []probes.Check, hcs []events.HealthChecked) ([]applied, error) {
+	pipe := a.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(checks))
+	for i, c := range checks {
+		t := c.Result.Target
+		body, err := json.Marshal(hcs[i])
+		if err != nil {
+			return nil, fmt.Errorf("coord: marshal check: %w", err)
+		}
+		fail, succ := t.FailureThreshold, t.SuccessThreshold
+		if fail < 1 {
+			fail = 3
+		}
+		if succ < 1 {
+			succ = 2
+		}
+		reason := c.Result.Reason
+		if reason == "" && c.Result.State == probes.StateUp {
+			reason = "healthy"
+		}
+		cmds[i] = applyScript.EvalSha(ctx, pipe, []string{a.keys.State(t.ID()), a.keys.Outbox()},
+			c.Slot, string(c.Result.State), fail, succ, reason, c.Result.CheckedAt.UnixMilli(), body, string(t.Kind), t.Name)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !isNoScript(err) {
+		return nil, fmt.Errorf("coord: apply: %w", err)
+	}
+	out := make([]applied, len(cmds))
+	for i, cmd := range cmds {
+		v, err := cmd.Int64Slice()
+		if isNoScript(err) {
+			return nil, errNoScript
+		}
+		if err != nil {
+			return nil, fmt.Errorf("coord: apply: %w", err)
+		}
+		if len(v) != 5 {
+			return nil, fmt.Errorf("coord: apply: unexpected reply %v", v)
+		}
+		out[i] = applied{ok: v[0] == 1, moved: v[1] == 1, pending: v[2] == 1, seq: v[3], epoch: v[4]}
+	}
+	return out, nil
+}
+
+// errNoScript says the store forgot the script (it restarted).
+var errNoScript = errors.New("coord: script not loaded")
+
+func isNoScript(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") }
+
+// CheckedEvent is the HealthChecked data of a check made by replica.
+func CheckedEvent(c probes.Check, replica string) events.HealthChecked {
+	r := c.Result
+	return events.HealthChecked{
+		Target:    events.TargetRef{Type: string(r.Target.Kind), Name: r.Target.Name},
+		State:     string(r.State),
+		LatencyMS: float64(r.Latency.Microseconds()) / 1000,
+		Details:   r.Details,
+		ErrorKind: string(r.ErrorKind),
+		Error:     r.Error,
+		CheckedAt: r.CheckedAt.UTC(),
+		Slot:      c.Slot,
+		Prober:    replica,
+	}
+}
+
+// parseInt reads a stream field as an int64 (0 when absent or malformed).
+func parseInt(v any) int64 {
+	s, _ := v.(string)
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}

@@ -1,0 +1,439 @@
+package probes
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Trigger says why a probe runs.
+type Trigger string
+
+// The reasons a probe runs.
+const (
+	TriggerSchedule Trigger = "schedule" // the target's interval came round
+	TriggerRetry    Trigger = "retry"    // a transition is pending: confirm fast
+	TriggerWatch    Trigger = "watch"    // a watcher saw the connection drop
+	TriggerManual   Trigger = "manual"   // somebody asked through the API
+)
+
+// Due is a probe the scheduler wants to run now. Step is the width of the
+// claim bucket: the target's interval for scheduled probes, the retry
+// interval for the others, so that replicas racing for the same target run
+// it once per bucket.
+type Due struct {
+	Target  Target
+	Trigger Trigger
+	Step    time.Duration
+}
+
+// Claim is a Claimer's answer for one Due: whether this replica won it and
+// the slot (Unix milliseconds, from a clock shared by all replicas) that
+// orders and fences the resulting check.
+type Claim struct {
+	Won  bool
+	Slot int64
+}
+
+// Claimer decides, in one round trip for a whole batch, which due probes
+// this replica runs. Manual probes are always won.
+type Claimer interface {
+	Claim(ctx context.Context, due []Due) ([]Claim, error)
+}
+
+// Check is one probe result with the slot it was claimed for.
+type Check struct {
+	Result  Result
+	Slot    int64
+	Trigger Trigger
+}
+
+// Outcome is what applying a check decided. Pending means a transition is
+// started but not yet confirmed: the scheduler re-probes at the retry
+// interval until it is decided.
+type Outcome struct {
+	Pending bool
+}
+
+// Sink applies a batch of checks and reports an outcome per check, in order.
+type Sink interface {
+	Apply(ctx context.Context, checks []Check) ([]Outcome, error)
+}
+
+// Prober probes a target by id. *Manager implements it.
+type Prober interface {
+	Probe(ctx context.Context, id string) (Result, error)
+}
+
+// SchedulerOptions configure a Scheduler. Zero values take the defaults.
+type SchedulerOptions struct {
+	// Concurrency caps probes running at once (default 64).
+	Concurrency int
+	// RetryInterval is how soon a pending transition is re-probed, and the
+	// claim bucket of retry, watch and manual probes (default 1s).
+	RetryInterval time.Duration
+	// FirstSpread bounds the random delay of a target's first probe
+	// (default min(interval, 5s)).
+	FirstSpread time.Duration
+	// Jitter is the fraction of the interval by which each next run is
+	// randomly moved (default 0.02).
+	Jitter float64
+	Logger *slog.Logger
+}
+
+// Scheduler runs every target's probe on its interval, with a random first
+// offset, a global concurrency cap, immediate probes on watcher triggers and
+// fast re-probes while a transition is pending. Claims and results go
+// through the Claimer and the Sink, batched.
+type Scheduler struct {
+	prober  Prober
+	claimer Claimer
+	sink    Sink
+	opts    SchedulerOptions
+	log     *slog.Logger
+
+	sem     chan struct{}
+	cmds    chan func(*loopState)
+	results chan Check
+	wg      sync.WaitGroup
+}
+
+// NewScheduler returns a scheduler; call SetTargets and Run.
+func NewScheduler(p Prober, c Claimer, s Sink, opts SchedulerOptions) *Scheduler {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 64
+	}
+	if opts.RetryInterval <= 0 {
+		opts.RetryInterval = time.Second
+	}
+	if opts.Jitter <= 0 {
+		opts.Jitter = 0.02
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Scheduler{
+		prober: p, claimer: c, sink: s, opts: opts, log: opts.Logger,
+		sem:     make(chan struct{}, opts.Concurrency),
+		cmds:    make(chan func(*loopState), 1024),
+		results: make(chan Check, 4096),
+	}
+}
+
+// item is one planned probe in the loop's heap.
+type item struct {
+	id      string
+	at      time.Time
+	trigger Trigger
+	index   int
+}
+
+type itemHeap []*item
+
+func (h itemHeap) Len() int           { return len(h) }
+func (h itemHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h itemHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
+func (h *itemHeap) Push(x any)        { it := x.(*item); it.index = len(*h); *h = append(*h, it) }
+func (h *itemHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	it.index = -1
+	return it
+}
+
+// loopState is owned by the Run goroutine.
+type loopState struct {
+	targets   map[string]Target
+	scheduled map[string]*item // the one interval item per target
+	extra     map[string]*item // at most one retry/watch item per target
+	heap      itemHeap
+}
+
+// SetTargets replaces the scheduled set. New targets get a random first
+// offset; targets whose interval did not change keep their phase.
+func (s *Scheduler) SetTargets(ts []Target) {
+	s.do(func(ls *loopState) {
+		next := make(map[string]Target, len(ts))
+		for _, t := range ts {
+			next[t.ID()] = t
+		}
+		for id, it := range ls.scheduled {
+			if _, ok := next[id]; !ok {
+				heap.Remove(&ls.heap, it.index)
+				delete(ls.scheduled, id)
+				if x := ls.extra[id]; x != nil {
+					heap.Remove(&ls.heap, x.index)
+					delete(ls.extra, id)
+				}
+			}
+		}
+		now := time.Now()
+		for id, t := range next {
+			old, had := ls.targets[id]
+			ls.targets[id] = t
+			if had && old.Interval == t.Interval {
+				continue
+			}
+			if it := ls.scheduled[id]; it != nil {
+				heap.Remove(&ls.heap, it.index)
+			}
+			it := &item{id: id, at: now.Add(s.firstDelay(t)), trigger: TriggerSchedule}
+			ls.scheduled[id] = it
+			heap.Push(&ls.heap, it)
+		}
+		for id := range ls.targets {
+			if _, ok := next[id]; !ok {
+				delete(ls.targets, id)
+			}
+		}
+	})
+}
+
+// Trigger asks for a probe of target id soon (a watcher saw it drop). It
+// never blocks; triggers for a target already waiting for one coalesce.
+func (s *Scheduler) Trigger(id string, why Trigger) { s.triggerAt(id, why, 0) }
+
+func (s *Scheduler) triggerAt(id string, why Trigger, after time.Duration) {
+	s.do(func(ls *loopState) {
+		if _, ok := ls.targets[id]; !ok {
+			return
+		}
+		at := time.Now().Add(after)
+		if x := ls.extra[id]; x != nil {
+			if at.Before(x.at) {
+				x.at = at
+				heap.Fix(&ls.heap, x.index)
+			}
+			return
+		}
+		it := &item{id: id, at: at, trigger: why}
+		ls.extra[id] = it
+		heap.Push(&ls.heap, it)
+	})
+}
+
+// do queues a command for the loop; it drops it (with a log) rather than
+// block when the loop is far behind.
+func (s *Scheduler) do(f func(*loopState)) {
+	select {
+	case s.cmds <- f:
+	default:
+		s.log.Error("scheduler command queue full; command dropped")
+	}
+}
+
+func (s *Scheduler) firstDelay(t Target) time.Duration {
+	spread := s.opts.FirstSpread
+	if spread <= 0 {
+		spread = min(t.Interval, 5*time.Second)
+	}
+	if spread <= 0 {
+		return 0
+	}
+	return rand.N(spread)
+}
+
+func (s *Scheduler) jitter(d time.Duration) time.Duration {
+	j := time.Duration(float64(d) * s.opts.Jitter)
+	if j <= 0 {
+		return d
+	}
+	return d - j + rand.N(2*j+1)
+}
+
+// Run drives the schedule until ctx is done, then waits for running probes.
+func (s *Scheduler) Run(ctx context.Context) error {
+	ls := &loopState{targets: map[string]Target{}, scheduled: map[string]*item{}, extra: map[string]*item{}}
+	applyDone := make(chan struct{})
+	go func() { defer close(applyDone); s.applyLoop(ctx) }()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		wait := time.Hour
+		if len(ls.heap) > 0 {
+			wait = max(time.Until(ls.heap[0].at), 0)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			s.wg.Wait()
+			close(s.results)
+			<-applyDone
+			return nil
+		case f := <-s.cmds:
+			f(ls)
+			continue
+		case <-timer.C:
+		}
+		s.dispatch(ctx, ls, s.popDue(ls))
+	}
+}
+
+// popDue takes every item due within a few milliseconds and reschedules
+// the interval items.
+func (s *Scheduler) popDue(ls *loopState) []Due {
+	now := time.Now()
+	horizon := now.Add(5 * time.Millisecond)
+	var due []Due
+	for len(ls.heap) > 0 && !ls.heap[0].at.After(horizon) {
+		it := ls.heap[0]
+		t := ls.targets[it.id]
+		if it.trigger == TriggerSchedule {
+			next := it.at.Add(s.jitter(t.Interval))
+			for !next.After(now) { // we fell behind: skip missed runs
+				next = next.Add(t.Interval)
+			}
+			it.at = next
+			heap.Fix(&ls.heap, it.index)
+			due = append(due, Due{Target: t, Trigger: TriggerSchedule, Step: t.Interval})
+			continue
+		}
+		heap.Pop(&ls.heap)
+		delete(ls.extra, it.id)
+		due = append(due, Due{Target: t, Trigger: it.trigger, Step: s.opts.RetryInterval})
+	}
+	return due
+}
+
+// dispatch claims the due probes in one call and starts the won ones.
+func (s *Scheduler) dispatch(ctx context.Context, ls *loopState, due []Due) {
+	if len(due) == 0 {
+		return
+	}
+	claims, err := s.claimer.Claim(ctx, due)
+	if err != nil || len(claims) != len(due) {
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Error("claim failed; retrying soon", "err", err, "due", len(due))
+		for _, d := range due {
+			s.triggerAtLocked(ls, d.Target.ID(), d.Trigger, s.opts.RetryInterval)
+		}
+		return
+	}
+	for i, d := range due {
+		if !claims[i].Won {
+			continue
+		}
+		s.start(ctx, d, claims[i].Slot)
+	}
+}
+
+// triggerAtLocked is triggerAt from inside the loop.
+func (s *Scheduler) triggerAtLocked(ls *loopState, id string, why Trigger, after time.Duration) {
+	if why == TriggerSchedule {
+		why = TriggerRetry
+	}
+	if ls.extra[id] != nil {
+		return
+	}
+	it := &item{id: id, at: time.Now().Add(after), trigger: why}
+	ls.extra[id] = it
+	heap.Push(&ls.heap, it)
+}
+
+// start runs one won probe under the concurrency cap.
+func (s *Scheduler) start(ctx context.Context, d Due, slot int64) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case s.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		defer func() { <-s.sem }()
+		r, err := s.prober.Probe(ctx, d.Target.ID())
+		if err != nil || ctx.Err() != nil {
+			return
+		}
+		s.results <- Check{Result: r, Slot: slot, Trigger: d.Trigger}
+	}()
+}
+
+// applyLoop hands results to the sink in batches and schedules re-probes
+// for pending transitions.
+func (s *Scheduler) applyLoop(ctx context.Context) {
+	const maxBatch = 256
+	batch := make([]Check, 0, maxBatch)
+	for c := range s.results {
+		batch = append(batch[:0], c)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case c, ok := <-s.results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, c)
+			default:
+				break drain
+			}
+		}
+		s.apply(context.WithoutCancel(ctx), batch)
+	}
+}
+
+func (s *Scheduler) apply(ctx context.Context, batch []Check) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	outs, err := s.sink.Apply(ctx, batch)
+	if err != nil {
+		s.log.Error("applying checks failed; they are lost", "err", err, "checks", len(batch))
+		return
+	}
+	for i, o := range outs {
+		if o.Pending && i < len(batch) {
+			s.triggerAt(batch[i].Result.Target.ID(), TriggerRetry, s.opts.RetryInterval)
+		}
+	}
+}
+
+// ErrNoTargets is returned by ProbeNow when no id names a known target.
+var ErrNoTargets = errors.New("probes: no such targets")
+
+// ProbeNow probes the given targets at once (a manual test through the
+// API), feeds the results through the Claimer and Sink like any probe, and
+// returns them.
+func (s *Scheduler) ProbeNow(ctx context.Context, targets []Target) ([]Check, error) {
+	if len(targets) == 0 {
+		return nil, ErrNoTargets
+	}
+	due := make([]Due, len(targets))
+	for i, t := range targets {
+		due[i] = Due{Target: t, Trigger: TriggerManual, Step: s.opts.RetryInterval}
+	}
+	claims, err := s.claimer.Claim(ctx, due)
+	if err != nil {
+		return nil, err
+	}
+	checks := make([]Check, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := s.prober.Probe(ctx, t.ID())
+			if err != nil {
+				r = Judge(t, nil, err, 0, time.Now())
+			}
+			checks[i] = Check{Result: r, Slot: claims[i].Slot, Trigger: TriggerManual}
+		}()
+	}
+	wg.Wait()
+	outs, err := s.sink.Apply(ctx, checks)
+	if err != nil {
+		return checks, err
+	}
+	for i, o := range outs {
+		if o.Pending {
+			s.triggerAt(checks[i].Result.Target.ID(), TriggerRetry, s.opts.RetryInterval)
+		}
+	}
+	return checks, nil
+}
