@@ -1,0 +1,185 @@
+package probes
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// fakeProber returns a fixed state per target and counts probes.
+type fakeProber struct {
+	mu       sync.Mutex
+	calls    map[string][]time.Time
+	state    map[string]State
+	delay    time.Duration
+	inflight atomic.Int32
+	maxSeen  atomic.Int32
+}
+
+func newFakeProber() *fakeProber {
+	return &fakeProber{calls: map[string][]time.Time{}, state: map[string]State{}}
+}
+
+func (p *fakeProber) Probe(ctx context.Context, id string) (Result, error) {
+	n := p.inflight.Add(1)
+	defer p.inflight.Add(-1)
+	for {
+		m := p.maxSeen.Load()
+		if n <= m || p.maxSeen.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	if p.delay > 0 {
+		time.Sleep(p.delay)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls[id] = append(p.calls[id], time.Now())
+	s := p.state[id]
+	if s == "" {
+		s = StateUp
+	}
+	return Result{Target: Target{Kind: Postgres, Name: id[len("postgres/"):]}, State: s, CheckedAt: time.Now()}, nil
+}
+
+func (p *fakeProber) count(id string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.calls[id])
+}
+
+type allClaimer struct{ n atomic.Int64 }
+
+func (c *allClaimer) Claim(_ context.Context, due []Due) ([]Claim, error) {
+	c.n.Add(1)
+	out := make([]Claim, len(due))
+	for i := range out {
+		out[i] = Claim{Won: true, Slot: time.Now().UnixMilli()}
+	}
+	return out, nil
+}
+
+// pendingSink reports Pending while the observed state is DOWN.
+type pendingSink struct {
+	mu     sync.Mutex
+	checks []Check
+}
+
+func (s *pendingSink) Apply(_ context.Context, cs []Check) ([]Outcome, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checks = append(s.checks, cs...)
+	out := make([]Outcome, len(cs))
+	for i, c := range cs {
+		out[i].Pending = c.Result.State == StateDown
+	}
+	return out, nil
+}
+
+func tg(name string, interval time.Duration) Target {
+	return Target{Kind: Postgres, Name: name, Interval: interval, Timeout: time.Second}
+}
+
+func TestSchedulerIntervalsTriggersAndRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		p := newFakeProber()
+		p.state["postgres/b"] = StateDown
+		sink := &pendingSink{}
+		s := NewScheduler(p, &allClaimer{}, sink, SchedulerOptions{RetryInterval: time.Second, FirstSpread: time.Second})
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		s.SetTargets([]Target{tg("a", 10*time.Second), tg("b", 10*time.Second)})
+
+		time.Sleep(time.Second + 10*time.Millisecond)
+		synctest.Wait()
+		if p.count("postgres/a") != 1 {
+			t.Fatalf("first probe of a not within the first spread: %d", p.count("postgres/a"))
+		}
+		// a: every 10s (+-2% jitter) -> 3 probes in ~21s.
+		// b stays DOWN -> pending -> re-probed every retry interval.
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		if n := p.count("postgres/a"); n != 3 {
+			t.Fatalf("a probed %d times in 21s at a 10s interval, want 3", n)
+		}
+		if n := p.count("postgres/b"); n < 18 {
+			t.Fatalf("b probed %d times while pending, want a retry each second", n)
+		}
+		// A watcher trigger probes at once.
+		before := p.count("postgres/a")
+		s.Trigger("postgres/a", TriggerWatch)
+		time.Sleep(10 * time.Millisecond)
+		synctest.Wait()
+		if p.count("postgres/a") != before+1 {
+			t.Fatal("trigger did not probe at once")
+		}
+		// Removing a target stops it.
+		s.SetTargets([]Target{tg("b", 10*time.Second)})
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		before = p.count("postgres/a")
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		if p.count("postgres/a") != before {
+			t.Fatal("removed target still probed")
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestSchedulerConcurrencyCap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		p := newFakeProber()
+		p.delay = 500 * time.Millisecond
+		claimer := &allClaimer{}
+		s := NewScheduler(p, claimer, &pendingSink{}, SchedulerOptions{Concurrency: 4, FirstSpread: time.Millisecond})
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		var ts []Target
+		for i := range 40 {
+			ts = append(ts, tg(string(rune('a'+i%26))+string(rune('a'+i/26)), time.Minute))
+		}
+		s.SetTargets(ts)
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		total := 0
+		for _, x := range ts {
+			total += p.count(x.ID())
+		}
+		if total != 40 {
+			t.Fatalf("probed %d of 40", total)
+		}
+		if m := p.maxSeen.Load(); m != 4 {
+			t.Fatalf("max concurrent probes %d, want the cap 4", m)
+		}
+		if claimer.n.Load() > 3 {
+			t.Fatalf("%d claim calls for one batch of due targets, want them batched", claimer.n.Load())
+		}
+		cancel()
+		<-done
+	})
+}
+
+func TestProbeNowFeedsThePipeline(t *testing.T) {
+	p := newFakeProber()
+	sink := &pendingSink{}
+	s := NewScheduler(p, &allClaimer{}, sink, SchedulerOptions{})
+	checks, err := s.ProbeNow(context.Background(), []Target{tg("a", time.Minute), tg("b", time.Minute)})
+	if err != nil || len(checks) != 2 || checks[0].Trigger != TriggerManual || checks[0].Slot == 0 {
+		t.Fatalf("%v %+v", err, checks)
+	}
+	if len(sink.checks) != 2 {
+		t.Fatal("manual checks not applied")
+	}
+	if _, err := s.ProbeNow(context.Background(), nil); err != ErrNoTargets {
+		t.Fatal(err)
+	}
+}
