@@ -91,6 +91,9 @@ func Decode(b []byte) (Envelope, error) {
 	case len(e.Data) == 0 || e.Data[0] != '{':
 		return e, fmt.Errorf("%w: data must be a JSON object", ErrInvalid)
 	}
+	if err := checkTime("time", e.Time); err != nil {
+		return e, err
+	}
 	var err error
 	if e.Type == TypeHealthChecked {
 		_, err = e.HealthChecked()
@@ -112,7 +115,7 @@ func (e Envelope) HealthChecked() (HealthChecked, error) {
 	if h.Target.Type == "" || h.Target.Name == "" || h.State == "" {
 		return h, fmt.Errorf("%w: data: target and state are required", ErrInvalid)
 	}
-	return h, nil
+	return h, checkTime("data.checked_at", h.CheckedAt)
 }
 
 // StateChanged decodes the data of a db.health.state_changed.v1 event.
@@ -127,5 +130,17 @@ func (e Envelope) StateChanged() (StateChanged, error) {
 	if s.Target.Type == "" || s.Target.Name == "" || s.To == "" || s.Seq < 1 {
 		return s, fmt.Errorf("%w: data: target, to and seq >= 1 are required", ErrInvalid)
 	}
-	return s, nil
+	if err := checkTime("data.at", s.At); err != nil {
+		return s, err
+	}
+	return s, checkTime("data.check.checked_at", s.Check.CheckedAt)
+}
+
+// checkTime rejects a time that parsed but cannot be encoded again (a zone
+// offset of 24 hours, e.g. "+24:00"), so that every decoded event re-encodes.
+func checkTime(field string, t time.Time) error {
+	if _, err := t.MarshalText(); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrInvalid, field, err)
+	}
+	return nil
 }
