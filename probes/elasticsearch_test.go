@@ -1,0 +1,291 @@
+package probes_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dbhealth/database-service/config/secret"
+	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/testsupport/fakees"
+)
+
+func TestElasticsearchFactsHealth(t *testing.T) {
+	tests := []struct {
+		name   string
+		facts  probes.ElasticsearchFacts
+		want   probes.State
+		reason string // a substring of the reason; "" means no reason
+	}{
+		{"green", probes.ElasticsearchFacts{Status: "green"}, probes.StateUp, ""},
+		{"green with relocating shards", probes.ElasticsearchFacts{Status: "green", RelocatingShards: 3}, probes.StateUp, ""},
+		{"yellow", probes.ElasticsearchFacts{Status: "yellow", UnassignedShards: 5}, probes.StateDegraded, "yellow: 5 unassigned"},
+		{"red", probes.ElasticsearchFacts{Status: "red", UnassignedShards: 6, InitializingShards: 1}, probes.StateDown, "red: 6 unassigned shards, 1 initializing"},
+		{"unknown status", probes.ElasticsearchFacts{Status: "purple"}, probes.StateDown, `"purple"`},
+		{"empty status", probes.ElasticsearchFacts{}, probes.StateDown, "unknown cluster status"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, reason := tt.facts.Health(probes.Limits{}.WithDefaults())
+			if got != tt.want {
+				t.Errorf("state = %s, want %s", got, tt.want)
+			}
+			if tt.reason == "" && reason != "" || !strings.Contains(reason, tt.reason) {
+				t.Errorf("reason = %q, want it to contain %q", reason, tt.reason)
+			}
+		})
+	}
+}
+
+// esTarget is an Elasticsearch target on the fake with a short timeout.
+func esTarget(url string) probes.Target {
+	return probes.Target{
+		Kind:      probes.Elasticsearch,
+		Name:      "es-test",
+		Host:      "127.0.0.1",
+		Addresses: []string{url},
+		Timeout:   2 * time.Second,
+	}
+}
+
+// esOpen opens the client of t and closes it at the end of the test.
+func esOpen(t *testing.T, target probes.Target) probes.Client {
+	t.Helper()
+	c, err := probes.OpenElasticsearch(context.Background(), target)
+	if err != nil {
+		t.Fatalf("OpenElasticsearch: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestElasticsearchClusterStatus(t *testing.T) {
+	tests := []struct {
+		status string
+		want   probes.State
+	}{
+		{"green", probes.StateUp},
+		{"yellow", probes.StateDegraded},
+		{"red", probes.StateDown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.status, func(t *testing.T) {
+			fake := fakees.New(t)
+			fake.SetStatus(tt.status)
+			target := esTarget(fake.URL())
+			r := probes.RunProbe(context.Background(), target, esOpen(t, target))
+			if r.State != tt.want || r.ErrorKind != probes.ErrKindNone {
+				t.Fatalf("state %s kind %q (%s), want %s and no error", r.State, r.ErrorKind, r.Error, tt.want)
+			}
+			want := map[string]any{
+				"status":               tt.status,
+				"version":              fakees.DefaultVersion,
+				"cluster_name":         fakees.DefaultClusterName,
+				"number_of_nodes":      float64(3),
+				"number_of_data_nodes": float64(2),
+			}
+			for k, v := range want {
+				if r.Details[k] != v {
+					t.Errorf("details[%s] = %v, want %v", k, r.Details[k], v)
+				}
+			}
+			if tt.status != "green" && (r.Details["unassigned_shards"] == float64(0) || r.Reason == "") {
+				t.Errorf("%s cluster: unassigned_shards %v, reason %q", tt.status, r.Details["unassigned_shards"], r.Reason)
+			}
+		})
+	}
+}
+
+func TestElasticsearchNoProductHeader(t *testing.T) {
+	t.Run("from the first answer", func(t *testing.T) {
+		fake := fakees.New(t)
+		fake.SetProductHeader(false)
+		target := esTarget(fake.URL())
+		r := probes.RunProbe(context.Background(), target, esOpen(t, target))
+		if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindProtocol {
+			t.Fatalf("state %s kind %q (%s), want DOWN/protocol", r.State, r.ErrorKind, r.Error)
+		}
+	})
+	t.Run("after a successful probe", func(t *testing.T) {
+		// The SDK caches its first successful product check; the probe
+		// still checks every answer.
+		fake := fakees.New(t)
+		target := esTarget(fake.URL())
+		c := esOpen(t, target)
+		if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateUp {
+			t.Fatalf("first probe: %s %s", r.State, r.Error)
+		}
+		fake.SetProductHeader(false)
+		r := probes.RunProbe(context.Background(), target, c)
+		if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindProtocol {
+			t.Fatalf("state %s kind %q (%s), want DOWN/protocol", r.State, r.ErrorKind, r.Error)
+		}
+	})
+}
+
+func TestElasticsearchSlowServerTimesOut(t *testing.T) {
+	fake := fakees.New(t)
+	fake.SetDelay(5 * time.Second)
+	target := esTarget(fake.URL())
+	target.Timeout = 200 * time.Millisecond
+	r := probes.RunProbe(context.Background(), target, esOpen(t, target))
+	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindTimeout {
+		t.Fatalf("state %s kind %q (%s), want DOWN/timeout", r.State, r.ErrorKind, r.Error)
+	}
+	if r.Latency >= 2*time.Second {
+		t.Fatalf("probe took %v: not bounded by its 200ms timeout", r.Latency)
+	}
+	t.Logf("slow server: timeout after %v", r.Latency)
+}
+
+func TestElasticsearchAuth(t *testing.T) {
+	const user, good, bad = "elastic", "Right-Pa55word", "Wr0ng-Pa55word"
+	fake := fakees.New(t)
+	fake.RequireBasicAuth(user, good)
+
+	t.Run("rejected", func(t *testing.T) {
+		target := esTarget(fake.URL())
+		target.Username, target.Password = user, secret.String(bad)
+		r := probes.RunProbe(context.Background(), target, esOpen(t, target))
+		if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindAuth {
+			t.Fatalf("state %s kind %q (%s), want DOWN/auth", r.State, r.ErrorKind, r.Error)
+		}
+		esAssertNoSecret(t, r, bad)
+	})
+	t.Run("rejected with the password in the URL", func(t *testing.T) {
+		target := esTarget(strings.Replace(fake.URL(), "http://", "http://"+user+":"+bad+"@", 1))
+		target.Password = secret.String(bad)
+		r := probes.RunProbe(context.Background(), target, esOpen(t, target))
+		if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindAuth {
+			t.Fatalf("state %s kind %q (%s), want DOWN/auth", r.State, r.ErrorKind, r.Error)
+		}
+		// Target.Addresses holds the URL as configured (the config layer's
+		// business); what the probe produced must not repeat it.
+		r.Target = probes.Target{}
+		esAssertNoSecret(t, r, bad)
+	})
+	t.Run("accepted", func(t *testing.T) {
+		target := esTarget(fake.URL())
+		target.Username, target.Password = user, secret.String(good)
+		r := probes.RunProbe(context.Background(), target, esOpen(t, target))
+		if r.State != probes.StateUp {
+			t.Fatalf("state %s kind %q (%s), want UP", r.State, r.ErrorKind, r.Error)
+		}
+		esAssertNoSecret(t, r, good)
+	})
+}
+
+// esAssertNoSecret fails if pw appears anywhere in r, printed or as JSON.
+func esAssertNoSecret(t *testing.T, r probes.Result, pw string) {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{string(b), fmt.Sprintf("%+v", r), fmt.Sprintf("%#v", r), r.Error, r.Reason} {
+		if strings.Contains(s, pw) {
+			t.Fatalf("password found in result: %s", s)
+		}
+	}
+}
+
+func TestElasticsearchClosedPortRefused(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	target := esTarget("http://" + addr)
+	r := probes.RunProbe(context.Background(), target, esOpen(t, target))
+	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindRefused {
+		t.Fatalf("state %s kind %q (%s), want DOWN/refused", r.State, r.ErrorKind, r.Error)
+	}
+}
+
+func TestElasticsearchHTTPErrorsNotRetried(t *testing.T) {
+	tests := []struct {
+		status int
+		want   probes.ErrorKind
+	}{
+		{http.StatusServiceUnavailable, probes.ErrKindUnavailable},
+		{http.StatusBadGateway, probes.ErrKindUnavailable},
+		{http.StatusForbidden, probes.ErrKindAuth},
+		{http.StatusNotFound, probes.ErrKindProtocol},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			fake := fakees.New(t)
+			fake.FailWith(tt.status)
+			target := esTarget(fake.URL())
+			r := probes.RunProbe(context.Background(), target, esOpen(t, target))
+			if r.State != probes.StateDown || r.ErrorKind != tt.want {
+				t.Fatalf("state %s kind %q (%s), want DOWN/%s", r.State, r.ErrorKind, r.Error, tt.want)
+			}
+			if !strings.Contains(r.Error, "fake_exception") {
+				t.Errorf("error %q lacks Elasticsearch's error type", r.Error)
+			}
+			if n := fake.Requests(); n != 1 {
+				t.Fatalf("server saw %d requests, want 1 (no retries inside a probe)", n)
+			}
+		})
+	}
+}
+
+func TestElasticsearchVersionRefreshedAfterFailure(t *testing.T) {
+	fake := fakees.New(t)
+	target := esTarget(fake.URL())
+	c := esOpen(t, target)
+
+	if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateUp {
+		t.Fatalf("probe 1: %s %s", r.State, r.Error)
+	}
+	if n := fake.Requests(); n != 2 {
+		t.Fatalf("first probe made %d requests, want 2 (GET /, health)", n)
+	}
+	fake.SetVersion("8.16.1")
+	if r := probes.RunProbe(context.Background(), target, c); r.Details["version"] != fakees.DefaultVersion {
+		t.Fatalf("probe 2: version %v, want the cached %s", r.Details["version"], fakees.DefaultVersion)
+	}
+	if n := fake.Requests(); n != 3 {
+		t.Fatalf("second probe made %d requests in all, want 3 (version cached)", n)
+	}
+
+	fake.FailWith(http.StatusServiceUnavailable)
+	if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateDown {
+		t.Fatalf("probe 3: %s, want DOWN", r.State)
+	}
+	fake.FailWith(0)
+	r := probes.RunProbe(context.Background(), target, c)
+	if r.State != probes.StateUp || r.Details["version"] != "8.16.1" {
+		t.Fatalf("probe 4: %s version %v, want UP with the new version", r.State, r.Details["version"])
+	}
+
+	st := c.Stats()
+	if st.Acquires != 6 || st.Errors != 1 || st.InUse != 0 || st.Open < 1 {
+		t.Fatalf("stats %+v, want 6 requests, 1 error, none in use, >=1 open", st)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateDown {
+		t.Fatalf("probe after Close: %s, want DOWN", r.State)
+	}
+}
+
+func TestElasticsearchOpen(t *testing.T) {
+	if _, err := probes.OpenElasticsearch(context.Background(), probes.Target{Kind: probes.Elasticsearch, Name: "x"}); probes.Classify(err) != probes.ErrKindConfig {
+		t.Fatalf("no address: err %v, want a config error", err)
+	}
+	// Opening does no I/O: a target nobody listens on opens fine.
+	c, err := probes.OpenElasticsearch(context.Background(), probes.Target{Kind: probes.Elasticsearch, Host: "127.0.0.1", Port: 1})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	_ = c.Close()
+}
