@@ -1,0 +1,242 @@
+// Package config loads the service's configuration: one typed struct read
+// from environment variables (caarlos0/env) with the seed's names and
+// defaults, layered over config/<APP_ENV>.env and .env files, plus any
+// number of extra targets from a YAML TARGETS_FILE. Everything is validated
+// at start-up; errors name the variable and the bad value, and never echo a
+// secret.
+//
+// Precedence, highest first: real environment variables, .env in the working
+// directory, config/<APP_ENV>.env, built-in defaults. Env files only feed
+// the configuration; they never change the process environment.
+package config
+
+import (
+	"time"
+
+	"github.com/dbhealth/database-service/config/logging"
+	"github.com/dbhealth/database-service/config/secret"
+	"github.com/dbhealth/database-service/probes"
+)
+
+// The values APP_ENV accepts.
+const (
+	EnvDevelopment = "development"
+	EnvTest        = "test"
+	EnvProduction  = "production"
+)
+
+// Config is the effective configuration of one replica. Build it with Load;
+// a zero Config is not valid.
+type Config struct {
+	// AppEnv is APP_ENV: development, test or production. It selects
+	// config/<AppEnv>.env and the log format (JSON in production).
+	AppEnv string `env:"APP_ENV" envDefault:"development"`
+	// Debug is DEBUG: debug-level logging.
+	Debug bool `env:"DEBUG" envDefault:"false"`
+
+	Service       ServiceConfig
+	Postgres      PostgresConfig
+	Elasticsearch ElasticsearchConfig
+	Milvus        MilvusConfig
+	Redis         RedisConfig
+	RabbitMQ      RabbitMQConfig
+	Nacos         NacosConfig
+	Registry      RegistryConfig
+	Probe         ProbeConfig
+	Log           LogConfig
+	Bus           BusConfig
+	Store         StoreConfig
+	History       HistoryConfig
+	Alerts        AlertsConfig
+
+	// fileTargets are the targets read from TARGETS_FILE.
+	fileTargets []probes.Target
+	// sources maps each variable (and file target) to where its value came from.
+	sources map[string]string
+	// files are the env files that were read, in the order applied.
+	files []string
+	// warnings are non-fatal findings (unknown keys in env files).
+	warnings []string
+}
+
+// ServiceConfig is the service's own identity and HTTP server.
+type ServiceConfig struct {
+	// Name is DB_SERVICE_NAME, also the service name registered in Nacos.
+	Name string `env:"DB_SERVICE_NAME" envDefault:"database-service"`
+	// Port is DB_SERVICE_PORT, the HTTP port.
+	Port int `env:"DB_SERVICE_PORT" envDefault:"8089"`
+	// IP is SERVICE_IP, the address registered in Nacos. Empty means the
+	// first non-loopback address, resolved by the registry at start-up.
+	IP string `env:"SERVICE_IP"`
+	// ReplicaID is REPLICA_ID, this replica's identity in events and claims.
+	// Default: "<hostname>-<pid>-<random hex>".
+	ReplicaID string `env:"REPLICA_ID"`
+	// DataDir is DATA_DIR, where the service keeps local state (the Nacos
+	// SDK's log and cache directories, ...). Default:
+	// filepath.Join(os.TempDir(), "database-service"). Relative paths are
+	// resolved against the working directory.
+	DataDir string `env:"DATA_DIR"`
+	// ShutdownTimeout is SHUTDOWN_TIMEOUT, the bound on a graceful stop.
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// APIToken is API_TOKEN: when set, required as a Bearer token on every
+	// POST and on GET /api/database/config.
+	APIToken secret.String `env:"API_TOKEN"`
+}
+
+// PostgresConfig defines the default PostgreSQL target, named "postgres".
+type PostgresConfig struct {
+	Enabled  bool          `env:"POSTGRES_ENABLED" envDefault:"true"`
+	Host     string        `env:"POSTGRES_HOST" envDefault:"localhost"`
+	Port     int           `env:"POSTGRES_PORT" envDefault:"5432"`
+	User     string        `env:"POSTGRES_USER" envDefault:"postgres"`
+	Password secret.String `env:"POSTGRES_PASSWORD" envDefault:"password"`
+	DB       string        `env:"POSTGRES_DB" envDefault:"carbon_db"`
+}
+
+// ElasticsearchConfig defines the default Elasticsearch target, named
+// "elasticsearch".
+type ElasticsearchConfig struct {
+	Enabled bool `env:"ELASTICSEARCH_ENABLED" envDefault:"true"`
+	// Hosts is ELASTICSEARCH_HOSTS, comma-separated http(s) URLs without
+	// credentials (use Username/Password).
+	Hosts    []string      `env:"ELASTICSEARCH_HOSTS" envDefault:"http://localhost:9200"`
+	Username string        `env:"ELASTICSEARCH_USERNAME"`
+	Password secret.String `env:"ELASTICSEARCH_PASSWORD"`
+}
+
+// MilvusConfig defines the default Milvus target, named "milvus".
+type MilvusConfig struct {
+	Enabled  bool          `env:"MILVUS_ENABLED" envDefault:"true"`
+	Host     string        `env:"MILVUS_HOST" envDefault:"localhost"`
+	Port     int           `env:"MILVUS_PORT" envDefault:"19530"`
+	Username string        `env:"MILVUS_USERNAME"`
+	Password secret.String `env:"MILVUS_PASSWORD"`
+}
+
+// RedisConfig defines the default Redis target, named "redis". (The
+// service's own store is STORE_URL, see StoreConfig.)
+type RedisConfig struct {
+	Enabled  bool          `env:"REDIS_ENABLED" envDefault:"true"`
+	Host     string        `env:"REDIS_HOST" envDefault:"localhost"`
+	Port     int           `env:"REDIS_PORT" envDefault:"6379"`
+	Password secret.String `env:"REDIS_PASSWORD"`
+	DB       int           `env:"REDIS_DB" envDefault:"0"`
+}
+
+// RabbitMQConfig defines the default RabbitMQ target, named "rabbitmq".
+// (The service's own event bus is BUS_URL, see BusConfig.)
+type RabbitMQConfig struct {
+	Enabled  bool          `env:"RABBITMQ_ENABLED" envDefault:"true"`
+	Host     string        `env:"RABBITMQ_HOST" envDefault:"localhost"`
+	Port     int           `env:"RABBITMQ_PORT" envDefault:"5672"`
+	Username string        `env:"RABBITMQ_USERNAME" envDefault:"guest"`
+	Password secret.String `env:"RABBITMQ_PASSWORD" envDefault:"guest"`
+	VHost    string        `env:"RABBITMQ_VHOST" envDefault:"/"`
+	// ManagementURL is RABBITMQ_MANAGEMENT_URL, the management API base URL
+	// (http or https, no credentials; Username/Password are used). Empty
+	// means the management checks are skipped.
+	ManagementURL string `env:"RABBITMQ_MANAGEMENT_URL"`
+}
+
+// NacosConfig defines the default Nacos target, named "nacos", and the Nacos
+// the registry registers in and reads live configuration from.
+type NacosConfig struct {
+	// Enabled is NACOS_ENABLED; it turns the default nacos probe target off,
+	// not the registration (see RegistryConfig).
+	Enabled bool `env:"NACOS_ENABLED" envDefault:"true"`
+	// Servers is NACOS_SERVERS, comma-separated "host:port" (a bare host
+	// gets port 8848). Load normalises every entry to "host:port".
+	Servers   []string      `env:"NACOS_SERVERS" envDefault:"localhost:8848"`
+	Namespace string        `env:"NACOS_NAMESPACE" envDefault:"public"`
+	Group     string        `env:"NACOS_GROUP" envDefault:"DEFAULT_GROUP"`
+	Username  string        `env:"NACOS_USERNAME"`
+	Password  secret.String `env:"NACOS_PASSWORD"`
+	// ConfigDataID is NACOS_CONFIG_DATA_ID: when set, a Nacos config entry
+	// (same YAML as TARGETS_FILE) delivers live target updates.
+	ConfigDataID string `env:"NACOS_CONFIG_DATA_ID"`
+}
+
+// RegistryConfig controls the registration of this replica in Nacos.
+type RegistryConfig struct {
+	// Enabled is REGISTRY_ENABLED.
+	Enabled bool `env:"REGISTRY_ENABLED" envDefault:"true"`
+}
+
+// ProbeConfig holds the global probing schedule and thresholds, applied to
+// the default targets and used as defaults for the TARGETS_FILE targets.
+type ProbeConfig struct {
+	// Interval is PROBE_INTERVAL.
+	Interval time.Duration `env:"PROBE_INTERVAL" envDefault:"30s"`
+	// Timeout is PROBE_TIMEOUT; it must be below Interval.
+	Timeout time.Duration `env:"PROBE_TIMEOUT" envDefault:"5s"`
+	// Concurrency is PROBE_CONCURRENCY, the global cap on running probes.
+	Concurrency int `env:"PROBE_CONCURRENCY" envDefault:"64"`
+	// RetryInterval is RETRY_INTERVAL, the re-probe delay after a failure
+	// until the failure threshold decides.
+	RetryInterval time.Duration `env:"RETRY_INTERVAL" envDefault:"1s"`
+	// FailureThreshold is FAILURE_THRESHOLD: consecutive failures to go DOWN.
+	FailureThreshold int `env:"FAILURE_THRESHOLD" envDefault:"3"`
+	// SuccessThreshold is SUCCESS_THRESHOLD: consecutive successes to come back.
+	SuccessThreshold int `env:"SUCCESS_THRESHOLD" envDefault:"2"`
+	// TargetsFile is TARGETS_FILE, a YAML file of extra targets. Load makes
+	// a relative path absolute against the working directory.
+	TargetsFile string `env:"TARGETS_FILE"`
+}
+
+// LogConfig is the optional rotated log file (the console always logs).
+type LogConfig struct {
+	// File is LOG_FILE; empty means console only. Load makes a relative
+	// path absolute against the working directory.
+	File       string `env:"LOG_FILE"`
+	MaxSizeMB  int    `env:"LOG_MAX_SIZE_MB" envDefault:"100"`
+	MaxBackups int    `env:"LOG_MAX_BACKUPS" envDefault:"5"`
+	MaxAgeDays int    `env:"LOG_MAX_AGE_DAYS" envDefault:"28"`
+}
+
+// BusConfig is the event bus.
+type BusConfig struct {
+	// URL is BUS_URL, an amqp:// or amqps:// URL; empty means the embedded
+	// in-process bus (one process only).
+	URL secret.String `env:"BUS_URL"`
+}
+
+// Embedded reports whether the in-process bus is used.
+func (b BusConfig) Embedded() bool { return !b.URL.IsSet() }
+
+// StoreConfig is the Redis that holds claims, state and read models.
+type StoreConfig struct {
+	// URL is STORE_URL, a redis:// or rediss:// URL; empty means an embedded
+	// Redis inside the process.
+	URL secret.String `env:"STORE_URL"`
+}
+
+// Embedded reports whether the embedded in-process Redis is used.
+func (s StoreConfig) Embedded() bool { return !s.URL.IsSet() }
+
+// HistoryConfig bounds the per-target check history.
+type HistoryConfig struct {
+	// MaxEntries is HISTORY_MAX_ENTRIES, per target.
+	MaxEntries int `env:"HISTORY_MAX_ENTRIES" envDefault:"10000"`
+	// Retention is HISTORY_RETENTION.
+	Retention time.Duration `env:"HISTORY_RETENTION" envDefault:"168h"`
+}
+
+// AlertsConfig bounds the alert read model.
+type AlertsConfig struct {
+	// Retention is ALERT_RETENTION, how long resolved alerts are kept.
+	Retention time.Duration `env:"ALERT_RETENTION" envDefault:"720h"`
+}
+
+// LoggingOptions returns the logging.Options this configuration asks for:
+// JSON in production, debug level with DEBUG, LOG_FILE rotation. Console
+// and Level are left for the caller.
+func (c *Config) LoggingOptions() logging.Options {
+	return logging.Options{
+		Format:     logging.FormatFor(c.AppEnv),
+		Debug:      c.Debug,
+		File:       c.Log.File,
+		MaxSizeMB:  c.Log.MaxSizeMB,
+		MaxBackups: c.Log.MaxBackups,
+		MaxAgeDays: c.Log.MaxAgeDays,
+	}
+}

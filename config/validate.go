@@ -1,0 +1,275 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dbhealth/database-service/config/secret"
+)
+
+// ErrInvalid is wrapped by every configuration error, so callers can tell a
+// bad configuration (exit code 2, say) from other failures.
+var ErrInvalid = errors.New("config: invalid configuration")
+
+// FieldError is one invalid variable. Its message names the variable and
+// the bad value, e.g. `DB_SERVICE_PORT: must be 1-65535, got "abc"`; the
+// value of a secret is never included.
+type FieldError struct {
+	// Var is the variable's name (or TARGETS_FILE for the targets file).
+	Var string
+	// Msg says what is wrong.
+	Msg string
+}
+
+// Error implements error.
+func (e *FieldError) Error() string { return e.Var + ": " + e.Msg }
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+// fieldErr builds a *FieldError with a formatted message.
+func fieldErr(key, format string, args ...any) error {
+	return &FieldError{Var: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// intRanges are the allowed ranges of the integer variables; max 0 means
+// no upper bound.
+var intRanges = map[string][2]int{
+	"DB_SERVICE_PORT":     {1, 65535},
+	"POSTGRES_PORT":       {1, 65535},
+	"MILVUS_PORT":         {1, 65535},
+	"REDIS_PORT":          {1, 65535},
+	"RABBITMQ_PORT":       {1, 65535},
+	"REDIS_DB":            {0, 0},
+	"PROBE_CONCURRENCY":   {1, 0},
+	"FAILURE_THRESHOLD":   {1, 0},
+	"SUCCESS_THRESHOLD":   {1, 0},
+	"LOG_MAX_SIZE_MB":     {1, 0},
+	"LOG_MAX_BACKUPS":     {0, 0},
+	"LOG_MAX_AGE_DAYS":    {0, 0},
+	"HISTORY_MAX_ENTRIES": {1, 0},
+}
+
+// intRule describes the allowed values of an integer variable.
+func intRule(key string) string {
+	r, ok := intRanges[key]
+	switch {
+	case !ok:
+		return "must be an integer"
+	case r[1] > 0:
+		return fmt.Sprintf("must be %d-%d", r[0], r[1])
+	default:
+		return fmt.Sprintf("must be an integer >= %d", r[0])
+	}
+}
+
+// checkInt reports v outside key's range.
+func checkInt(key string, v int) error {
+	r := intRanges[key]
+	if v < r[0] || (r[1] > 0 && v > r[1]) {
+		return fieldErr(key, "%s, got %q", intRule(key), strconv.Itoa(v))
+	}
+	return nil
+}
+
+// checkPositive reports a duration that is not > 0.
+func checkPositive(key string, d time.Duration) error {
+	if d <= 0 {
+		return fieldErr(key, "must be a duration > 0, got %q", d.String())
+	}
+	return nil
+}
+
+// validAppEnv reports whether v is an APP_ENV value.
+func validAppEnv(v string) bool {
+	return v == EnvDevelopment || v == EnvTest || v == EnvProduction
+}
+
+// replicaIDPattern is what a REPLICA_ID may look like: it goes into Redis
+// keys, event ids and Nacos metadata.
+var replicaIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+
+// validate checks the parsed values; it returns every problem found.
+func (c *Config) validate() []error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	if !validAppEnv(c.AppEnv) {
+		add(fieldErr("APP_ENV", "must be one of development, test, production, got %q", truncate(c.AppEnv, 64)))
+	}
+	if strings.TrimSpace(c.Service.Name) == "" || strings.ContainsAny(c.Service.Name, " \t\r\n") {
+		add(fieldErr("DB_SERVICE_NAME", "must be a non-empty name without spaces, got %q", truncate(c.Service.Name, 64)))
+	}
+	ints := []struct {
+		key string
+		v   int
+	}{
+		{"DB_SERVICE_PORT", c.Service.Port},
+		{"POSTGRES_PORT", c.Postgres.Port},
+		{"MILVUS_PORT", c.Milvus.Port},
+		{"REDIS_PORT", c.Redis.Port},
+		{"REDIS_DB", c.Redis.DB},
+		{"RABBITMQ_PORT", c.RabbitMQ.Port},
+		{"PROBE_CONCURRENCY", c.Probe.Concurrency},
+		{"FAILURE_THRESHOLD", c.Probe.FailureThreshold},
+		{"SUCCESS_THRESHOLD", c.Probe.SuccessThreshold},
+		{"LOG_MAX_SIZE_MB", c.Log.MaxSizeMB},
+		{"LOG_MAX_BACKUPS", c.Log.MaxBackups},
+		{"LOG_MAX_AGE_DAYS", c.Log.MaxAgeDays},
+		{"HISTORY_MAX_ENTRIES", c.History.MaxEntries},
+	}
+	for _, i := range ints {
+		add(checkInt(i.key, i.v))
+	}
+	durs := []struct {
+		key string
+		v   time.Duration
+	}{
+		{"PROBE_INTERVAL", c.Probe.Interval},
+		{"PROBE_TIMEOUT", c.Probe.Timeout},
+		{"RETRY_INTERVAL", c.Probe.RetryInterval},
+		{"HISTORY_RETENTION", c.History.Retention},
+		{"ALERT_RETENTION", c.Alerts.Retention},
+		{"SHUTDOWN_TIMEOUT", c.Service.ShutdownTimeout},
+	}
+	for _, d := range durs {
+		add(checkPositive(d.key, d.v))
+	}
+	if c.Probe.Timeout > 0 && c.Probe.Interval > 0 && c.Probe.Timeout >= c.Probe.Interval {
+		add(fieldErr("PROBE_TIMEOUT", "must be less than PROBE_INTERVAL (%s), got %q", c.Probe.Interval, c.Probe.Timeout.String()))
+	}
+
+	hosts := []struct{ key, v string }{
+		{"POSTGRES_HOST", c.Postgres.Host},
+		{"MILVUS_HOST", c.Milvus.Host},
+		{"REDIS_HOST", c.Redis.Host},
+		{"RABBITMQ_HOST", c.RabbitMQ.Host},
+	}
+	for _, h := range hosts {
+		if !validHost(h.v) {
+			add(fieldErr(h.key, "must be a host name or IP address without port, got %q", truncate(h.v, 64)))
+		}
+	}
+	if len(c.Elasticsearch.Hosts) == 0 {
+		add(fieldErr("ELASTICSEARCH_HOSTS", "must list at least one http:// or https:// URL"))
+	}
+	for _, h := range c.Elasticsearch.Hosts {
+		add(checkHTTPURL("ELASTICSEARCH_HOSTS", h, "ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD"))
+	}
+	if c.RabbitMQ.ManagementURL != "" {
+		add(checkHTTPURL("RABBITMQ_MANAGEMENT_URL", c.RabbitMQ.ManagementURL, "RABBITMQ_USERNAME and RABBITMQ_PASSWORD"))
+	}
+	if strings.TrimSpace(c.RabbitMQ.VHost) == "" {
+		add(fieldErr("RABBITMQ_VHOST", "must not be blank"))
+	}
+	if len(c.Nacos.Servers) == 0 {
+		add(fieldErr("NACOS_SERVERS", "must list at least one host:port"))
+	}
+	for _, s := range c.Nacos.Servers {
+		if !validHostPort(s) {
+			add(fieldErr("NACOS_SERVERS", "must be a comma-separated list of host:port, got %q", truncate(maskURLCredentials(s), 128)))
+		}
+	}
+	for _, kv := range []struct{ key, v string }{{"NACOS_NAMESPACE", c.Nacos.Namespace}, {"NACOS_GROUP", c.Nacos.Group}} {
+		if strings.TrimSpace(kv.v) == "" {
+			add(fieldErr(kv.key, "must not be blank"))
+		}
+	}
+
+	add(checkSecretURL("BUS_URL", c.Bus.URL, "amqp", "amqps"))
+	add(checkSecretURL("STORE_URL", c.Store.URL, "redis", "rediss"))
+	if c.Bus.Embedded() && !c.Store.Embedded() {
+		add(fieldErr("BUS_URL", "the embedded bus (empty BUS_URL) serves one process only and cannot be combined with a shared STORE_URL; set BUS_URL to an amqp:// URL"))
+	}
+
+	if c.Service.IP != "" && net.ParseIP(c.Service.IP) == nil {
+		add(fieldErr("SERVICE_IP", "must be an IP address, got %q", truncate(c.Service.IP, 64)))
+	}
+	if !replicaIDPattern.MatchString(c.Service.ReplicaID) {
+		add(fieldErr("REPLICA_ID", "must be 1-128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit, got %q", truncate(c.Service.ReplicaID, 64)))
+	}
+	return errs
+}
+
+// validHost reports whether h is a bare host name or IP address (no port,
+// scheme, path or brackets).
+func validHost(h string) bool {
+	if h == "" || len(h) > 253 || strings.ContainsAny(h, " \t\r\n/@?#[]%\\") {
+		return false
+	}
+	if strings.Contains(h, ":") {
+		return net.ParseIP(h) != nil
+	}
+	return true
+}
+
+// validHostPort reports whether s is "host:port" with a valid host and port.
+func validHostPort(s string) bool {
+	h, p, err := net.SplitHostPort(s)
+	if err != nil || !validHost(h) {
+		return false
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+// checkHTTPURL validates an http(s) URL without credentials. The value is
+// echoed with any password masked.
+func checkHTTPURL(key, raw, credVars string) error {
+	shown := truncate(maskURLCredentials(raw), 128)
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fieldErr(key, "must be an http:// or https:// URL, got %q", shown)
+	}
+	if u.User != nil {
+		return fieldErr(key, "must not contain credentials (use %s), got %q", credVars, shown)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fieldErr(key, "port must be 1-65535, got %q", shown)
+		}
+	}
+	return nil
+}
+
+// checkSecretURL validates an optional URL that is a secret: the error
+// shows at most its scheme.
+func checkSecretURL(key string, s secret.String, schemes ...string) error {
+	if !s.IsSet() {
+		return nil
+	}
+	want := "must be an " + strings.Join(schemes, ":// or ") + ":// URL"
+	u, err := url.Parse(s.Reveal())
+	if err != nil {
+		return fieldErr(key, "%s (not a valid URL; value not shown, it is a secret)", want)
+	}
+	ok := false
+	for _, sc := range schemes {
+		ok = ok || u.Scheme == sc
+	}
+	if !ok {
+		return fieldErr(key, "%s, got scheme %q", want, truncate(u.Scheme, 16))
+	}
+	if u.Host == "" {
+		return fieldErr(key, "%s with a host (value not shown, it is a secret)", want)
+	}
+	return nil
+}
+
+// urlCredentials matches "scheme://user:password@" (up to the last @).
+var urlCredentials = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(\S*)@`)
+
+// maskURLCredentials masks the password of every URL in s.
+func maskURLCredentials(s string) string {
+	return urlCredentials.ReplaceAllString(s, "${1}"+secret.Mask+"@")
+}
