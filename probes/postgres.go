@@ -19,9 +19,9 @@ import (
 // connection, the second covers an overlapping manual probe.
 const postgresMaxConns = 2
 
-// defaultProbeTimeout bounds connection attempts when a target has no
+// fallbackTimeout bounds connection attempts when a target has no
 // timeout of its own.
-const defaultProbeTimeout = 5 * time.Second
+const fallbackTimeout = 5 * time.Second
 
 // postgresProbeSQL observes everything in one round trip. Lag is NULL on a
 // primary, 0 on a replica that has replayed all it received, else the age of
@@ -63,7 +63,7 @@ func OpenPostgres(ctx context.Context, t Target) (Client, error) {
 	if err != nil {
 		return nil, Fail(ErrKindConfig, fmt.Errorf("postgres pool: %w", err))
 	}
-	return &postgresClient{pool: pool, cfg: cfg, tls: t.TLS, timeout: timeoutOf(t), closed: make(chan struct{})}, nil
+	return &postgresClient{pool: pool, cfg: cfg, tls: t.TLS, timeout: targetTimeout(t), closed: make(chan struct{})}, nil
 }
 
 // postgresConfig builds the pool configuration of t.
@@ -97,7 +97,7 @@ func postgresConfig(t Target) (*pgxpool.Config, error) {
 		return nil, Fail(ErrKindConfig, fmt.Errorf("postgres config: %w", err))
 	}
 	cfg.ConnConfig.Password = t.Password.Reveal()
-	cfg.ConnConfig.ConnectTimeout = timeoutOf(t)
+	cfg.ConnConfig.ConnectTimeout = targetTimeout(t)
 	// The simple protocol answers the probe query in one round trip and
 	// works behind transaction-pooling proxies.
 	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
@@ -112,12 +112,12 @@ func quoteDSNValue(v string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }
 
-// timeoutOf is t's probe timeout, or the default.
-func timeoutOf(t Target) time.Duration {
+// targetTimeout is t's probe timeout, or the default.
+func targetTimeout(t Target) time.Duration {
 	if t.Timeout > 0 {
 		return t.Timeout
 	}
-	return defaultProbeTimeout
+	return fallbackTimeout
 }
 
 // Probe runs the one observation query. A pooled connection that died

@@ -34,7 +34,7 @@ func (f PostgresFacts) Health(l Limits) (State, string) {
 	if f.MaxConnections > 0 {
 		if ratio := float64(f.ConnectionsInUse) / float64(f.MaxConnections); ratio > l.ConnRatio {
 			why = append(why, fmt.Sprintf("connections in use %d/%d above %s",
-				f.ConnectionsInUse, f.MaxConnections, percent(l.ConnRatio)))
+				f.ConnectionsInUse, f.MaxConnections, ratioPercent(l.ConnRatio)))
 		}
 	}
 	if f.InRecovery && f.ReplicaLagSeconds != nil && *f.ReplicaLagSeconds > l.ReplicaLag.Seconds() {
@@ -46,5 +46,5 @@ func (f PostgresFacts) Health(l Limits) (State, string) {
 	return StateUp, ""
 }
 
-// percent formats a ratio such as 0.9 as "90%".
-func percent(ratio float64) string { return fmt.Sprintf("%g%%", ratio*100) }
+// ratioPercent formats a ratio such as 0.9 as "90%".
+func ratioPercent(ratio float64) string { return fmt.Sprintf("%g%%", ratio*100) }

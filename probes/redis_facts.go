@@ -1,0 +1,125 @@
+package probes
+
+import (
+	"bufio"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// RedisFacts are what one Redis probe observes (from PING and INFO).
+type RedisFacts struct {
+	Version       string `json:"version"`
+	Mode          string `json:"mode"`
+	Role          string `json:"role"`
+	UptimeSeconds int64  `json:"uptime_seconds"`
+
+	ConnectedClients int64 `json:"connected_clients"`
+	// MaxClients is 0 when unknown (INFO before 7.0 with CONFIG denied).
+	MaxClients          int64 `json:"maxclients"`
+	RejectedConnections int64 `json:"rejected_connections"`
+
+	UsedMemory int64 `json:"used_memory"`
+	// MaxMemory is 0 when no limit is set.
+	MaxMemory       int64  `json:"maxmemory"`
+	MaxMemoryPolicy string `json:"maxmemory_policy,omitempty"`
+	EvictedKeys     int64  `json:"evicted_keys"`
+
+	Loading             bool   `json:"loading"`
+	RDBLastBgsaveStatus string `json:"rdb_last_bgsave_status,omitempty"`
+	AOFEnabled          bool   `json:"aof_enabled"`
+	AOFLastWriteStatus  string `json:"aof_last_write_status,omitempty"`
+
+	// MasterLinkStatus is "up" or "down" on a replica, empty on a master.
+	MasterLinkStatus string `json:"master_link_status,omitempty"`
+	ConnectedSlaves  int64  `json:"connected_slaves"`
+
+	// Pool is the client's pool statistics after the probe.
+	Pool PoolStats `json:"pool"`
+}
+
+// Health is DEGRADED while the dataset is loading, when clients exceed
+// l.ConnRatio of maxclients, used memory exceeds l.MemoryRatio of a set
+// maxmemory, a replica's link to its master is down, or the last RDB save
+// or AOF write failed; UP otherwise.
+func (f RedisFacts) Health(l Limits) (State, string) {
+	l = l.WithDefaults()
+	var why []string
+	if f.Loading {
+		why = append(why, "loading the dataset")
+	}
+	if f.MaxClients > 0 && float64(f.ConnectedClients)/float64(f.MaxClients) > l.ConnRatio {
+		why = append(why, fmt.Sprintf("connected clients %d/%d above %s",
+			f.ConnectedClients, f.MaxClients, ratioPercent(l.ConnRatio)))
+	}
+	if f.MaxMemory > 0 && float64(f.UsedMemory)/float64(f.MaxMemory) > l.MemoryRatio {
+		why = append(why, fmt.Sprintf("used memory %d/%d bytes above %s",
+			f.UsedMemory, f.MaxMemory, ratioPercent(l.MemoryRatio)))
+	}
+	if f.Role == "slave" && f.MasterLinkStatus != "up" {
+		why = append(why, "replica link to master is "+orUnknown(f.MasterLinkStatus))
+	}
+	if f.RDBLastBgsaveStatus != "" && f.RDBLastBgsaveStatus != "ok" {
+		why = append(why, "last RDB save "+f.RDBLastBgsaveStatus)
+	}
+	if f.AOFEnabled && f.AOFLastWriteStatus != "" && f.AOFLastWriteStatus != "ok" {
+		why = append(why, "last AOF write "+f.AOFLastWriteStatus)
+	}
+	if len(why) > 0 {
+		return StateDegraded, strings.Join(why, "; ")
+	}
+	return StateUp, ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// parseRedisInfo reads the "key:value" lines of an INFO reply; section
+// headers, blank lines and lines without a colon are skipped.
+func parseRedisInfo(info string) map[string]string {
+	m := make(map[string]string)
+	sc := bufio.NewScanner(strings.NewReader(info))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// redisFactsFromInfo picks the facts out of parsed INFO fields. Missing
+// or malformed numbers read as 0.
+func redisFactsFromInfo(m map[string]string) RedisFacts {
+	num := func(k string) int64 {
+		n, _ := strconv.ParseInt(m[k], 10, 64)
+		return n
+	}
+	return RedisFacts{
+		Version:             m["redis_version"],
+		Mode:                m["redis_mode"],
+		Role:                m["role"],
+		UptimeSeconds:       num("uptime_in_seconds"),
+		ConnectedClients:    num("connected_clients"),
+		MaxClients:          num("maxclients"),
+		RejectedConnections: num("rejected_connections"),
+		UsedMemory:          num("used_memory"),
+		MaxMemory:           num("maxmemory"),
+		MaxMemoryPolicy:     m["maxmemory_policy"],
+		EvictedKeys:         num("evicted_keys"),
+		Loading:             m["loading"] == "1",
+		RDBLastBgsaveStatus: m["rdb_last_bgsave_status"],
+		AOFEnabled:          m["aof_enabled"] == "1",
+		AOFLastWriteStatus:  m["aof_last_write_status"],
+		MasterLinkStatus:    m["master_link_status"],
+		ConnectedSlaves:     num("connected_slaves"),
+	}
+}

@@ -1,0 +1,129 @@
+package probes
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dbhealth/database-service/config/secret"
+	"github.com/dbhealth/database-service/testsupport/servers"
+)
+
+func localRedis() Target {
+	return Target{Kind: Redis, Name: "local", Host: "127.0.0.1", Port: 6379, Timeout: 5 * time.Second}
+}
+
+func TestRedisUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the Redis server on 127.0.0.1:6379")
+	}
+	tg := localRedis()
+	c := openForTest(t, OpenRedis, tg)
+	r := RunProbe(context.Background(), tg, c)
+	requireState(t, r, StateUp, ErrKindNone)
+	f, err := c.Probe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rf := f.(RedisFacts)
+	if rf.Version == "" || rf.Role == "" || rf.ConnectedClients < 1 || rf.MaxClients <= 0 || rf.UsedMemory <= 0 || rf.UptimeSeconds <= 0 {
+		t.Fatalf("facts not filled in: %+v", rf)
+	}
+	if r.Details["version"] != rf.Version {
+		t.Fatalf("details version = %v, want %q", r.Details["version"], rf.Version)
+	}
+	if st := c.Stats(); st.Open < 1 || st.Acquires < 2 || st.Errors != 0 {
+		t.Fatalf("stats after two probes = %+v", st)
+	}
+	t.Logf("details: %v", r.Details)
+}
+
+func TestRedisWrongPassword(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a throwaway redis-server")
+	}
+	const good, bad = "redis-Good-Secret-42", "redis-Wrong-Secret-17"
+	srv := servers.StartRedis(t, good)
+	tg := Target{Kind: Redis, Name: "throwaway", Host: srv.Host, Port: srv.Port,
+		Password: secret.String(good), Timeout: 5 * time.Second}
+	requireState(t, RunProbe(context.Background(), tg, openForTest(t, OpenRedis, tg)), StateUp, ErrKindNone)
+
+	for name, pw := range map[string]string{"wrong password": bad, "no password": ""} {
+		tg.Password = secret.String(pw)
+		c := openForTest(t, OpenRedis, tg)
+		r := RunProbe(context.Background(), tg, c)
+		requireState(t, r, StateDown, ErrKindAuth)
+		requireNoLeak(t, r, good, bad)
+		if c.Stats().Errors != 1 {
+			t.Fatalf("%s: errors = %d, want 1", name, c.Stats().Errors)
+		}
+		t.Logf("%s: %s", name, r.Error)
+	}
+}
+
+func TestRedisRefused(t *testing.T) {
+	tg := localRedis()
+	tg.Port = servers.FreePort(t)
+	requireState(t, RunProbe(context.Background(), tg, openForTest(t, OpenRedis, tg)), StateDown, ErrKindRefused)
+}
+
+func TestRedisTimeout(t *testing.T) {
+	requireTimeoutWithin(t, OpenRedis, localRedis())
+}
+
+func TestRedisOpenDoesNotConnect(t *testing.T) {
+	s := servers.StartSilent(t)
+	tg := localRedis()
+	tg.Host, tg.Port = s.Host, s.Port
+	openForTest(t, OpenRedis, tg)
+	time.Sleep(50 * time.Millisecond)
+	if n := s.Accepted(); n != 0 {
+		t.Fatalf("OpenRedis made %d connections, want none before the first probe", n)
+	}
+}
+
+func TestRedisWatchNoticesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a throwaway redis-server")
+	}
+	const pw = "redis-Watch-Secret-88"
+	srv := servers.StartRedis(t, pw)
+	tg := Target{Kind: Redis, Name: "watched", Host: srv.Host, Port: srv.Port,
+		Password: secret.String(pw), Timeout: 2 * time.Second}
+	c := openForTest(t, OpenRedis, tg)
+	requireState(t, RunProbe(context.Background(), tg, c), StateUp, ErrKindNone)
+	lost := watchForTest(t, c)
+
+	for round := 1; round <= 2; round++ {
+		eventually(t, "the watch connection to subscribe", func() bool {
+			return redisSubscribers(t, tg) == 1
+		})
+		start := time.Now()
+		srv.Kill()
+		if took := waitLost(t, lost, start); took > 2*time.Second {
+			t.Errorf("round %d: loss noticed after %v, want well under 2s", round, took)
+		}
+		requireState(t, RunProbe(context.Background(), tg, c), StateDown, ErrKindRefused)
+		srv.Start()
+	}
+	select {
+	case reason := <-lost:
+		t.Fatalf("lost called again without a loss: %s", reason)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// redisSubscribers counts the subscribers of the watch channel.
+func redisSubscribers(t *testing.T, tg Target) int64 {
+	c, err := OpenRedis(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rc := c.(*redisClient)
+	n, err := rc.rdb.PubSubNumSub(context.Background(), rc.channel).Result()
+	if err != nil {
+		return -1
+	}
+	return n[rc.channel]
+}
