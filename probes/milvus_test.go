@@ -1,0 +1,282 @@
+package probes_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	"google.golang.org/grpc/codes"
+
+	"github.com/dbhealth/database-service/config/secret"
+	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/testsupport/fakemilvus"
+)
+
+func TestMilvusFactsHealth(t *testing.T) {
+	tests := []struct {
+		name   string
+		facts  probes.MilvusFacts
+		want   probes.State
+		reason string // a substring of the reason; "" means no reason
+	}{
+		{"healthy", probes.MilvusFacts{Healthy: true}, probes.StateUp, ""},
+		{"healthy, unknown quota state", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"Unknown"}}, probes.StateUp, ""},
+		{"unhealthy with reasons", probes.MilvusFacts{Reasons: []string{"rootcoord down", "querynode 3 lost"}}, probes.StateDown, "rootcoord down; querynode 3 lost"},
+		{"unhealthy without reasons", probes.MilvusFacts{}, probes.StateDown, "unhealthy"},
+		{"unhealthy and quota denied", probes.MilvusFacts{QuotaStates: []string{"DenyToWrite"}, Reasons: []string{"x"}}, probes.StateDown, "unhealthy"},
+		{"read limited", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"ReadLimited"}, Reasons: []string{"rate limit exceeded"}}, probes.StateDegraded, "ReadLimited: rate limit exceeded"},
+		{"write denied", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"DenyToWrite"}}, probes.StateDegraded, "DenyToWrite"},
+		{"write limited", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"WriteLimited"}}, probes.StateDegraded, "WriteLimited"},
+		{"read denied", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"DenyToRead", "DenyToWrite"}}, probes.StateDegraded, "DenyToRead, DenyToWrite"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, reason := tt.facts.Health(probes.Limits{}.WithDefaults())
+			if got != tt.want {
+				t.Errorf("state = %s, want %s", got, tt.want)
+			}
+			if tt.reason == "" && reason != "" || !strings.Contains(reason, tt.reason) {
+				t.Errorf("reason = %q, want it to contain %q", reason, tt.reason)
+			}
+		})
+	}
+}
+
+// milvusTarget is a Milvus target on host:port with a short timeout.
+func milvusTarget(host string, port int) probes.Target {
+	return probes.Target{Kind: probes.Milvus, Name: "milvus-test", Host: host, Port: port, Timeout: 2 * time.Second}
+}
+
+// milvusOpen opens the client of t and closes it at the end of the test.
+func milvusOpen(t *testing.T, target probes.Target) probes.Client {
+	t.Helper()
+	c, err := probes.OpenMilvus(context.Background(), target)
+	if err != nil {
+		t.Fatalf("OpenMilvus: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestMilvusHealthy(t *testing.T) {
+	fake := fakemilvus.New(t)
+	target := milvusTarget(fake.Host(), fake.Port())
+	c := milvusOpen(t, target)
+	r := probes.RunProbe(context.Background(), target, c)
+	if r.State != probes.StateUp || r.ErrorKind != probes.ErrKindNone {
+		t.Fatalf("state %s kind %q (%s), want UP", r.State, r.ErrorKind, r.Error)
+	}
+	if r.Details["version"] != fakemilvus.DefaultVersion || r.Details["is_healthy"] != true || r.Details["deploy_mode"] != "STANDALONE" {
+		t.Fatalf("details %v", r.Details)
+	}
+	// The connection and the version are reused by the next probe.
+	if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateUp {
+		t.Fatalf("second probe: %s %s", r.State, r.Error)
+	}
+	if n, v := fake.Calls("Connect"), fake.Calls("GetVersion"); n != 1 || v != 1 {
+		t.Fatalf("Connect called %d times, GetVersion %d, want 1 each", n, v)
+	}
+	if n := fake.Calls("CheckHealth"); n != 2 {
+		t.Fatalf("CheckHealth called %d times, want 2", n)
+	}
+	if st := c.Stats(); st.Acquires != 2 || st.Errors != 0 || st.Open != 1 || st.InUse != 0 {
+		t.Fatalf("stats %+v, want 2 probes, no error, 1 open", st)
+	}
+}
+
+func TestMilvusUnhealthy(t *testing.T) {
+	fake := fakemilvus.New(t)
+	fake.SetHealthy(false, "rootcoord is not healthy", "querynode 12 lost")
+	target := milvusTarget(fake.Host(), fake.Port())
+	r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
+	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindNone {
+		t.Fatalf("state %s kind %q (%s), want DOWN from the facts", r.State, r.ErrorKind, r.Error)
+	}
+	if !strings.Contains(r.Reason, "rootcoord is not healthy; querynode 12 lost") {
+		t.Fatalf("reason %q lacks the server's reasons", r.Reason)
+	}
+	if reasons, _ := r.Details["reasons"].([]any); len(reasons) != 2 {
+		t.Fatalf("details reasons %v", r.Details["reasons"])
+	}
+}
+
+func TestMilvusQuota(t *testing.T) {
+	tests := []struct {
+		states []milvuspb.QuotaState
+		want   probes.State
+	}{
+		{[]milvuspb.QuotaState{milvuspb.QuotaState_DenyToWrite}, probes.StateDegraded},
+		{[]milvuspb.QuotaState{milvuspb.QuotaState_ReadLimited}, probes.StateDegraded},
+		{nil, probes.StateUp},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.states), func(t *testing.T) {
+			fake := fakemilvus.New(t)
+			fake.SetQuotaStates(tt.states...)
+			target := milvusTarget(fake.Host(), fake.Port())
+			r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
+			if r.State != tt.want || r.ErrorKind != probes.ErrKindNone {
+				t.Fatalf("state %s kind %q (%s), want %s", r.State, r.ErrorKind, r.Error, tt.want)
+			}
+			for _, s := range tt.states {
+				if !strings.Contains(r.Reason, s.String()) {
+					t.Errorf("reason %q lacks %s", r.Reason, s)
+				}
+			}
+		})
+	}
+}
+
+// milvusClosedPort returns a loopback port nothing listens on.
+func milvusClosedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+func TestMilvusConnectRefused(t *testing.T) {
+	target := milvusTarget("127.0.0.1", milvusClosedPort(t))
+	target.Timeout = 5 * time.Second
+	r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
+	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindRefused {
+		t.Fatalf("state %s kind %q (%s), want DOWN/refused", r.State, r.ErrorKind, r.Error)
+	}
+	// The blocking dial must give up on a refusal, not wait for the deadline.
+	if r.Latency >= target.Timeout {
+		t.Fatalf("refused dial took %v, the whole timeout", r.Latency)
+	}
+	t.Logf("refused after %v", r.Latency)
+}
+
+func TestMilvusSlowServerTimesOut(t *testing.T) {
+	fake := fakemilvus.New(t)
+	fake.SetDelay(5 * time.Second)
+	target := milvusTarget(fake.Host(), fake.Port())
+	target.Timeout = 300 * time.Millisecond
+	r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
+	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindTimeout {
+		t.Fatalf("state %s kind %q (%s), want DOWN/timeout", r.State, r.ErrorKind, r.Error)
+	}
+	if r.Latency >= 2*time.Second {
+		t.Fatalf("probe took %v: not bounded by its 300ms timeout", r.Latency)
+	}
+	t.Logf("slow server: timeout after %v", r.Latency)
+}
+
+func TestMilvusRetryableCodesNotRetried(t *testing.T) {
+	// The SDK retries Unavailable and ResourceExhausted up to 6 times with
+	// backoff (0.18s, 0.54s, 1.6s, ...): a probe must not.
+	for _, code := range []codes.Code{codes.Unavailable, codes.ResourceExhausted} {
+		t.Run(code.String(), func(t *testing.T) {
+			fake := fakemilvus.New(t)
+			fake.FailWith(code)
+			target := milvusTarget(fake.Host(), fake.Port())
+			target.Timeout = 3 * time.Second
+			r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
+			if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindUnavailable {
+				t.Fatalf("state %s kind %q (%s), want DOWN/unavailable", r.State, r.ErrorKind, r.Error)
+			}
+			if n := fake.Calls("Connect"); n != 1 {
+				t.Fatalf("Connect called %d times, want 1 (no retry)", n)
+			}
+		})
+	}
+}
+
+func TestMilvusAuth(t *testing.T) {
+	const user, good, bad = "root", "Right-Milvus-pw", "Wr0ng-Milvus-pw"
+	fake := fakemilvus.New(t)
+	fake.RequireAuth(user, good)
+
+	t.Run("rejected", func(t *testing.T) {
+		target := milvusTarget(fake.Host(), fake.Port())
+		target.Username, target.Password = user, secret.String(bad)
+		r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
+		if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindAuth {
+			t.Fatalf("state %s kind %q (%s), want DOWN/auth", r.State, r.ErrorKind, r.Error)
+		}
+		if !strings.Contains(r.Error, fakemilvus.MsgAuthFailure) {
+			t.Errorf("error %q lacks the server's message", r.Error)
+		}
+		milvusAssertNoSecret(t, r, bad)
+		// The rejected connection is closed, not leaked until the next dial.
+		milvusWaitConns(t, fake, 0)
+	})
+	t.Run("no credentials", func(t *testing.T) {
+		target := milvusTarget(fake.Host(), fake.Port())
+		r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
+		if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindAuth {
+			t.Fatalf("state %s kind %q (%s), want DOWN/auth", r.State, r.ErrorKind, r.Error)
+		}
+	})
+	t.Run("accepted", func(t *testing.T) {
+		target := milvusTarget(fake.Host(), fake.Port())
+		target.Username, target.Password = user, secret.String(good)
+		r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
+		if r.State != probes.StateUp {
+			t.Fatalf("state %s kind %q (%s), want UP", r.State, r.ErrorKind, r.Error)
+		}
+		milvusAssertNoSecret(t, r, good)
+	})
+}
+
+// milvusAssertNoSecret fails if pw appears anywhere in r, printed or as JSON.
+func milvusAssertNoSecret(t *testing.T, r probes.Result, pw string) {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{string(b), fmt.Sprintf("%+v", r), fmt.Sprintf("%#v", r), r.Error, r.Reason} {
+		if strings.Contains(s, pw) {
+			t.Fatalf("password found in result: %s", s)
+		}
+	}
+}
+
+func TestMilvusReconnectsAfterRestart(t *testing.T) {
+	fake := fakemilvus.New(t)
+	target := milvusTarget(fake.Host(), fake.Port())
+	c := milvusOpen(t, target)
+	if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateUp {
+		t.Fatalf("before stop: %s %s", r.State, r.Error)
+	}
+	fake.Stop()
+	r := probes.RunProbe(context.Background(), target, c)
+	if r.State != probes.StateDown || (r.ErrorKind != probes.ErrKindRefused && r.ErrorKind != probes.ErrKindUnavailable) {
+		t.Fatalf("stopped: state %s kind %q (%s), want DOWN/refused or unavailable", r.State, r.ErrorKind, r.Error)
+	}
+	fake.SetVersion("v2.4.99")
+	fake.Restart()
+	r = probes.RunProbe(context.Background(), target, c)
+	if r.State != probes.StateUp || r.Details["version"] != "v2.4.99" {
+		t.Fatalf("restarted: state %s (%s) version %v, want UP with the new version", r.State, r.Error, r.Details["version"])
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateDown {
+		t.Fatalf("after Close: %s, want DOWN", r.State)
+	}
+}
+
+func TestMilvusOpen(t *testing.T) {
+	for _, target := range []probes.Target{
+		{Kind: probes.Milvus, Name: "no-host", Port: 19530},
+		{Kind: probes.Milvus, Name: "no-port", Host: "127.0.0.1"},
+	} {
+		if _, err := probes.OpenMilvus(context.Background(), target); probes.Classify(err) != probes.ErrKindConfig {
+			t.Errorf("%s: err %v, want a config error", target.Name, err)
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package probes
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// Watch holds a gRPC connection of its own to the Milvus server and calls
+// lost each time that connection leaves READY (the server closed it, went
+// away, or stopped answering keepalive pings). gRPC reconnects by itself,
+// with backoff; the next READY arms the watch again. Watch returns when
+// ctx is done.
+//
+// The connection is separate from the probes' one, whose life follows the
+// probes (dropped and dialled again after a failure).
+func (c *milvusClient) Watch(ctx context.Context, lost func(reason string)) {
+	opts := milvusDialOptions(false)
+	if c.target.TLS {
+		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})))
+	} else {
+		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	}
+	cc, err := grpc.DialContext(ctx, c.target.Addr(), opts...) // not blocking
+	if err != nil {
+		// Only bad options fail a non-blocking dial; nothing to watch.
+		<-ctx.Done()
+		return
+	}
+	defer cc.Close()
+	c.setWatchConn(cc)
+	defer c.setWatchConn(nil)
+
+	cc.Connect()
+	ready := false
+	for {
+		s := cc.GetState()
+		switch s {
+		case connectivity.Ready:
+			ready = true
+		case connectivity.Idle, connectivity.TransientFailure, connectivity.Shutdown:
+			if ready {
+				ready = false
+				lost(fmt.Sprintf("milvus connection to %s lost (%s after %s)", c.target.Addr(), s, connectivity.Ready))
+			}
+			if s == connectivity.Idle {
+				cc.Connect()
+			}
+		}
+		if !cc.WaitForStateChange(ctx, s) {
+			return
+		}
+	}
+}
+
+func (c *milvusClient) setWatchConn(cc *grpc.ClientConn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.watchConn = cc
+}
