@@ -1,0 +1,279 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/dbhealth/database-service/events"
+)
+
+func TestRabbitRoundTripProperties(t *testing.T) {
+	cfg := rabbitConfig(t, "all")
+	b := newBus(t, cfg)
+	if err := b.Check(context.Background()); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	// A plain queue of our own, to read the AMQP properties.
+	raw := rawChannel(t)
+	q, err := raw.QueueDeclare("", false, true, true, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.QueueBind(q.Name, "#", cfg.Exchange, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	if err := b.AddConsumer("all", []string{"db.health.#"}, rec.handle); err != nil {
+		t.Fatal(err)
+	}
+	runBus(t, b)
+	evs := []events.Envelope{changed(t, "postgres", "main", 7), checked(t, "redis", "cache", 42)}
+	if err := b.Publish(context.Background(), evs...); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "both events", func() bool { return rec.distinct() == 2 })
+	for _, e := range evs {
+		got := rec.envs[e.ID]
+		if got.ID != e.ID || got.Type != e.Type || got.Subject != e.Subject || !got.Time.Equal(e.Time) ||
+			string(got.Data) != string(e.Data) || got.DataSchema != e.DataSchema {
+			t.Errorf("round trip changed %s: %+v", e.ID, got)
+		}
+		d := rec.dels[e.ID]
+		if d.Group != "all" || d.RoutingKey != e.RoutingKey() || d.Redelivered || d.Count != 0 {
+			t.Errorf("delivery of %s = %+v", e.ID, d)
+		}
+	}
+	byID := map[string]amqp.Delivery{}
+	waitFor(t, 5*time.Second, "raw messages", func() bool {
+		m, ok, err := raw.Get(q.Name, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			byID[m.MessageId] = m
+		}
+		return len(byID) == len(evs)
+	})
+	for _, e := range evs {
+		m := byID[e.ID]
+		if m.Type != e.Type || m.ContentType != ContentType ||
+			m.DeliveryMode != amqp.Persistent || !m.Timestamp.Equal(e.Time.Truncate(time.Second)) ||
+			m.RoutingKey != e.RoutingKey() || m.AppId != cfg.ServiceName || m.Exchange != cfg.Exchange {
+			t.Errorf("properties of %s: type=%q ct=%q mode=%d ts=%v key=%q app=%q exchange=%q",
+				e.ID, m.Type, m.ContentType, m.DeliveryMode, m.Timestamp, m.RoutingKey, m.AppId, m.Exchange)
+		}
+		if back, err := events.Decode(m.Body); err != nil || back.ID != e.ID {
+			t.Errorf("body of %s does not decode: %v", e.ID, err)
+		}
+	}
+}
+
+func TestRabbitBindingPatterns(t *testing.T) {
+	groups := map[string]string{
+		"all":      "db.health.#",
+		"changes":  "db.health.state_changed.*",
+		"postgres": "db.health.*.postgres",
+		"none":     "db.health.*",
+	}
+	cfg := rabbitConfig(t, "all", "changes", "postgres", "none")
+	b := newBus(t, cfg)
+	recs := map[string]*recorder{}
+	for g, key := range groups {
+		recs[g] = newRecorder()
+		if err := b.AddConsumer(g, []string{key}, recs[g].handle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := []events.Envelope{
+		checked(t, "postgres", "main", 1), checked(t, "redis", "cache", 1),
+		changed(t, "postgres", "main", 1), changed(t, "milvus", "vec", 1),
+	}
+	// Queues exist from AddConsumer on: the broker routes before Run.
+	if err := b.Publish(context.Background(), evs...); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]events.Envelope{
+		"all":      evs,
+		"changes":  {evs[2], evs[3]},
+		"postgres": {evs[0], evs[2]},
+		"none":     nil,
+	}
+	for g, evs := range want {
+		if n := queueLen(t, cfg.QueueName(g)); n != len(evs) {
+			t.Errorf("queue of %s (%s) holds %d messages, want %d", g, groups[g], n, len(evs))
+		}
+	}
+	if n := queueLen(t, cfg.UnroutedExchange()); n != 0 {
+		t.Errorf("unrouted queue holds %d, want 0", n)
+	}
+	runBus(t, b)
+	for g, evs := range want {
+		waitFor(t, 10*time.Second, g+" events", func() bool { return recs[g].distinct() == len(evs) })
+		for _, e := range evs {
+			if recs[g].count(e.ID) != 1 {
+				t.Errorf("group %s got %s %d times", g, e.ID, recs[g].count(e.ID))
+			}
+		}
+	}
+}
+
+func TestRabbitUnroutableKept(t *testing.T) {
+	cfg := rabbitConfig(t, "postgres")
+	b := newBus(t, cfg)
+	if err := b.AddConsumer("postgres", []string{"db.health.*.postgres"}, newRecorder().handle); err != nil {
+		t.Fatal(err)
+	}
+	e := checked(t, "nacos", "registry", 3) // no binding matches
+	if err := b.Publish(context.Background(), e); err != nil {
+		t.Fatalf("an unroutable message must still be confirmed: %v", err)
+	}
+	ch := rawChannel(t)
+	m, ok, err := ch.Get(cfg.UnroutedExchange(), true)
+	if err != nil || !ok {
+		t.Fatalf("unrouted queue: ok=%v err=%v", ok, err)
+	}
+	if m.MessageId != e.ID || m.RoutingKey != "db.health.checked.nacos" {
+		t.Fatalf("unrouted message: id=%q key=%q", m.MessageId, m.RoutingKey)
+	}
+}
+
+func TestRabbitPoison(t *testing.T) {
+	cfg := rabbitConfig(t, "proj")
+	cfg.MaxRetries = 2
+	cfg.RetryInterval = 5 * time.Millisecond
+	b := newBus(t, cfg)
+	broken := checked(t, "redis", "broken", 1)
+	var brokenAttempts atomic.Int32
+	rec := newRecorder()
+	rec.fn = func(_ context.Context, e events.Envelope) error {
+		if e.ID == broken.ID {
+			brokenAttempts.Add(1)
+			return errors.New("handler always fails")
+		}
+		return nil
+	}
+	if err := b.AddConsumer("proj", []string{"db.health.#"}, rec.handle); err != nil {
+		t.Fatal(err)
+	}
+	runBus(t, b)
+
+	before, after := checked(t, "redis", "before", 1), checked(t, "redis", "after", 1)
+	if err := b.Publish(context.Background(), before); err != nil {
+		t.Fatal(err)
+	}
+	// Poison straight into the group's queue, as another client could.
+	unknown, _ := json.Marshal(events.Envelope{SpecVersion: "1.0", ID: "x:1", Source: "s", Subject: "redis/x",
+		Type: "db.health.bogus.v1", Data: json.RawMessage(`{}`)})
+	raw := rawChannel(t)
+	for i, body := range [][]byte{[]byte("{not json"), unknown} {
+		if err := raw.Publish("", cfg.QueueName("proj"), false, false, amqp.Publishing{
+			MessageId: fmt.Sprint("poison-", i), Body: body, DeliveryMode: amqp.Persistent,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Publish(context.Background(), broken, after); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "valid events around the poison", func() bool {
+		return rec.count(before.ID) == 1 && rec.count(after.ID) == 1
+	})
+	waitFor(t, 15*time.Second, "three messages in the poison queue", func() bool {
+		return queueLen(t, cfg.PoisonQueue()) == 3
+	})
+	if n := brokenAttempts.Load(); n != 3 {
+		t.Errorf("failing handler ran %d times, want 1 + 2 retries", n)
+	}
+	reasons := map[string]string{}
+	for range 3 {
+		m, ok, err := raw.Get(cfg.PoisonQueue(), true)
+		if err != nil || !ok {
+			t.Fatalf("poison queue: ok=%v err=%v", ok, err)
+		}
+		reason, _ := m.Headers[middleware.ReasonForPoisonedKey].(string)
+		reasons[m.MessageId] = reason
+	}
+	for id, want := range map[string]string{
+		"poison-0": "invalid event", "poison-1": "unknown type", broken.ID: "handler always fails",
+	} {
+		if !strings.Contains(reasons[id], want) {
+			t.Errorf("poison %s: reason %q, want it to mention %q", id, reasons[id], want)
+		}
+	}
+}
+
+// A delivery whose headers are not strings (x-delivery-count, x-death, as
+// the broker adds them on redelivery and dead-lettering) is handled; a
+// handler's Requeue makes the broker redeliver with x-delivery-count; a
+// message requeued DeliveryLimit times is dead-lettered to the poison queue.
+func TestRabbitRedeliveryHeaders(t *testing.T) {
+	cfg := rabbitConfig(t, "proj")
+	cfg.MaxRetries = -1
+	cfg.DeliveryLimit = 2
+	b := newBus(t, cfg)
+	forged, again, hopeless := checked(t, "redis", "forged", 1), checked(t, "redis", "again", 1),
+		checked(t, "redis", "hopeless", 1)
+	var againTries atomic.Int32
+	rec := newRecorder()
+	rec.fn = func(_ context.Context, e events.Envelope) error {
+		switch e.ID {
+		case again.ID:
+			if againTries.Add(1) == 1 {
+				return Requeue(errors.New("store unavailable"))
+			}
+		case hopeless.ID:
+			return Requeue(errors.New("store still unavailable"))
+		}
+		return nil
+	}
+	if err := b.AddConsumer("proj", []string{"db.health.#"}, rec.handle); err != nil {
+		t.Fatal(err)
+	}
+	runBus(t, b)
+	body, _ := events.Encode(forged)
+	raw := rawChannel(t)
+	if err := raw.Publish("", cfg.QueueName("proj"), false, false, amqp.Publishing{
+		MessageId: forged.ID, Body: body, Headers: amqp.Table{
+			"x-delivery-count": int64(3),
+			"x-death": []any{amqp.Table{"count": int64(1), "reason": "rejected", "queue": "q",
+				"time": time.Now().Truncate(time.Second), "routing-keys": []any{"k"}}},
+			"x-first-death-reason": "rejected",
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(context.Background(), again, hopeless); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "forged and requeued events", func() bool {
+		return rec.count(forged.ID) == 1 && rec.count(again.ID) == 1
+	})
+	if d := rec.dels[forged.ID]; d.Count != 3 || !d.Redelivered || d.Metadata["x-first-death-reason"] != "rejected" {
+		t.Errorf("forged delivery = %+v", d)
+	}
+	if d := rec.dels[again.ID]; d.Count < 1 || !d.Redelivered {
+		t.Errorf("requeued delivery = %+v, want x-delivery-count >= 1", d)
+	}
+	waitFor(t, 10*time.Second, "hopeless event dead-lettered", func() bool {
+		return queueLen(t, cfg.PoisonQueue()) == 1
+	})
+	m, ok, err := raw.Get(cfg.PoisonQueue(), true)
+	if err != nil || !ok || m.MessageId != hopeless.ID {
+		t.Fatalf("poison queue: ok=%v err=%v id=%q", ok, err, m.MessageId)
+	}
+	if _, has := m.Headers["x-death"]; !has {
+		t.Errorf("dead-lettered message lacks x-death: %v", m.Headers)
+	}
+	if rec.count(hopeless.ID) != 0 {
+		t.Error("requeued event counted as handled")
+	}
+}

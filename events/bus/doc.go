@@ -1,0 +1,53 @@
+// Package bus carries events.Envelope values between replicas of
+// database-service: over RabbitMQ when Config.URL is set, or through an
+// in-process watermill gochannel when it is empty (one process only).
+//
+// # Topology (RabbitMQ)
+//
+// DeclareTopology declares, idempotently and in one place:
+//
+//   - the durable topic exchange Config.Exchange ("db.health") with an
+//     alternate exchange "<exchange>.unrouted" (fanout, durable) bound to a
+//     durable, length-bounded queue of the same name, so a message no queue
+//     binds is kept rather than silently confirmed and dropped;
+//   - the dead-letter exchange "<service>.dlx" (fanout, durable) bound to the
+//     poison queue "<service>.poison" (durable quorum queue);
+//   - one durable quorum queue "<service>.<group>" per consumer group, shared
+//     by every replica (x-single-active-consumer, x-delivery-limit,
+//     x-dead-letter-exchange), bound with the group's binding keys.
+//
+// Binding keys use AMQP topic semantics (see Match): "db.health.#" for
+// everything, "db.health.state_changed.*" for transitions,
+// "db.health.*.postgres" for one kind; "db.health.*" matches nothing.
+//
+// # Publishing
+//
+// Publish sends a batch with publisher confirms and waits for them, bounded
+// by Config.PublishTimeout: a broker memory alarm or a stalled network makes
+// it fail in time instead of blocking. PublishAsync queues one event into a
+// bounded buffer drained by a few workers; it never blocks and drops (counted
+// and logged) when the buffer is full or publishing failed twice. A message
+// reported as not confirmed may still have been enqueued: consumers must be
+// idempotent.
+//
+// # Consuming
+//
+// AddConsumer registers a handler for a group; Run consumes through a
+// watermill Router with the middlewares Recoverer, CorrelationID,
+// PoisonQueue, Retry and Timeout. Invalid events (events.ErrInvalid) go to
+// the poison queue at once; other handler errors are retried in process and
+// then poisoned, unless wrapped with Requeue, in which case the delivery is
+// returned to the queue and the broker dead-letters it to the poison queue
+// after Config.DeliveryLimit deliveries.
+//
+// # Why not watermill-amqp's publisher and subscriber
+//
+// watermill-amqp v3.1.0 reconnects through a ConnectionWrapper that writes
+// its connection fields without synchronisation (a data race the race
+// detector reports on every forced close, watermill issue #693), and its
+// pooled channel provider loses a pool slot whenever reopening a channel
+// fails (watermill-amqp PR #37), which eventually wedges every publisher.
+// This package therefore keeps the AMQP transport (connections, reconnects,
+// confirms, consumers) on amqp091-go and uses watermill for the Router, its
+// middlewares and the gochannel pub/sub.
+package bus

@@ -1,0 +1,191 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dbhealth/database-service/events"
+)
+
+func TestEmbeddedRoundTrip(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	b := newBus(t, Config{Registerer: reg, RetryInterval: time.Millisecond})
+	groups := map[string]string{
+		"all":      "db.health.#",
+		"changes":  "db.health.state_changed.*",
+		"postgres": "db.health.*.postgres",
+		"none":     "db.health.*",
+	}
+	recs := map[string]*recorder{}
+	for g, key := range groups {
+		recs[g] = newRecorder()
+		if err := b.AddConsumer(g, []string{key}, recs[g].handle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two bindings that both match still deliver once.
+	twice := newRecorder()
+	if err := b.AddConsumer("twice", []string{"db.health.#", "db.health.checked.*"}, twice.handle); err != nil {
+		t.Fatal(err)
+	}
+	evs := []events.Envelope{
+		checked(t, "postgres", "main", 1), checked(t, "redis", "cache", 1),
+		changed(t, "postgres", "main", 1), changed(t, "milvus", "vec", 1),
+	}
+	// Published before Run: kept until the router runs.
+	if err := b.Publish(context.Background(), evs[:2]...); err != nil {
+		t.Fatal(err)
+	}
+	runBus(t, b)
+	if err := b.Publish(context.Background(), evs[2:]...); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]events.Envelope{
+		"all":      evs,
+		"changes":  {evs[2], evs[3]},
+		"postgres": {evs[0], evs[2]},
+		"twice":    evs,
+	}
+	recs["twice"] = twice
+	for g, evs := range want {
+		waitFor(t, 5*time.Second, g+" events", func() bool { return recs[g].distinct() == len(evs) })
+		for _, e := range evs {
+			if n := recs[g].count(e.ID); n != 1 {
+				t.Errorf("group %s got %s %d times", g, e.ID, n)
+			}
+		}
+		if got := recs[g].total.Load(); got != int64(len(evs)) {
+			t.Errorf("group %s handled %d events, want %d", g, got, len(evs))
+		}
+	}
+	if n := recs["none"].total.Load(); n != 0 {
+		t.Errorf("db.health.* matched %d events, want none", n)
+	}
+	d := recs["all"].dels[evs[2].ID]
+	if d.Group != "all" || d.RoutingKey != "db.health.state_changed.postgres" {
+		t.Errorf("delivery = %+v", d)
+	}
+	got := recs["all"].envs[evs[2].ID]
+	if string(got.Data) != string(evs[2].Data) || got.Type != evs[2].Type || !got.Time.Equal(evs[2].Time) {
+		t.Errorf("round trip changed the envelope: %+v", got)
+	}
+	waitFor(t, time.Second, "consumed metric", func() bool {
+		return value(b.metrics.consumed.WithLabelValues("all", events.TypeStateChanged)) == 2
+	})
+	if v := value(b.metrics.published.WithLabelValues(events.TypeHealthChecked)); v != 2 {
+		t.Errorf("published{checked} = %v, want 2", v)
+	}
+}
+
+func TestEmbeddedPoisonAndRetry(t *testing.T) {
+	b := newBus(t, Config{MaxRetries: 2, RetryInterval: time.Millisecond})
+	var mu sync.Mutex
+	attempts := map[string]int{}
+	rec := newRecorder()
+	rec.fn = func(_ context.Context, e events.Envelope) error {
+		mu.Lock()
+		attempts[e.ID]++
+		n := attempts[e.ID]
+		mu.Unlock()
+		switch {
+		case e.Subject == "redis/flaky" && n < 2:
+			return errors.New("transient")
+		case e.Subject == "redis/bad":
+			return fmt.Errorf("%w: handler says so", events.ErrInvalid)
+		case e.Subject == "redis/broken":
+			return errors.New("always fails")
+		}
+		return nil
+	}
+	if err := b.AddConsumer("proj", []string{"db.health.#"}, rec.handle); err != nil {
+		t.Fatal(err)
+	}
+	runBus(t, b)
+	flaky, bad, broken, ok := checked(t, "redis", "flaky", 1), checked(t, "redis", "bad", 1),
+		checked(t, "redis", "broken", 1), checked(t, "redis", "ok", 1)
+	if err := b.Publish(context.Background(), flaky, bad, broken); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(context.Background(), ok); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "flaky and ok handled", func() bool { return rec.count(flaky.ID) == 1 && rec.count(ok.ID) == 1 })
+	waitFor(t, 5*time.Second, "two poisoned", func() bool {
+		return value(b.metrics.failed.WithLabelValues("proj", "poisoned")) == 2
+	})
+	if rec.count(bad.ID)+rec.count(broken.ID) != 0 {
+		t.Fatal("failed events counted as handled")
+	}
+}
+
+func TestPublishRejectsIncompleteEnvelope(t *testing.T) {
+	b := newBus(t, Config{})
+	if err := b.Publish(context.Background(), events.Envelope{Type: events.TypeHealthChecked}); !errors.Is(err, events.ErrInvalid) {
+		t.Fatalf("Publish = %v, want ErrInvalid", err)
+	}
+}
+
+func TestAddConsumerValidation(t *testing.T) {
+	b := newBus(t, Config{})
+	h := newRecorder().handle
+	for name, add := range map[string]func() error{
+		"no bindings": func() error { return b.AddConsumer("g", nil, h) },
+		"bad group":   func() error { return b.AddConsumer("a b", []string{"#"}, h) },
+		"bad binding": func() error { return b.AddConsumer("g", []string{"db..x"}, h) },
+		"nil handler": func() error { return b.AddConsumer("g", []string{"#"}, nil) },
+	} {
+		if err := add(); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: %v, want ErrConfig", name, err)
+		}
+	}
+	if err := b.AddConsumer("g", []string{"#"}, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddConsumer("g", []string{"#"}, h); !errors.Is(err, ErrConfig) {
+		t.Errorf("duplicate group: %v", err)
+	}
+	runBus(t, b)
+	waitFor(t, time.Second, "running", func() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.running })
+	if err := b.AddConsumer("late", []string{"#"}, h); !errors.Is(err, ErrRunning) {
+		t.Errorf("AddConsumer after Run: %v", err)
+	}
+}
+
+func TestClosedBus(t *testing.T) {
+	b := newBus(t, Config{})
+	_ = b.Close()
+	if err := b.Publish(context.Background(), checked(t, "redis", "x", 1)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Publish after Close = %v", err)
+	}
+	if b.PublishAsync(checked(t, "redis", "x", 1)) {
+		t.Fatal("PublishAsync after Close accepted the event")
+	}
+	if err := b.Check(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Check after Close = %v", err)
+	}
+	if err := b.Run(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Run after Close = %v", err)
+	}
+}
+
+func TestEmbeddedPublishAsync(t *testing.T) {
+	b := newBus(t, Config{AsyncBuffer: 4096})
+	rec := newRecorder()
+	if err := b.AddConsumer("all", []string{"db.health.#"}, rec.handle); err != nil {
+		t.Fatal(err)
+	}
+	runBus(t, b)
+	const n = 1000
+	for i := range n {
+		if !b.PublishAsync(checked(t, "redis", fmt.Sprint("t", i%10), int64(i))) {
+			t.Fatal("PublishAsync dropped with room in the buffer")
+		}
+	}
+	waitFor(t, 10*time.Second, "async events", func() bool { return rec.distinct() == n })
+}

@@ -1,0 +1,369 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/dbhealth/database-service/config/secret"
+	"github.com/dbhealth/database-service/events"
+)
+
+// testURL is the machine's RabbitMQ (BUS_TEST_URL overrides it).
+func testURL() string {
+	if u := os.Getenv("BUS_TEST_URL"); u != "" {
+		return u
+	}
+	return "amqp://guest:guest@127.0.0.1:5672/"
+}
+
+// testLogger logs through t at warn and above (debug with BUS_TEST_DEBUG).
+func testLogger(t testing.TB) *slog.Logger {
+	level := slog.LevelWarn
+	if os.Getenv("BUS_TEST_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: level}))
+}
+
+type tWriter struct{ t testing.TB }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// rabbitConfig returns a configuration with a unique exchange and service
+// name, and deletes what the test declares (the queues of groups) when it
+// ends. It skips in -short mode.
+func rabbitConfig(t testing.TB, groups ...string) Config {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs RabbitMQ")
+	}
+	id := fmt.Sprintf("%d%04d", time.Now().UnixNano()%1_000_000_000, rand.IntN(10000))
+	cfg := Config{
+		URL:         secret.String(testURL()),
+		Exchange:    "test.bus." + id,
+		ServiceName: "bus-test-" + id,
+		ReplicaID:   "r1",
+	}.WithDefaults()
+	t.Cleanup(func() { deleteTopology(t, cfg, groups...) })
+	return cfg
+}
+
+// deleteTopology removes the exchanges and queues of cfg and groups.
+func deleteTopology(t testing.TB, cfg Config, groups ...string) {
+	conn, err := amqp.Dial(testURL())
+	if err != nil {
+		t.Logf("cleanup: %v", err)
+		return
+	}
+	defer conn.Close()
+	queues := []string{cfg.UnroutedExchange(), cfg.PoisonQueue()}
+	for _, g := range groups {
+		queues = append(queues, cfg.QueueName(g))
+	}
+	for _, q := range queues {
+		// A failed delete closes the channel: one channel per delete.
+		if ch, err := conn.Channel(); err == nil {
+			_, _ = ch.QueueDelete(q, false, false, false)
+			_ = ch.Close()
+		}
+	}
+	for _, x := range []string{cfg.Exchange, cfg.UnroutedExchange(), cfg.DeadLetterExchange()} {
+		if ch, err := conn.Channel(); err == nil {
+			_ = ch.ExchangeDelete(x, false, false)
+			_ = ch.Close()
+		}
+	}
+}
+
+// rawChannel opens a plain amqp091 channel for inspecting the broker.
+func rawChannel(t testing.TB) *amqp.Channel {
+	t.Helper()
+	conn, err := amqp.Dial(testURL())
+	if err != nil {
+		t.Fatalf("dial RabbitMQ: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+// queueLen is the number of ready messages in a queue (-1 if it is missing).
+func queueLen(t testing.TB, name string) int {
+	t.Helper()
+	conn, err := amqp.Dial(testURL())
+	if err != nil {
+		t.Fatalf("dial RabbitMQ: %v", err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
+	if err != nil {
+		return -1
+	}
+	return q.Messages
+}
+
+// newBus builds a bus closed when the test ends.
+func newBus(t testing.TB, cfg Config) *Bus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	b, err := New(ctx, cfg, testLogger(t))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// runBus runs b until the test ends; Run must return nil.
+func runBus(t testing.TB, b *Bus) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// checked is a HealthChecked envelope of target kind/name at slot.
+func checked(t testing.TB, kind, name string, slot int64) events.Envelope {
+	t.Helper()
+	e, err := events.NewHealthChecked("test", events.HealthChecked{
+		Target: events.TargetRef{Type: kind, Name: name}, State: "UP", LatencyMS: 1.5,
+		CheckedAt: time.Unix(slot, 0).UTC(), Slot: slot, Prober: "r1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// changed is a StateChanged envelope of target kind/name with seq.
+func changed(t testing.TB, kind, name string, seq int64) events.Envelope {
+	t.Helper()
+	h := events.HealthChecked{
+		Target: events.TargetRef{Type: kind, Name: name}, State: "DOWN",
+		CheckedAt: time.Unix(1_700_000_000+seq, 0).UTC(), Slot: seq, Prober: "r1",
+	}
+	e, err := events.NewStateChanged("test", events.StateChanged{
+		Target: h.Target, From: "UP", To: "DOWN", Reason: "test", Seq: seq, Epoch: 1,
+		At: h.CheckedAt, Check: h,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// recorder is a Handler that records the ids it handled.
+type recorder struct {
+	mu    sync.Mutex
+	ids   map[string]int
+	dels  map[string]Delivery
+	envs  map[string]events.Envelope
+	total atomic.Int64
+	fn    func(ctx context.Context, e events.Envelope) error // optional behaviour
+}
+
+func newRecorder() *recorder {
+	return &recorder{ids: map[string]int{}, dels: map[string]Delivery{}, envs: map[string]events.Envelope{}}
+}
+
+func (r *recorder) handle(ctx context.Context, e events.Envelope) error {
+	if r.fn != nil {
+		if err := r.fn(ctx, e); err != nil {
+			return err
+		}
+	}
+	d, _ := DeliveryFrom(ctx)
+	r.mu.Lock()
+	r.ids[e.ID]++
+	r.dels[e.ID] = d
+	r.envs[e.ID] = e
+	r.mu.Unlock()
+	r.total.Add(1)
+	return nil
+}
+
+func (r *recorder) count(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ids[id]
+}
+
+func (r *recorder) distinct() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.ids)
+}
+
+func (r *recorder) idSet() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]int, len(r.ids))
+	for k, v := range r.ids {
+		out[k] = v
+	}
+	return out
+}
+
+// closeConnections force-closes, from the broker side, every connection
+// whose client-provided name starts with prefix, as
+// `rabbitmqctl close_all_connections` does but without disturbing other
+// clients of the shared broker. It returns how many it closed.
+func closeConnections(t testing.TB, prefix string) int {
+	t.Helper()
+	out, err := exec.Command("rabbitmqctl", "-q", "list_connections", "pid", "client_properties", "--formatter", "json").Output()
+	if err != nil {
+		t.Fatalf("rabbitmqctl list_connections: %v", err)
+	}
+	var conns []struct {
+		PID   string          `json:"pid"`
+		Props json.RawMessage `json:"client_properties"`
+	}
+	if err := json.Unmarshal(out, &conns); err != nil {
+		t.Fatalf("rabbitmqctl list_connections: %v: %s", err, out)
+	}
+	n := 0
+	for _, c := range conns {
+		if !strings.Contains(string(c.Props), `"`+prefix) {
+			continue
+		}
+		if out, err := exec.Command("rabbitmqctl", "-q", "close_connection", c.PID, "test").CombinedOutput(); err != nil {
+			t.Logf("rabbitmqctl close_connection %s: %v: %s", c.PID, err, out)
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+// pausableProxy forwards loopback TCP connections to upstream; while
+// paused it forwards nothing in either direction (data is held, not
+// dropped), like a stalled network or a broker that stopped reading.
+type pausableProxy struct {
+	ln       net.Listener
+	upstream string
+	paused   atomic.Bool
+	mu       sync.Mutex
+	conns    []net.Conn
+}
+
+func startPausableProxy(t testing.TB, upstream string) *pausableProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pausableProxy{ln: ln, upstream: upstream}
+	go p.accept()
+	t.Cleanup(func() {
+		p.paused.Store(false)
+		_ = ln.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			_ = c.Close()
+		}
+		p.mu.Unlock()
+	})
+	return p
+}
+
+func (p *pausableProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *pausableProxy) accept() {
+	for {
+		client, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		server, err := net.Dial("tcp", p.upstream)
+		if err != nil {
+			_ = client.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, client, server)
+		p.mu.Unlock()
+		go p.pipe(server, client)
+		go p.pipe(client, server)
+	}
+}
+
+func (p *pausableProxy) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for p.paused.Load() {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			if err != io.EOF {
+				return
+			}
+			return
+		}
+	}
+}
+
+// value reads a counter or gauge.
+func value(c prometheus.Metric) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return -1
+	}
+	if m.Counter != nil {
+		return m.Counter.GetValue()
+	}
+	return m.Gauge.GetValue()
+}

@@ -1,0 +1,169 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// ErrNotConfirmed is returned for a message the broker nacked or whose
+// channel closed before the confirm arrived. The message may still have been
+// enqueued: a retry can duplicate it.
+var ErrNotConfirmed = errors.New("bus: publish not confirmed by the broker")
+
+// outgoing is one message to publish.
+type outgoing struct {
+	exchange string
+	key      string
+	subject  string // picks the channel, so one subject keeps its order
+	msg      amqp.Publishing
+}
+
+// pubReq is a publish handed to a channel's writer goroutine.
+type pubReq struct {
+	ctx  context.Context
+	out  *outgoing
+	sent chan struct{} // closed once dc/err are set
+	dc   *amqp.DeferredConfirmation
+	err  error
+}
+
+// amqpPublisher publishes with confirms over a fixed set of channels, each
+// owned by one writer goroutine. Callers never touch the socket themselves:
+// when the broker stops reading (resource alarm, stalled network) only the
+// writers block, and callers give up at their deadline.
+type amqpPublisher struct {
+	conn    *connection
+	writers []chan *pubReq
+	log     *slog.Logger
+	done    chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
+}
+
+func newAMQPPublisher(conn *connection, channels int, log *slog.Logger) *amqpPublisher {
+	p := &amqpPublisher{conn: conn, log: log, done: make(chan struct{})}
+	for range channels {
+		reqs := make(chan *pubReq, 256)
+		p.writers = append(p.writers, reqs)
+		p.wg.Add(1)
+		go p.write(reqs)
+	}
+	return p
+}
+
+// write owns one confirm-mode channel and publishes the requests it gets,
+// reopening the channel after it closed.
+func (p *amqpPublisher) write(reqs chan *pubReq) {
+	defer p.wg.Done()
+	var ch *amqp.Channel
+	defer func() {
+		if ch != nil {
+			_ = ch.Close()
+		}
+	}()
+	for {
+		var r *pubReq
+		select {
+		case <-p.done:
+			return
+		case r = <-reqs:
+		}
+		if err := r.ctx.Err(); err != nil {
+			r.err = context.Cause(r.ctx)
+			close(r.sent)
+			continue
+		}
+		if ch == nil || ch.IsClosed() {
+			var err error
+			if ch, err = p.openChannel(r.ctx); err != nil {
+				ch = nil
+				r.err = err
+				close(r.sent)
+				continue
+			}
+		}
+		o := r.out
+		r.dc, r.err = ch.PublishWithDeferredConfirm(o.exchange, o.key, false, false, o.msg)
+		close(r.sent)
+	}
+}
+
+func (p *amqpPublisher) openChannel(ctx context.Context) (*amqp.Channel, error) {
+	ch, err := p.conn.channel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := ch.Confirm(false); err != nil {
+		_ = ch.Close()
+		return nil, err
+	}
+	return ch, nil
+}
+
+// publish sends every message and waits for its confirm until ctx ends.
+// errs[i] is nil when msgs[i] was confirmed.
+func (p *amqpPublisher) publish(ctx context.Context, msgs []*outgoing) (errs []error) {
+	errs = make([]error, len(msgs))
+	reqs := make([]*pubReq, len(msgs))
+	for i, m := range msgs {
+		r := &pubReq{ctx: ctx, out: m, sent: make(chan struct{})}
+		select {
+		case p.writer(m.subject) <- r:
+			reqs[i] = r
+		case <-ctx.Done():
+			errs[i] = context.Cause(ctx)
+		case <-p.done:
+			errs[i] = ErrClosed
+		}
+	}
+	for i, r := range reqs {
+		if r == nil {
+			continue
+		}
+		errs[i] = p.await(ctx, r)
+	}
+	return errs
+}
+
+func (p *amqpPublisher) await(ctx context.Context, r *pubReq) error {
+	select {
+	case <-r.sent:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-p.done:
+		return ErrClosed
+	}
+	if r.err != nil {
+		return r.err
+	}
+	select {
+	case <-r.dc.Done():
+		if !r.dc.Acked() {
+			return ErrNotConfirmed
+		}
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (p *amqpPublisher) writer(subject string) chan *pubReq {
+	if len(p.writers) == 1 {
+		return p.writers[0]
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(subject))
+	return p.writers[h.Sum32()%uint32(len(p.writers))]
+}
+
+// stop makes pending and later publishes fail with ErrClosed; a writer
+// stuck on the socket returns once the connection is closed.
+func (p *amqpPublisher) stop() { p.once.Do(func() { close(p.done) }) }
+
+// wait waits for the writers to return.
+func (p *amqpPublisher) wait() { p.wg.Wait() }

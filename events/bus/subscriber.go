@@ -1,0 +1,175 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// errCancelled means the broker cancelled the consumer or closed its
+// channel: the subscription starts over.
+var errCancelled = errors.New("bus: consumer cancelled by the broker")
+
+// amqpSubscriber is a watermill message.Subscriber for one group's queue.
+// Every (re)subscription redeclares the queue and its bindings on the
+// consuming connection, opens a channel with the prefetch, and consumes;
+// one message is handed out at a time and acked or nacked (requeued) as
+// the router decides. Empty deliveries (a consumer cancelled by the server
+// can yield a zero Delivery) never reach the router.
+type amqpSubscriber struct {
+	conn      *connection
+	cfg       Config
+	group     Group
+	queue     string
+	tag       string
+	log       *slog.Logger
+	onRestart func()
+
+	closing chan struct{}
+	once    sync.Once
+	wg      sync.WaitGroup
+}
+
+var _ message.Subscriber = (*amqpSubscriber)(nil)
+
+func newAMQPSubscriber(conn *connection, cfg Config, g Group, log *slog.Logger, onRestart func()) *amqpSubscriber {
+	queue := cfg.QueueName(g.Name)
+	if g.PerReplica {
+		queue = cfg.ReplicaQueueName(g.Name)
+	}
+	return &amqpSubscriber{
+		conn: conn, cfg: cfg, group: g, queue: queue,
+		tag: cfg.ReplicaID + "/" + g.Name, log: log.With("group", g.Name, "queue", queue),
+		onRestart: onRestart, closing: make(chan struct{}),
+	}
+}
+
+// Subscribe consumes the group's queue (the topic is ignored) until ctx
+// ends or Close is called; the channel is closed then.
+func (s *amqpSubscriber) Subscribe(ctx context.Context, _ string) (<-chan *message.Message, error) {
+	out := make(chan *message.Message)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(out)
+		backoff := 100 * time.Millisecond
+		for first := true; ; first = false {
+			if !first && s.onRestart != nil {
+				s.onRestart()
+			}
+			start := time.Now()
+			err := s.consume(ctx, out)
+			if s.stopping(ctx) {
+				return
+			}
+			if time.Since(start) > 10*time.Second {
+				backoff = 100 * time.Millisecond
+			}
+			s.log.Warn("bus consumer stopped, resubscribing", "err", err, "retry_in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.closing:
+				return
+			case <-time.After(backoff/2 + rand.N(backoff/2+1)):
+			}
+			backoff = min(backoff*2, 5*time.Second)
+		}
+	}()
+	return out, nil
+}
+
+func (s *amqpSubscriber) stopping(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	case <-s.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// consume runs one subscription until its channel or consumer ends.
+func (s *amqpSubscriber) consume(ctx context.Context, out chan<- *message.Message) error {
+	waitCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.closing:
+			cancel()
+		case <-waitCtx.Done():
+		}
+	}()
+	ch, err := s.conn.channel(waitCtx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ch.Close() }()
+	if err := ch.Qos(s.cfg.Prefetch, 0, false); err != nil {
+		return err
+	}
+	if err := declareGroup(ch, s.cfg, s.group); err != nil {
+		return err
+	}
+	// Not ConsumeWithContext: its basic.cancel can race the channel's close
+	// and make the broker close the whole connection (504 CHANNEL_ERROR).
+	deliveries, err := ch.Consume(s.queue, s.tag, false, false, false, false, nil)
+	if err != nil {
+		return err
+	}
+	for {
+		var d amqp.Delivery
+		var ok bool
+		select {
+		case d, ok = <-deliveries:
+		case <-waitCtx.Done():
+			return nil
+		}
+		if !ok {
+			return errCancelled
+		}
+		if d.Acknowledger == nil {
+			continue // zero delivery
+		}
+		if err := s.handOut(waitCtx, d, out); err != nil {
+			return err
+		}
+	}
+}
+
+// handOut gives one delivery to the router and settles it. When the
+// subscription stops first, the delivery is left unacked: closing the
+// channel returns it to the queue.
+func (s *amqpSubscriber) handOut(ctx context.Context, d amqp.Delivery, out chan<- *message.Message) error {
+	msg := toMessage(d)
+	msgCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msg.SetContext(msgCtx)
+	select {
+	case out <- msg:
+	case <-ctx.Done():
+		return nil
+	}
+	select {
+	case <-msg.Acked():
+		return d.Ack(false)
+	case <-msg.Nacked():
+		return d.Nack(false, true)
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// Close stops every subscription and waits for them.
+func (s *amqpSubscriber) Close() error {
+	s.once.Do(func() { close(s.closing) })
+	s.wg.Wait()
+	return nil
+}
