@@ -201,15 +201,16 @@ func (s *Server) Restart() {
 
 // start serves on lis with a new gRPC server.
 func (s *Server) start(lis net.Listener) {
+	stopped := make(chan struct{})
 	srv := grpc.NewServer(
-		grpc.UnaryInterceptor(s.intercept),
+		grpc.UnaryInterceptor(s.interceptor(stopped)),
 		// As Milvus does: allow the SDK's keepalive pings without streams.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 	)
 	milvuspb.RegisterMilvusServiceServer(srv, &service{s: s})
 	served := make(chan struct{})
 	s.srvMu.Lock()
-	s.grpcSrv, s.stopped, s.served = srv, make(chan struct{}), served
+	s.grpcSrv, s.stopped, s.served = srv, stopped, served
 	s.srvMu.Unlock()
 	go func() {
 		defer close(served)
@@ -240,8 +241,15 @@ func (s *Server) knobs() knobs {
 	}
 }
 
-// intercept counts, delays, authenticates and fails RPCs as configured.
-func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+// interceptor counts, delays, authenticates and fails RPCs as configured;
+// stopped is closed when this run of the server stops.
+func (s *Server) interceptor(stopped <-chan struct{}) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		return s.intercept(ctx, req, info, handler, stopped)
+	}
+}
+
+func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler, stopped <-chan struct{}) (any, error) {
 	name := info.FullMethod[strings.LastIndex(info.FullMethod, "/")+1:]
 	s.callsMu.Lock()
 	s.calls[name]++
@@ -249,9 +257,6 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 
 	k := s.knobs()
 	if k.delay > 0 {
-		s.srvMu.Lock()
-		stopped := s.stopped
-		s.srvMu.Unlock()
 		timer := time.NewTimer(k.delay)
 		defer timer.Stop()
 		select {
