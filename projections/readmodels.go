@@ -22,6 +22,11 @@ type TargetStatus struct {
 	// Seq and Slot are the last applied transition and check (guards).
 	Seq  int64 `json:"seq"`
 	Slot int64 `json:"slot"`
+	// Epoch is the epoch of the last applied transition (a larger epoch
+	// wins over any seq of a smaller one).
+	Epoch int64 `json:"epoch"`
+	// Reason explains the current state (from the last transition).
+	Reason string `json:"reason,omitempty"`
 }
 
 // HistoryItem is one check in a target's history.

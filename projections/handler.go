@@ -1,0 +1,104 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dbhealth/database-service/events"
+)
+
+// States as they appear in events. UNKNOWN is the state of a target before
+// its first transition.
+const (
+	StateUnknown  = "UNKNOWN"
+	StateUp       = "UP"
+	StateDegraded = "DEGRADED"
+	StateDown     = "DOWN"
+)
+
+// ErrBadCursor is wrapped by a history query whose cursor was not produced
+// by a previous page (the API answers 400).
+var ErrBadCursor = errors.New("projections: invalid cursor")
+
+// ErrBadQuery is wrapped by a query with an invalid value, such as an
+// unknown alert state (the API answers 400).
+var ErrBadQuery = errors.New("projections: invalid query")
+
+// Severity is the severity of the alert a target in state is in: critical
+// for DOWN, warning for DEGRADED, "" for every other state (no alert).
+func Severity(state string) string {
+	switch state {
+	case StateDown:
+		return SeverityCritical
+	case StateDegraded:
+		return SeverityWarning
+	}
+	return ""
+}
+
+// Routing-key bindings of the handler groups.
+var (
+	bindAll     = "db.health.#"
+	bindChecked = events.RoutingKey(events.TypeHealthChecked, "*")
+	bindChanged = events.RoutingKey(events.TypeStateChanged, "*")
+)
+
+// validChecked rejects a check no projection can place: it needs a target
+// and a positive slot. The error wraps events.ErrInvalid (poison).
+func validChecked(h events.HealthChecked) error {
+	switch {
+	case h.Target.Type == "" || h.Target.Name == "":
+		return fmt.Errorf("%w: check without target", events.ErrInvalid)
+	case h.State == "":
+		return fmt.Errorf("%w: check %s without state", events.ErrInvalid, h.ID())
+	case h.Slot <= 0:
+		return fmt.Errorf("%w: check %s: slot must be positive", events.ErrInvalid, h.ID())
+	}
+	return nil
+}
+
+// validChanged rejects a transition no projection can place: it needs a
+// target, a new state, seq >= 1 and epoch >= 0. The error wraps
+// events.ErrInvalid (poison).
+func validChanged(s events.StateChanged) error {
+	switch {
+	case s.Target.Type == "" || s.Target.Name == "":
+		return fmt.Errorf("%w: transition without target", events.ErrInvalid)
+	case s.To == "":
+		return fmt.Errorf("%w: transition %s without state", events.ErrInvalid, s.ID())
+	case s.Seq < 1 || s.Epoch < 0:
+		return fmt.Errorf("%w: transition %s: seq must be >= 1 and epoch >= 0", events.ErrInvalid, s.ID())
+	}
+	return nil
+}
+
+// dispatch decodes env and calls the handler of its type; a nil handler
+// ignores that (known) type. An unknown type is an error wrapping
+// events.ErrInvalid.
+func dispatch(ctx context.Context, env events.Envelope,
+	onChecked func(context.Context, events.HealthChecked) error,
+	onChanged func(context.Context, events.StateChanged) error,
+) error {
+	switch env.Type {
+	case events.TypeHealthChecked:
+		if onChecked == nil {
+			return nil
+		}
+		h, err := env.HealthChecked()
+		if err != nil {
+			return err
+		}
+		return onChecked(ctx, h)
+	case events.TypeStateChanged:
+		if onChanged == nil {
+			return nil
+		}
+		s, err := env.StateChanged()
+		if err != nil {
+			return err
+		}
+		return onChanged(ctx, s)
+	}
+	return fmt.Errorf("%w: unknown type %q", events.ErrInvalid, env.Type)
+}
