@@ -20,8 +20,21 @@ type Proxy struct {
 	ln       net.Listener
 	wg       sync.WaitGroup
 	mu       sync.Mutex
-	conns    map[net.Conn]struct{}
+	links    map[*link]struct{}
 	accepted int
+	refuse   bool
+}
+
+// link is one proxied connection.
+type link struct {
+	client, server net.Conn
+	// wmu serialises writes to the client (forwarded and injected bytes).
+	wmu sync.Mutex
+}
+
+func (l *link) close() {
+	_ = l.client.Close()
+	_ = l.server.Close()
 }
 
 // StartProxy starts a Proxy to upstream (host:port, loopback), stopped by
@@ -37,7 +50,7 @@ func StartProxy(t testing.TB, upstream string) *Proxy {
 		Port:     ln.Addr().(*net.TCPAddr).Port,
 		upstream: upstream,
 		ln:       ln,
-		conns:    make(map[net.Conn]struct{}),
+		links:    make(map[*link]struct{}),
 	}
 	p.wg.Add(1)
 	go p.accept()
@@ -64,10 +77,35 @@ func (p *Proxy) Accepted() int {
 func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for c := range p.conns {
-		_ = c.Close()
-		delete(p.conns, c)
+	for l := range p.links {
+		l.close()
+		delete(p.links, l)
 	}
+}
+
+// InjectToClients writes b to every client as if the server had sent it.
+// b must be whole protocol frames, and the connections should be idle, so
+// that b does not land in the middle of a forwarded frame.
+func (p *Proxy) InjectToClients(b []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for l := range p.links {
+		l.wmu.Lock()
+		_, err := l.client.Write(b)
+		l.wmu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetRefuse makes the proxy close new connections at once (true) or
+// forward them again (false); with Cut it makes the upstream look dead.
+func (p *Proxy) SetRefuse(refuse bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refuse = refuse
 }
 
 func (p *Proxy) accept() {
@@ -77,30 +115,54 @@ func (p *Proxy) accept() {
 		if err != nil {
 			return
 		}
+		p.mu.Lock()
+		refuse := p.refuse
+		p.mu.Unlock()
+		if refuse {
+			_ = client.Close()
+			continue
+		}
 		server, err := net.Dial("tcp", p.upstream)
 		if err != nil {
 			_ = client.Close()
 			continue
 		}
+		l := &link{client: client, server: server}
 		p.mu.Lock()
 		p.accepted++
-		p.conns[client] = struct{}{}
-		p.conns[server] = struct{}{}
+		p.links[l] = struct{}{}
 		p.mu.Unlock()
 		p.wg.Add(2)
-		go p.pipe(server, client)
-		go p.pipe(client, server)
+		go p.forward(l, server, client, nil)
+		go p.forward(l, client, server, &l.wmu)
 	}
 }
 
-// pipe copies src to dst; when either side ends it closes both.
-func (p *Proxy) pipe(dst, src net.Conn) {
+// forward copies src to dst, holding wmu (when given) for each write; when
+// either side ends it closes both.
+func (p *Proxy) forward(l *link, dst io.Writer, src io.Reader, wmu *sync.Mutex) {
 	defer p.wg.Done()
-	_, _ = io.Copy(dst, src)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if wmu != nil {
+				wmu.Lock()
+			}
+			_, werr := dst.Write(buf[:n])
+			if wmu != nil {
+				wmu.Unlock()
+			}
+			if werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
 	p.mu.Lock()
-	delete(p.conns, dst)
-	delete(p.conns, src)
+	delete(p.links, l)
 	p.mu.Unlock()
-	_ = dst.Close()
-	_ = src.Close()
+	l.close()
 }
