@@ -1,0 +1,240 @@
+package probes_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dbhealth/database-service/config/secret"
+	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/testsupport/fakenacos"
+)
+
+func TestNacosFactsHealth(t *testing.T) {
+	ready := probes.NacosServerFacts{Address: "a:8848", Ready: true, Status: 200}
+	notReady := probes.NacosServerFacts{Address: "b:8848", Status: 500, Reason: "naming not in readiness"}
+	unreachable := probes.NacosServerFacts{Address: "c:8848", Reason: "connection refused"}
+	tests := []struct {
+		name   string
+		facts  probes.NacosFacts
+		want   probes.State
+		reason string // a substring of the reason; "" means no reason
+	}{
+		{"all ready, SDK connected", probes.NacosFacts{Servers: []probes.NacosServerFacts{ready}, ServersReady: 1, SDKConnected: true}, probes.StateUp, ""},
+		{"SDK not connected", probes.NacosFacts{Servers: []probes.NacosServerFacts{ready}, ServersReady: 1, SDKError: "client not connected"}, probes.StateDown, "gRPC: client not connected"},
+		{"not ready and SDK not connected", probes.NacosFacts{Servers: []probes.NacosServerFacts{notReady}}, probes.StateDown, "b:8848 readiness 500: naming not in readiness; gRPC: not connected"},
+		{"not ready, SDK connected", probes.NacosFacts{Servers: []probes.NacosServerFacts{notReady}, SDKConnected: true}, probes.StateDegraded, "1/1 servers not ready: b:8848 readiness 500"},
+		{"one of three down", probes.NacosFacts{Servers: []probes.NacosServerFacts{ready, unreachable, ready}, ServersReady: 2, SDKConnected: true}, probes.StateDegraded, "1/3 servers not ready: c:8848 unreachable: connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, reason := tt.facts.Health(probes.Limits{}.WithDefaults())
+			if got != tt.want {
+				t.Errorf("state = %s, want %s", got, tt.want)
+			}
+			if tt.reason == "" && reason != "" || !strings.Contains(reason, tt.reason) {
+				t.Errorf("reason = %q, want it to contain %q", reason, tt.reason)
+			}
+		})
+	}
+}
+
+// nacosSDKDir is where the probes' SDK clients of these tests write logs and
+// caches. It is one fixed directory (not t.TempDir): the SDK logger is
+// process-global and keeps writing into the LogDir of the last client
+// created, after that client's test ended.
+var nacosSDKDir = filepath.Join(os.TempDir(), "database-service-test", "probes-nacos")
+
+// nacosTarget is a Nacos target on the fake with a short timeout.
+func nacosTarget(addrs ...string) probes.Target {
+	host, port := "", 0
+	if len(addrs) > 0 {
+		h, p, _ := net.SplitHostPort(addrs[0])
+		host = h
+		port, _ = strconv.Atoi(p)
+	}
+	return probes.Target{
+		Kind: probes.Nacos, Name: "nacos-test", Host: host, Port: port, Addresses: addrs,
+		Namespace: "public", Group: "DEFAULT_GROUP", Timeout: 3 * time.Second,
+	}
+}
+
+func nacosOpen(t *testing.T, target probes.Target) probes.Client {
+	t.Helper()
+	c, err := probes.NacosOpener(nacosSDKDir)(context.Background(), target)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestNacosUp(t *testing.T) {
+	fake := fakenacos.Start(t)
+	target := nacosTarget(fake.Addr())
+	c := nacosOpen(t, target)
+	r := probes.RunProbe(context.Background(), target, c)
+	if r.State != probes.StateUp || r.ErrorKind != probes.ErrKindNone {
+		t.Fatalf("state %s kind %q reason %q error %q, want UP", r.State, r.ErrorKind, r.Reason, r.Error)
+	}
+	if r.Details["version"] != fakenacos.DefaultVersion || r.Details["sdk_connected"] != true || r.Details["servers_ready"] != float64(1) {
+		t.Fatalf("details %v", r.Details)
+	}
+	t.Logf("first probe (SDK client created) %v", r.Latency)
+	r = probes.RunProbe(context.Background(), target, c)
+	if r.State != probes.StateUp {
+		t.Fatalf("second probe: %s %s", r.State, r.Error)
+	}
+	t.Logf("second probe %v", r.Latency)
+	if st := c.Stats(); st.Acquires != 2 || st.Errors != 0 || st.Open < 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestNacosDown(t *testing.T) {
+	fake := fakenacos.Start(t)
+	target := nacosTarget(fake.Addr())
+	c := nacosOpen(t, target)
+	if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateUp {
+		t.Fatalf("before Down: %s %s %s", r.State, r.Reason, r.Error)
+	}
+	fake.Down()
+	r := probes.RunProbe(context.Background(), target, c)
+	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindNone {
+		t.Fatalf("state %s kind %q error %q, want DOWN as a verdict of the facts", r.State, r.ErrorKind, r.Error)
+	}
+	if !strings.Contains(r.Reason, "readiness 500") || !strings.Contains(r.Reason, "gRPC") {
+		t.Fatalf("reason %q", r.Reason)
+	}
+	if r.Details["sdk_connected"] != false {
+		t.Fatalf("details %v", r.Details)
+	}
+}
+
+func TestNacosDownFromTheStart(t *testing.T) {
+	fake := fakenacos.Start(t)
+	fake.Down()
+	target := nacosTarget(fake.Addr())
+	c := nacosOpen(t, target)
+	r := probes.RunProbe(context.Background(), target, c)
+	if r.State != probes.StateDown || !strings.Contains(r.Reason, "readiness 500") {
+		t.Fatalf("state %s reason %q error %q", r.State, r.Reason, r.Error)
+	}
+}
+
+func TestNacosAuth(t *testing.T) {
+	const password = "wrong-pass-4711"
+	fake := fakenacos.Start(t)
+	fake.RequireAuth("nacos", "right-pass")
+
+	target := nacosTarget(fake.Addr())
+	target.Username, target.Password = "nacos", secret.String(password)
+	r := probes.RunProbe(context.Background(), target, nacosOpen(t, target))
+	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindAuth {
+		t.Fatalf("state %s kind %q error %q, want DOWN/auth", r.State, r.ErrorKind, r.Error)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), password) || strings.Contains(r.Error, password) || strings.Contains(r.Reason, password) {
+		t.Fatalf("password in the result: %s", b)
+	}
+	t.Logf("auth rejected: %s", r.Error)
+
+	good := nacosTarget(fake.Addr())
+	good.Username, good.Password = "nacos", "right-pass"
+	if r := probes.RunProbe(context.Background(), good, nacosOpen(t, good)); r.State != probes.StateUp {
+		t.Fatalf("right password: %s %q %q", r.State, r.Reason, r.Error)
+	}
+}
+
+func TestNacosRefused(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	target := nacosTarget(addr)
+	r := probes.RunProbe(context.Background(), target, nacosOpen(t, target))
+	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindRefused {
+		t.Fatalf("state %s kind %q error %q, want DOWN/refused", r.State, r.ErrorKind, r.Error)
+	}
+}
+
+func TestNacosSilentServerTimesOut(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // accepted, never answered
+		}
+	}()
+	target := nacosTarget(l.Addr().String())
+	target.Timeout = 300 * time.Millisecond
+	r := probes.RunProbe(context.Background(), target, nacosOpen(t, target))
+	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindTimeout {
+		t.Fatalf("state %s kind %q error %q, want DOWN/timeout", r.State, r.ErrorKind, r.Error)
+	}
+	if r.Latency > 2*time.Second {
+		t.Fatalf("probe took %v: not bounded by its timeout", r.Latency)
+	}
+}
+
+func TestNacosBadAddress(t *testing.T) {
+	for _, a := range []string{"no-port", "host:70000", "host:65000"} {
+		_, err := probes.NacosOpener(nacosSDKDir)(context.Background(), nacosTarget(a))
+		if probes.Classify(err) != probes.ErrKindConfig {
+			t.Errorf("%q: err %v, want a config error", a, err)
+		}
+	}
+}
+
+func TestNacosWatcherFiresOnStop(t *testing.T) {
+	fake := fakenacos.Start(t)
+	target := nacosTarget(fake.Addr())
+	c := nacosOpen(t, target)
+	w, ok := c.(probes.Watcher)
+	if !ok {
+		t.Fatal("the nacos client is no Watcher")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lost := make(chan string, 4)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Watch(ctx, func(reason string) { lost <- reason })
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Stats().Open < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("watch connection never ready")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	fake.Stop()
+	select {
+	case reason := <-lost:
+		t.Logf("watcher fired %d ms after Stop: %s", time.Since(start).Milliseconds(), reason)
+	case <-time.After(5 * time.Second):
+		t.Fatal("watcher did not fire")
+	}
+	cancel()
+	<-done
+}
