@@ -126,7 +126,8 @@ func targetTimeout(t Target) time.Duration {
 // server now, not the corpse of an old connection.
 func (c *postgresClient) Probe(ctx context.Context) (Facts, error) {
 	f, err := c.query(ctx)
-	if err != nil && pgconn.SafeToRetry(err) && ctx.Err() == nil {
+	var connectErr *pgconn.ConnectError
+	if err != nil && pgconn.SafeToRetry(err) && !errors.As(err, &connectErr) && ctx.Err() == nil {
 		f, err = c.query(ctx)
 	}
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,7 +103,7 @@ func waitLost(t *testing.T, lost <-chan string, start time.Time) time.Duration {
 	select {
 	case reason := <-lost:
 		took := time.Since(start)
-		t.Logf("lost after %v: %s", took.Round(time.Millisecond), reason)
+		t.Logf("lost after %v: %s", took.Round(100*time.Microsecond), reason)
 		return took
 	case <-time.After(10 * time.Second):
 		t.Fatal("lost was not called within 10s")
@@ -211,10 +210,8 @@ func TestPostgresWatchNoticesStop(t *testing.T) {
 	lost := watchForTest(t, c)
 
 	for round := 1; round <= 2; round++ {
-		var listeners atomic.Int64
 		eventually(t, "the watch connection to LISTEN", func() bool {
 			n, err := countListeners(tg)
-			listeners.Store(int64(n))
 			return err == nil && n == 1
 		})
 		start := time.Now()
@@ -227,6 +224,9 @@ func TestPostgresWatchNoticesStop(t *testing.T) {
 		}
 		requireState(t, RunProbe(context.Background(), tg, c), StateDown, ErrKindRefused)
 		srv.Start()
+		eventually(t, "the restarted server to probe UP", func() bool {
+			return RunProbe(context.Background(), tg, c).State == StateUp
+		})
 	}
 	select {
 	case reason := <-lost:

@@ -156,6 +156,10 @@ func redisStaleConn(err error) bool {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return false
 	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return false // a new connection failed: nothing stale to retry
+	}
 	return !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled)
 }
 

@@ -105,6 +105,9 @@ func TestRedisWatchNoticesKill(t *testing.T) {
 		}
 		requireState(t, RunProbe(context.Background(), tg, c), StateDown, ErrKindRefused)
 		srv.Start()
+		eventually(t, "the restarted server to probe UP", func() bool {
+			return RunProbe(context.Background(), tg, c).State == StateUp
+		})
 	}
 	select {
 	case reason := <-lost:
