@@ -72,7 +72,7 @@ return {1, moved, pending, seq, tonumber(epoch)}
 
 // CheckedPublisher publishes HealthChecked events without blocking.
 type CheckedPublisher interface {
-	PublishAsync(e events.Envelope)
+	PublishAsync(e events.Envelope) bool
 }
 
 // Applier applies checks to the shared transition state and publishes one

@@ -202,3 +202,12 @@ func (r *Relay) pause(ctx context.Context, what string, err error) {
 	case <-t.C:
 	}
 }
+
+// PendingOf is the number of outbox entries consumer (a replica id) has
+// read but not yet acknowledged.
+func (r *Relay) PendingOf(ctx context.Context, consumer string) (int64, error) {
+	res, err := r.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+		Stream: r.keys.Outbox(), Group: r.opts.Group, Start: "-", End: "+", Count: 10000, Consumer: consumer,
+	}).Result()
+	return int64(len(res)), err
+}
