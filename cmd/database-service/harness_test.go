@@ -131,10 +131,10 @@ func (c *cluster) load(env map[string]string) *config.Config {
 
 // replica is one running in-process instance with its own connections.
 type replica struct {
-	id     string
-	app    *app
-	rabbit *servers.Proxy
-	store  *servers.Proxy
+	id      string
+	app     *app
+	rabbit  *servers.Proxy
+	store   *servers.Proxy
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan error

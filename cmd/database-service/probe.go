@@ -121,4 +121,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n-3] + "..."
 }
-
