@@ -27,6 +27,16 @@ const AsyncAPIFile = "asyncapi.yaml"
 //go:embed asyncapi.yaml
 var asyncAPI []byte
 
+// OpenAPIFile is the path of the OpenAPI 3.1 document of the REST API in FS.
+const OpenAPIFile = "openapi.yaml"
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// OpenAPI returns a copy of the OpenAPI 3.1 document (YAML) describing the
+// REST API.
+func OpenAPI() []byte { return bytes.Clone(openAPI) }
+
 // eventsDir is the directory of the event schemas in FS.
 const eventsDir = "events"
 

@@ -1,0 +1,117 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dbhealth/database-service/projections"
+)
+
+// HistoryItem is one check in GET /api/database/history/{database_type}.
+type HistoryItem struct {
+	Type      string    `json:"type"`
+	Name      string    `json:"name"`
+	State     string    `json:"state"`
+	CheckedAt time.Time `json:"checked_at"`
+	LatencyMS float64   `json:"latency_ms"`
+	ErrorKind string    `json:"error_kind"`
+	Error     string    `json:"error"`
+	Prober    string    `json:"prober"`
+}
+
+// HistoryResponse is the body of GET /api/database/history/{database_type}:
+// pass Next back as ?cursor= (or ?next=) for the following page; it is
+// empty on the last page.
+type HistoryResponse struct {
+	Items []HistoryItem `json:"items"`
+	Next  string        `json:"next"`
+}
+
+// AlertsResponse is the body of GET /api/database/alerts.
+type AlertsResponse struct {
+	Alerts []projections.Alert `json:"alerts"`
+}
+
+// readCtx bounds one read of a read model.
+func (s *Server) readCtx(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request().Context(), s.opts.ReadTimeout)
+}
+
+// getHistory serves GET /api/database/history/{database_type}.
+func (s *Server) getHistory(c echo.Context) error {
+	kind, err := kindParam(c)
+	if err != nil {
+		return err
+	}
+	q := projections.HistoryQuery{Type: string(kind)}
+	if q.Name, err = nameParam(c); err != nil {
+		return err
+	}
+	if q.Since, err = timeParam(c, "since"); err != nil {
+		return err
+	}
+	if q.Until, err = timeParam(c, "until"); err != nil {
+		return err
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && q.Since.After(q.Until) {
+		return paramErr("since", "must not be after until")
+	}
+	if q.Limit, err = limitParam(c); err != nil {
+		return err
+	}
+	if q.Cursor, err = cursorParam(c); err != nil {
+		return err
+	}
+	if s.deps.History == nil {
+		return notConfigured("the history read model")
+	}
+	ctx, cancel := s.readCtx(c)
+	defer cancel()
+	page, err := s.deps.History.History(ctx, q)
+	if err != nil {
+		return unavailable("history", err)
+	}
+	body := HistoryResponse{Items: make([]HistoryItem, len(page.Items)), Next: page.Next}
+	for i, it := range page.Items {
+		body.Items[i] = HistoryItem{Type: it.Type, Name: it.Name, State: it.State, CheckedAt: it.CheckedAt,
+			LatencyMS: it.LatencyMS, ErrorKind: it.ErrorKind, Error: it.Error, Prober: it.Prober}
+	}
+	return c.JSON(http.StatusOK, body)
+}
+
+// alertStates are the values of ?state= on the alerts endpoint.
+var alertStates = map[string]bool{"": true, "all": true, projections.AlertFiring: true, projections.AlertResolved: true}
+
+// getAlerts serves GET /api/database/alerts.
+func (s *Server) getAlerts(c echo.Context) error {
+	state := c.QueryParam("state")
+	if !alertStates[state] {
+		return paramErr("state", "must be firing, resolved or all")
+	}
+	if state == "" {
+		state = "all"
+	}
+	limit, err := limitParam(c)
+	if err != nil {
+		return err
+	}
+	if s.deps.Alerts == nil {
+		return notConfigured("the alerts read model")
+	}
+	ctx, cancel := s.readCtx(c)
+	defer cancel()
+	alerts, err := s.deps.Alerts.Alerts(ctx, projections.AlertQuery{State: state, Limit: limit})
+	if err != nil {
+		return unavailable("alerts", err)
+	}
+	if alerts == nil {
+		alerts = []projections.Alert{}
+	}
+	if len(alerts) > limit {
+		alerts = alerts[:limit]
+	}
+	return c.JSON(http.StatusOK, AlertsResponse{Alerts: alerts})
+}

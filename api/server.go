@@ -1,0 +1,138 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Server is the HTTP API of one replica.
+type Server struct {
+	deps    Deps
+	opts    Options
+	e       *echo.Echo
+	status  *statusCache
+	metrics *httpMetrics
+	docs    *docs
+	started time.Time
+
+	stopOnce    sync.Once
+	stopStreams chan struct{}
+}
+
+// New builds the API over deps. It fails when the embedded OpenAPI
+// document does not load or the metrics cannot be registered.
+func New(deps Deps, opts Options) (*Server, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	m, err := newHTTPMetrics(opts.Registerer, opts.RuntimeCollectors)
+	if err != nil {
+		return nil, err
+	}
+	d, err := newDocs()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{deps: deps, opts: opts, metrics: m, docs: d, started: opts.Now(), stopStreams: make(chan struct{})}
+	if deps.Status != nil {
+		s.status = newStatusCache(deps.Status, opts.StatusCacheTTL, opts.ReadTimeout, opts.Now)
+	}
+	s.e = s.routes()
+	return s, nil
+}
+
+// routes builds the echo instance: middleware, error handler, every route.
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(s.opts.Logger)
+	e.Use(requestIDMiddleware, observe(s.opts.Logger, s.metrics), recoverMiddleware(s.opts.Logger))
+
+	auth := requireToken(s.opts.APIToken)
+
+	e.GET("/health", s.getLiveness)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{})))
+	e.GET(pathOpenAPI, s.docs.openAPI)
+	e.GET(pathSwagger, s.docs.swagger)
+	e.GET(pathSwaggerLibs+"/*", assets(s.docs.swaggerLibs))
+	e.GET(pathRedoc, s.docs.redoc)
+	e.GET(pathRedocLibs+"/*", assets(s.docs.redocLibs))
+
+	g := e.Group("/api/database")
+	g.GET("/health", s.getHealth)
+	g.GET("/status", s.getStatus)
+	g.GET("/status/:database_type", s.getStatusOfKind)
+	g.GET("/connections", s.getConnections)
+	g.POST("/connections/test/:database_type", s.postTest, auth, bodyPolicy)
+	g.GET("/config", s.getConfig, auth)
+	g.GET("/metrics", s.getMetrics)
+	g.GET("/history/:database_type", s.getHistory)
+	g.GET("/alerts", s.getAlerts)
+	g.GET("/events", s.getEvents)
+	g.GET("/registry/status", s.getRegistryStatus)
+	g.POST("/registry/update", s.postRegistryUpdate, auth, bodyPolicy)
+	return e
+}
+
+// Handler is the API as an http.Handler (the echo instance). A caller that
+// runs its own http.Server must call StopStreams when shutting it down,
+// or open event streams hold the shutdown until its deadline.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Echo exposes the echo instance (routes, tests).
+func (s *Server) Echo() *echo.Echo { return s.e }
+
+// StopStreams ends every open event stream (and refuses none: new streams
+// end at once). Safe to call more than once.
+func (s *Server) StopStreams() {
+	s.stopOnce.Do(func() { close(s.stopStreams) })
+}
+
+// Run listens on Options.Addr and serves until ctx is done, then shuts
+// down gracefully within Options.ShutdownTimeout.
+func (s *Server) Run(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.opts.Addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is done, then shuts down gracefully within
+// Options.ShutdownTimeout (event streams are ended first).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// WriteTimeout stays 0: SSE streams are long; other handlers are
+		// bounded by their read timeouts.
+		IdleTimeout: 120 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	srv.RegisterOnShutdown(s.StopStreams)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
+	defer cancel()
+	s.StopStreams()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}

@@ -1,0 +1,256 @@
+package api_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dbhealth/database-service/api"
+	"github.com/dbhealth/database-service/events"
+)
+
+// sseEvent is one parsed Server-Sent Event.
+type sseEvent struct {
+	id, event, data string
+	comment         string
+}
+
+// sseReader reads events from a stream.
+type sseReader struct {
+	t  *testing.T
+	sc *bufio.Scanner
+}
+
+// next returns the next event or comment block; ok is false at the end.
+func (r *sseReader) next() (sseEvent, bool) {
+	var ev sseEvent
+	seen := false
+	for r.sc.Scan() {
+		line := r.sc.Text()
+		if line == "" {
+			if seen {
+				return ev, true
+			}
+			continue
+		}
+		seen = true
+		switch {
+		case strings.HasPrefix(line, ":"):
+			ev.comment = strings.TrimSpace(line[1:])
+		case strings.HasPrefix(line, "id: "):
+			ev.id = line[4:]
+		case strings.HasPrefix(line, "event: "):
+			ev.event = line[7:]
+		case strings.HasPrefix(line, "data: "):
+			ev.data = line[6:]
+		}
+	}
+	return ev, false
+}
+
+// nextEvent skips comments and retry lines.
+func (r *sseReader) nextEvent() (sseEvent, bool) {
+	for {
+		ev, ok := r.next()
+		if !ok || ev.event != "" {
+			return ev, ok
+		}
+	}
+}
+
+// openStream connects to the event stream; cancel disconnects.
+func openStream(t *testing.T, e *env, query string) (*sseReader, *http.Response, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.http.URL+"/api/database/events"+query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.http.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); res.Body.Close() })
+	validate(t, req, response{Status: res.StatusCode, Header: res.Header})
+	r := &sseReader{t: t, sc: bufio.NewScanner(res.Body)}
+	if ev, ok := r.next(); !ok || ev.comment != "connected" {
+		t.Fatalf("first block %+v %v", ev, ok)
+	}
+	return r, res, cancel
+}
+
+// waitFor polls cond (for state changes in other goroutines; no timing
+// assertion: the deadline only stops a hung test).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func testEvents(t *testing.T) (checked, changed events.Envelope) {
+	t.Helper()
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	h := events.HealthChecked{Target: events.TargetRef{Type: "elasticsearch", Name: "search"}, State: "DOWN",
+		LatencyMS: 12, ErrorKind: "status", Error: "cluster red", CheckedAt: at, Slot: at.UnixMilli(), Prober: "replica-a"}
+	checked, err := events.NewHealthChecked("replica-a", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err = events.NewStateChanged("replica-a", events.StateChanged{Target: h.Target, From: "UP", To: "DOWN",
+		Reason: "cluster red", Seq: 4, Epoch: 1, At: at, Check: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return checked, changed
+}
+
+func TestEventStreamFilters(t *testing.T) {
+	checked, changed := testEvents(t)
+	tests := []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{events.TypeHealthChecked, events.TypeStateChanged}},
+		{"?type=state_changed", []string{events.TypeStateChanged}},
+		{"?type=checked", []string{events.TypeHealthChecked}},
+		{"?type=" + events.TypeStateChanged, []string{events.TypeStateChanged}},
+		{"?type=checked,state_changed", []string{events.TypeHealthChecked, events.TypeStateChanged}},
+		{"?type=checked&type=state_changed", []string{events.TypeHealthChecked, events.TypeStateChanged}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			e := newEnv(t)
+			r, res, _ := openStream(t, e, tt.query)
+			if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			waitFor(t, "subscription", func() bool { return e.fakes.stream.active() == 1 })
+			// The subscription asked for the filtered types; the fake
+			// delivers everything anyway, so the API must filter too.
+			if got := e.fakes.stream.types[0]; !slices.Equal(got, tt.want) {
+				t.Errorf("subscribed to %v, want %v", got, tt.want)
+			}
+			e.fakes.stream.publish(checked)
+			e.fakes.stream.publish(changed)
+			for _, want := range tt.want {
+				ev, ok := r.nextEvent()
+				if !ok {
+					t.Fatal("stream ended")
+				}
+				wantEnv := checked
+				if want == events.TypeStateChanged {
+					wantEnv = changed
+				}
+				if ev.event != want || ev.id != wantEnv.ID {
+					t.Fatalf("got %s %s, want %s %s", ev.event, ev.id, want, wantEnv.ID)
+				}
+				got, err := events.Decode([]byte(ev.data))
+				if err != nil {
+					t.Fatalf("data is not an event: %v: %s", err, ev.data)
+				}
+				if got.ID != wantEnv.ID || got.Subject != "elasticsearch/search" {
+					t.Errorf("decoded %+v", got)
+				}
+			}
+			if len(tt.want) == 1 {
+				// The filtered-out one never comes: a marker published
+				// after it arrives next.
+				marker := changed
+				if tt.want[0] == events.TypeHealthChecked {
+					marker = checked
+				}
+				marker.ID = "marker"
+				e.fakes.stream.publish(marker)
+				if ev, _ := r.nextEvent(); ev.id != "marker" {
+					t.Errorf("after the filtered event: %+v", ev)
+				}
+			}
+		})
+	}
+}
+
+func TestEventStreamEndsOnDisconnect(t *testing.T) {
+	e := newEnv(t)
+	_, _, cancel := openStream(t, e, "?type=state_changed")
+	waitFor(t, "subscription", func() bool { return e.fakes.stream.active() == 1 })
+	cancel()
+	waitFor(t, "unsubscribe after the client left", func() bool { return e.fakes.stream.active() == 0 })
+	waitFor(t, "sse gauge back to 0", func() bool {
+		fams := parseProm(t, e.get("/metrics").Body)
+		v, ok := promValue(fams, "dbhealth_http_sse_clients", map[string]string{})
+		return ok && v == 0
+	})
+}
+
+func TestEventStreamEndsOnShutdown(t *testing.T) {
+	e := newEnv(t)
+	r, _, _ := openStream(t, e, "")
+	waitFor(t, "subscription", func() bool { return e.fakes.stream.active() == 1 })
+	e.server.StopStreams()
+	for {
+		if _, ok := r.next(); !ok {
+			break
+		}
+	}
+	waitFor(t, "unsubscribe after shutdown", func() bool { return e.fakes.stream.active() == 0 })
+}
+
+func TestEventStreamHeartbeat(t *testing.T) {
+	e := newEnv(t, func(o *api.Options, _ *api.Deps) { o.HeartbeatInterval = 10 * time.Millisecond })
+	r, _, _ := openStream(t, e, "")
+	ev, ok := r.next()
+	if !ok || ev.comment != "heartbeat" {
+		t.Fatalf("got %+v %v, want a heartbeat comment", ev, ok)
+	}
+}
+
+func TestEventStreamSubscribeFails(t *testing.T) {
+	e := newEnv(t)
+	e.fakes.stream.failed = errWithSecret
+	res := e.get("/api/database/events")
+	if code, _ := res.errorCode(t); res.Status != 503 || code != "unavailable" {
+		t.Errorf("%d %s", res.Status, code)
+	}
+}
+
+func TestEventStreamThroughRun(t *testing.T) {
+	// Run/Serve: a stream does not hold the graceful shutdown.
+	f := newFakes()
+	s, err := api.New(f.deps(), api.Options{Addr: "127.0.0.1:0", ShutdownTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := listenLoopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	res, err := http.Get("http://" + ln.Addr().String() + "/api/database/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	waitFor(t, "subscription", func() bool { return f.stream.active() == 1 })
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if _, err := io.ReadAll(res.Body); err != nil {
+		t.Errorf("stream did not end cleanly: %v", err)
+	}
+}
+
+func listenLoopback() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }

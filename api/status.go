@@ -1,0 +1,98 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/projections"
+)
+
+// DatabaseStatus is one target in the status responses.
+type DatabaseStatus struct {
+	Type      string         `json:"type"`
+	Name      string         `json:"name"`
+	State     string         `json:"state"`
+	Since     *time.Time     `json:"since"`
+	CheckedAt *time.Time     `json:"checked_at"`
+	LatencyMS float64        `json:"latency_ms"`
+	Details   map[string]any `json:"details"`
+	ErrorKind string         `json:"error_kind"`
+	Error     string         `json:"error"`
+	Prober    string         `json:"prober"`
+}
+
+// StatusResponse is the body of GET /api/database/status and
+// /status/{database_type}.
+type StatusResponse struct {
+	Overall   string           `json:"overall"`
+	Databases []DatabaseStatus `json:"databases"`
+}
+
+// stateOf is a target's state, UNKNOWN when the read model has none.
+func stateOf(s projections.TargetStatus) string {
+	if probes.State(s.State).Valid() {
+		return s.State
+	}
+	return string(probes.StateUnknown)
+}
+
+// statusBody builds the status response of ts (already sorted).
+func statusBody(ts []projections.TargetStatus) StatusResponse {
+	out := StatusResponse{Overall: overall(ts), Databases: make([]DatabaseStatus, len(ts))}
+	for i, s := range ts {
+		details := s.Details
+		if details == nil {
+			details = map[string]any{}
+		}
+		out.Databases[i] = DatabaseStatus{
+			Type: s.Type, Name: s.Name, State: stateOf(s),
+			Since: s.Since, CheckedAt: s.CheckedAt, LatencyMS: s.LatencyMS,
+			Details: details, ErrorKind: s.ErrorKind, Error: s.Error, Prober: s.Prober,
+		}
+	}
+	return out
+}
+
+// overall is the worst state among ts: DOWN if any target is DOWN, else
+// DEGRADED if any is DEGRADED, else UP if any was checked UP, else UNKNOWN
+// (no targets, or none checked yet).
+func overall(ts []projections.TargetStatus) string {
+	worst := probes.StateUnknown
+	for _, s := range ts {
+		if st := probes.State(stateOf(s)); st.Severity() > worst.Severity() {
+			worst = st
+		}
+	}
+	return string(worst)
+}
+
+// getStatus serves GET /api/database/status.
+func (s *Server) getStatus(c echo.Context) error {
+	if s.status == nil {
+		return notConfigured("the status read model")
+	}
+	snap, err := s.status.get(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, snap.all)
+}
+
+// getStatusOfKind serves GET /api/database/status/{database_type}.
+func (s *Server) getStatusOfKind(c echo.Context) error {
+	kind, err := kindParam(c)
+	if err != nil {
+		return err
+	}
+	if s.status == nil {
+		return notConfigured("the status read model")
+	}
+	snap, err := s.status.get(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, snap.byKind[kind])
+}
