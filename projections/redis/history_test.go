@@ -73,7 +73,9 @@ func TestHistoryQuery(t *testing.T) {
 			{"one target", projections.HistoryQuery{Type: "postgres", Name: "b", Limit: 1000},
 				filter(func(it projections.HistoryItem) bool { return it.Name == "b" })},
 			{"since until inclusive", projections.HistoryQuery{Type: "postgres", Since: at(3), Until: at(6), Limit: 1000},
-				filter(func(it projections.HistoryItem) bool { return !it.CheckedAt.Before(at(3)) && !it.CheckedAt.After(at(6)) })},
+				filter(func(it projections.HistoryItem) bool {
+					return !it.CheckedAt.Before(at(3)) && !it.CheckedAt.After(at(6))
+				})},
 			{"limit", projections.HistoryQuery{Type: "postgres", Limit: 4}, want[:4]},
 			{"unknown name", projections.HistoryQuery{Type: "postgres", Name: "zz"}, nil},
 			{"unknown kind", projections.HistoryQuery{Type: "milvus"}, nil},
