@@ -20,7 +20,7 @@ run: build
 
 ## run-cluster: three replicas over the machine's RabbitMQ and Redis
 run-cluster: build
-	./scripts/run-cluster.sh
+	./deployments/run-cluster.sh
 
 ## test: everything, integration included, with the race detector
 test:

@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -70,8 +71,12 @@ func detailsOf(f Facts) map[string]any {
 	if err != nil {
 		return map[string]any{"marshal_error": err.Error()}
 	}
+	// UseNumber keeps integers exact (used_memory would otherwise become
+	// a float64 printed as 1.4e+06).
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := dec.Decode(&m); err != nil {
 		return nil
 	}
 	return m
