@@ -1,0 +1,59 @@
+package coord
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dbhealth/database-service/probes"
+)
+
+// BenchmarkClaimApply measures the coordination cost of one tick on the
+// machine's Redis: one claim round trip for a batch of due targets, then
+// one pipelined apply of their results. Reported per check.
+func BenchmarkClaimApply(b *testing.B) {
+	for _, batch := range []int{1, 16, 64, 256} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+			ctx := context.Background()
+			if err := rdb.Ping(ctx).Err(); err != nil {
+				b.Skip("needs the machine's Redis")
+			}
+			prefix := fmt.Sprintf("bench-coord-%d", rand.Int64())
+			b.Cleanup(func() {
+				iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+				for iter.Next(ctx) {
+					rdb.Del(ctx, iter.Val())
+				}
+				_ = rdb.Close()
+			})
+			c := NewClaimer(rdb, prefix, "bench")
+			a := NewApplier(rdb, prefix, "bench", "/bench", nil, nil)
+			due := make([]probes.Due, batch)
+			for i := range due {
+				due[i] = probes.Due{Target: target(fmt.Sprint("t", i)), Trigger: probes.TriggerManual, Step: time.Second}
+			}
+			checks := make([]probes.Check, batch)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				claims, err := c.Claim(ctx, due)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for j := range checks {
+					checks[j] = check(due[j].Target, probes.StateUp, claims[j].Slot+int64(i))
+				}
+				if _, err := a.Apply(ctx, checks); err != nil {
+					b.Fatal(err)
+				}
+			}
+			elapsed := b.Elapsed()
+			b.ReportMetric(float64(b.N*batch)/elapsed.Seconds(), "checks/s")
+			b.ReportMetric(float64(elapsed.Nanoseconds())/float64(b.N*batch), "ns/check")
+		})
+	}
+}
