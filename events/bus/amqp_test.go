@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -275,5 +276,125 @@ func TestRabbitRedeliveryHeaders(t *testing.T) {
 	}
 	if rec.count(hopeless.ID) != 0 {
 		t.Error("requeued event counted as handled")
+	}
+}
+
+// Deleting the exchange under a running publisher: the next Publish
+// declares the topology again and succeeds.
+func TestRabbitExchangeDeletedRedeclared(t *testing.T) {
+	cfg := rabbitConfig(t)
+	b := newBus(t, cfg)
+	if err := b.Publish(context.Background(), checked(t, "redis", "a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := rawChannel(t).ExchangeDelete(cfg.Exchange, false, false); err != nil {
+		t.Fatal(err)
+	}
+	e := checked(t, "redis", "a", 2)
+	if err := b.Publish(context.Background(), e); err != nil {
+		t.Fatalf("Publish after the exchange was deleted: %v", err)
+	}
+	// The exchange is back with its alternate exchange (no queue is bound now).
+	waitFor(t, 5*time.Second, "the event in the unrouted queue", func() bool {
+		return queueLen(t, cfg.UnroutedExchange()) >= 1
+	})
+}
+
+// Two replicas: a shared group handles each event once in all (one active
+// consumer per queue), a per-replica group handles each event on every
+// replica.
+func TestRabbitTwoReplicas(t *testing.T) {
+	cfg := rabbitConfig(t, "proj")
+	shared := newRecorder()
+	var replicas [2]*recorder
+	var buses [2]*Bus
+	for i := range buses {
+		c := cfg
+		c.ReplicaID = fmt.Sprint("r", i)
+		buses[i] = newBus(t, c)
+		replicas[i] = newRecorder()
+		if err := buses[i].AddConsumer("proj", []string{"db.health.#"}, shared.handle); err != nil {
+			t.Fatal(err)
+		}
+		if err := buses[i].AddReplicaConsumer("sse", []string{"db.health.state_changed.*"}, replicas[i].handle); err != nil {
+			t.Fatal(err)
+		}
+		runBus(t, buses[i])
+	}
+	// Per-replica queues exist once each replica subscribed.
+	for i := range buses {
+		name := cfg.ServiceName + ".sse.r" + fmt.Sprint(i)
+		waitFor(t, 10*time.Second, "replica queue "+name, func() bool { return exclusiveQueueExists(t, name) })
+	}
+	var evs []events.Envelope
+	for i := range 20 {
+		evs = append(evs, changed(t, "redis", fmt.Sprint("t", i%4), int64(i+1)), checked(t, "redis", "x", int64(i)))
+	}
+	if err := buses[0].Publish(context.Background(), evs[:20]...); err != nil {
+		t.Fatal(err)
+	}
+	if err := buses[1].Publish(context.Background(), evs[20:]...); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "shared group", func() bool { return shared.distinct() == len(evs) })
+	for i, r := range replicas {
+		waitFor(t, 10*time.Second, fmt.Sprint("replica ", i), func() bool { return r.distinct() == 20 })
+	}
+	if n := shared.total.Load(); n != int64(len(evs)) {
+		t.Errorf("shared group handled %d events, want %d (once each)", n, len(evs))
+	}
+}
+
+// With Concurrency > 1 events of one subject are still handled one at a
+// time and in order.
+func TestRabbitPerSubjectOrder(t *testing.T) {
+	cfg := rabbitConfig(t, "proj")
+	cfg.Concurrency = 8
+	b := newBus(t, cfg)
+	var mu sync.Mutex
+	inFlight := map[string]bool{}
+	last := map[string]int64{}
+	var violations []string
+	var handled atomic.Int64
+	if err := b.AddConsumer("proj", []string{"db.health.#"}, func(_ context.Context, e events.Envelope) error {
+		s, err := e.StateChanged()
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		if inFlight[e.Subject] {
+			violations = append(violations, "concurrent "+e.ID)
+		}
+		if s.Seq != last[e.Subject]+1 {
+			violations = append(violations, fmt.Sprintf("%s after seq %d", e.ID, last[e.Subject]))
+		}
+		inFlight[e.Subject] = true
+		last[e.Subject] = s.Seq
+		mu.Unlock()
+		time.Sleep(time.Duration(s.Seq%3) * time.Millisecond)
+		mu.Lock()
+		inFlight[e.Subject] = false
+		mu.Unlock()
+		handled.Add(1)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const subjects, perSubject = 6, 40
+	var evs []events.Envelope
+	for seq := int64(1); seq <= perSubject; seq++ {
+		for s := range subjects {
+			evs = append(evs, changed(t, "redis", fmt.Sprint("t", s), seq))
+		}
+	}
+	if err := b.Publish(context.Background(), evs...); err != nil {
+		t.Fatal(err)
+	}
+	runBus(t, b)
+	waitFor(t, 20*time.Second, "all events", func() bool { return handled.Load() == int64(len(evs)) })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(violations) > 0 {
+		t.Fatalf("%d ordering violations, first: %v", len(violations), violations[:min(5, len(violations))])
 	}
 }

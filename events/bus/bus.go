@@ -11,6 +11,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/dbhealth/database-service/events"
 )
@@ -122,7 +123,8 @@ func (b *Bus) connect(ctx context.Context) error {
 		b.pubConn.close()
 		return fmt.Errorf("bus: connect to %s: %w", RedactURL(cfg.URL), scrubError(err, cfg.URL))
 	}
-	b.pub = newAMQPPublisher(b.pubConn, cfg.ChannelPoolSize, b.log)
+	b.pub = newAMQPPublisher(b.pubConn, cfg.ChannelPoolSize,
+		func(ch *amqp.Channel) error { return DeclareTopology(ch, cfg) }, b.log)
 	b.send = b.pub.publish
 	b.poisonPub = poisonPublisher{b}
 	return nil

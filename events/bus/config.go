@@ -20,6 +20,7 @@ import (
 const (
 	DefaultServiceName     = "database-service"
 	DefaultPrefetch        = 64
+	DefaultConcurrency     = 16
 	DefaultDeliveryLimit   = 5
 	DefaultPublishTimeout  = 5 * time.Second
 	DefaultChannelPoolSize = 8
@@ -49,6 +50,11 @@ type Config struct {
 	ReplicaID string
 	// Prefetch is the consumer prefetch count (default 64).
 	Prefetch int
+	// Concurrency is how many events a group handles at once on the
+	// replica that consumes its queue; events about one subject (one
+	// target) are always handled one at a time, in order (default 16;
+	// 1 handles everything in order). At most Prefetch.
+	Concurrency int
 	// DeliveryLimit is x-delivery-limit of group queues: deliveries after
 	// which the broker dead-letters a message to the poison queue (default 5).
 	DeliveryLimit int
@@ -103,6 +109,7 @@ func (c Config) WithDefaults() Config {
 		c.ReplicaID = host + "-" + strconv.Itoa(os.Getpid())
 	}
 	def(&c.Prefetch, DefaultPrefetch)
+	def(&c.Concurrency, DefaultConcurrency)
 	def(&c.DeliveryLimit, DefaultDeliveryLimit)
 	def(&c.ChannelPoolSize, DefaultChannelPoolSize)
 	def(&c.AsyncBuffer, DefaultAsyncBuffer)
@@ -138,6 +145,9 @@ func (c Config) Validate() error {
 	}
 	if c.Prefetch < 1 || c.Prefetch > 65535 {
 		bad("Prefetch %d: want 1..65535", c.Prefetch)
+	}
+	if c.Concurrency < 1 || c.Concurrency > c.Prefetch {
+		bad("Concurrency %d: want 1..Prefetch (%d)", c.Concurrency, c.Prefetch)
 	}
 	if c.DeliveryLimit < 1 {
 		bad("DeliveryLimit %d: want >= 1", c.DeliveryLimit)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -188,4 +189,35 @@ func TestEmbeddedPublishAsync(t *testing.T) {
 		}
 	}
 	waitFor(t, 10*time.Second, "async events", func() bool { return rec.distinct() == n })
+}
+
+// The embedded bus hands a group one event at a time.
+func TestEmbeddedOneAtATime(t *testing.T) {
+	b := newBus(t, Config{})
+	var inFlight, most, handled atomic.Int32
+	if err := b.AddConsumer("g", []string{"#"}, func(context.Context, events.Envelope) error {
+		n := inFlight.Add(1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(100 * time.Microsecond)
+		inFlight.Add(-1)
+		handled.Add(1)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	runBus(t, b)
+	for i := range 100 {
+		if err := b.Publish(context.Background(), checked(t, "redis", fmt.Sprint("t", i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 10*time.Second, "all events", func() bool { return handled.Load() == 100 })
+	if m := most.Load(); m != 1 {
+		t.Fatalf("%d events handled at once", m)
+	}
 }

@@ -2,7 +2,7 @@ package bus
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -127,6 +127,24 @@ func queueLen(t testing.TB, name string) int {
 		return -1
 	}
 	return q.Messages
+}
+
+// exclusiveQueueExists reports whether a queue exclusive to another
+// connection exists (a passive declaration then fails with 405).
+func exclusiveQueueExists(t testing.TB, name string) bool {
+	t.Helper()
+	conn, err := amqp.Dial(testURL())
+	if err != nil {
+		t.Fatalf("dial RabbitMQ: %v", err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ch.QueueDeclarePassive(name, false, true, true, false, nil)
+	var aerr *amqp.Error
+	return err == nil || errors.As(err, &aerr) && aerr.Code == amqp.ResourceLocked
 }
 
 // newBus builds a bus closed when the test ends.
@@ -256,29 +274,29 @@ func (r *recorder) idSet() map[string]int {
 // clients of the shared broker. It returns how many it closed.
 func closeConnections(t testing.TB, prefix string) int {
 	t.Helper()
-	out, err := exec.Command("rabbitmqctl", "-q", "list_connections", "pid", "client_properties", "--formatter", "json").Output()
+	out, err := exec.Command("rabbitmqctl", "-q", "list_connections", "--no-table-headers", "pid", "client_properties").Output()
 	if err != nil {
 		t.Fatalf("rabbitmqctl list_connections: %v", err)
 	}
-	var conns []struct {
-		PID   string          `json:"pid"`
-		Props json.RawMessage `json:"client_properties"`
-	}
-	if err := json.Unmarshal(out, &conns); err != nil {
-		t.Fatalf("rabbitmqctl list_connections: %v: %s", err, out)
-	}
-	n := 0
-	for _, c := range conns {
-		if !strings.Contains(string(c.Props), `"`+prefix) {
+	var n atomic.Int32
+	var wg sync.WaitGroup
+	for _, line := range strings.Split(string(out), "\n") {
+		pid, props, ok := strings.Cut(line, "\t")
+		if !ok || !strings.Contains(props, `{"connection_name","`+prefix) {
 			continue
 		}
-		if out, err := exec.Command("rabbitmqctl", "-q", "close_connection", c.PID, "test").CombinedOutput(); err != nil {
-			t.Logf("rabbitmqctl close_connection %s: %v: %s", c.PID, err, out)
-			continue
-		}
-		n++
+		wg.Add(1)
+		go func() { // at once, as close_all_connections does
+			defer wg.Done()
+			if out, err := exec.Command("rabbitmqctl", "-q", "close_connection", pid, "test").CombinedOutput(); err != nil {
+				t.Logf("rabbitmqctl close_connection %s: %v: %s", pid, err, out)
+				return
+			}
+			n.Add(1)
+		}()
 	}
-	return n
+	wg.Wait()
+	return int(n.Load())
 }
 
 // pausableProxy forwards loopback TCP connections to upstream; while

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -23,7 +24,10 @@ const (
 	MetaType          = "type"
 	MetaRedelivered   = "redelivered"
 	MetaDeliveryCount = "x-delivery-count"
-	metaUUIDHeader    = "_watermill_message_uuid"
+	// MetaSubject is the event's subject ("<type>/<name>"), also sent as an
+	// AMQP header so consumers can order by subject without decoding.
+	MetaSubject    = "subject"
+	metaUUIDHeader = "_watermill_message_uuid"
 )
 
 // maxHeaderLen caps poison headers so they fit in one AMQP frame.
@@ -53,6 +57,7 @@ func toOutgoing(exchange, appID string, e events.Envelope) (*outgoing, error) {
 			Type:         e.Type,
 			Timestamp:    ts.UTC(),
 			AppId:        appID,
+			Headers:      amqp.Table{MetaSubject: e.Subject},
 			Body:         body,
 		},
 	}, nil
@@ -84,6 +89,19 @@ func toMessage(d amqp.Delivery) *message.Message {
 		middleware.SetCorrelationID(d.CorrelationId, msg)
 	}
 	return msg
+}
+
+// subjectOf is the subject a delivery is ordered by: its subject header,
+// else the part of its message id before the first ':' (this service's
+// ids start with the subject), else the whole id.
+func subjectOf(d amqp.Delivery) string {
+	if s, ok := d.Headers[MetaSubject].(string); ok && s != "" {
+		return s
+	}
+	if i := strings.IndexByte(d.MessageId, ':'); i > 0 {
+		return d.MessageId[:i]
+	}
+	return d.MessageId
 }
 
 // toPoisonPublishing turns a watermill message (with the poison metadata

@@ -38,6 +38,7 @@ type pubReq struct {
 // writers block, and callers give up at their deadline.
 type amqpPublisher struct {
 	conn    *connection
+	declare func(*amqp.Channel) error // the exchanges, after a 404
 	writers []chan *pubReq
 	log     *slog.Logger
 	done    chan struct{}
@@ -45,8 +46,8 @@ type amqpPublisher struct {
 	once    sync.Once
 }
 
-func newAMQPPublisher(conn *connection, channels int, log *slog.Logger) *amqpPublisher {
-	p := &amqpPublisher{conn: conn, log: log, done: make(chan struct{})}
+func newAMQPPublisher(conn *connection, channels int, declare func(*amqp.Channel) error, log *slog.Logger) *amqpPublisher {
+	p := &amqpPublisher{conn: conn, declare: declare, log: log, done: make(chan struct{})}
 	for range channels {
 		reqs := make(chan *pubReq, 256)
 		p.writers = append(p.writers, reqs)
@@ -57,10 +58,13 @@ func newAMQPPublisher(conn *connection, channels int, log *slog.Logger) *amqpPub
 }
 
 // write owns one confirm-mode channel and publishes the requests it gets,
-// reopening the channel after it closed.
+// reopening the channel after it closed. When the broker closed it because
+// the exchange is missing (deleted, or a broker that lost its definitions),
+// the topology is declared again first: publishing heals by itself.
 func (p *amqpPublisher) write(reqs chan *pubReq) {
 	defer p.wg.Done()
 	var ch *amqp.Channel
+	var closed chan *amqp.Error
 	defer func() {
 		if ch != nil {
 			_ = ch.Close()
@@ -79,6 +83,9 @@ func (p *amqpPublisher) write(reqs chan *pubReq) {
 			continue
 		}
 		if ch == nil || ch.IsClosed() {
+			if ch != nil {
+				p.redeclareIfMissing(r.ctx, closed)
+			}
 			var err error
 			if ch, err = p.openChannel(r.ctx); err != nil {
 				ch = nil
@@ -86,11 +93,34 @@ func (p *amqpPublisher) write(reqs chan *pubReq) {
 				close(r.sent)
 				continue
 			}
+			closed = ch.NotifyClose(make(chan *amqp.Error, 1))
 		}
 		o := r.out
 		r.dc, r.err = ch.PublishWithDeferredConfirm(o.exchange, o.key, false, false, o.msg)
 		close(r.sent)
 	}
+}
+
+// redeclareIfMissing declares the topology again when the channel was
+// closed with 404 NOT_FOUND.
+func (p *amqpPublisher) redeclareIfMissing(ctx context.Context, closed <-chan *amqp.Error) {
+	var reason *amqp.Error
+	select {
+	case reason = <-closed:
+	default:
+	}
+	if reason == nil || reason.Code != amqp.NotFound {
+		return
+	}
+	p.log.Warn("bus exchange missing, declaring the topology again", "err", reason)
+	ch, err := p.conn.channel(ctx)
+	if err != nil {
+		return
+	}
+	if err := p.declare(ch); err != nil {
+		p.log.Warn("bus topology declaration failed", "err", err)
+	}
+	_ = ch.Close()
 }
 
 func (p *amqpPublisher) openChannel(ctx context.Context) (*amqp.Channel, error) {

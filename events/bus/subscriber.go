@@ -19,9 +19,9 @@ var errCancelled = errors.New("bus: consumer cancelled by the broker")
 // amqpSubscriber is a watermill message.Subscriber for one group's queue.
 // Every (re)subscription redeclares the queue and its bindings on the
 // consuming connection, opens a channel with the prefetch, and consumes;
-// one message is handed out at a time and acked or nacked (requeued) as
-// the router decides. Empty deliveries (a consumer cancelled by the server
-// can yield a zero Delivery) never reach the router.
+// messages are handed out as dispatch allows and acked or nacked
+// (requeued) as the router decides. Empty deliveries (a consumer cancelled
+// by the server can yield a zero Delivery) never reach the router.
 type amqpSubscriber struct {
 	conn      *connection
 	cfg       Config
@@ -124,46 +124,91 @@ func (s *amqpSubscriber) consume(ctx context.Context, out chan<- *message.Messag
 	if err != nil {
 		return err
 	}
-	for {
-		var d amqp.Delivery
-		var ok bool
-		select {
-		case d, ok = <-deliveries:
-		case <-waitCtx.Done():
-			return nil
-		}
-		if !ok {
-			return errCancelled
-		}
-		if d.Acknowledger == nil {
-			continue // zero delivery
-		}
-		if err := s.handOut(waitCtx, d, out); err != nil {
-			return err
-		}
-	}
+	return s.dispatch(waitCtx, newAcker(ch), deliveries, out)
 }
 
-// handOut gives one delivery to the router and settles it. When the
-// subscription stops first, the delivery is left unacked: closing the
-// channel returns it to the queue.
-func (s *amqpSubscriber) handOut(ctx context.Context, d amqp.Delivery, out chan<- *message.Message) error {
-	msg := toMessage(d)
-	msgCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	msg.SetContext(msgCtx)
-	select {
-	case out <- msg:
-	case <-ctx.Done():
-		return nil
+// settlement is the router's verdict on a message handed out.
+type settlement struct {
+	d       amqp.Delivery
+	subject string
+	ack     bool
+}
+
+// dispatch hands deliveries to the router, up to Config.Concurrency at
+// once but never two of the same subject: a delivery whose subject is in
+// flight waits (and with it the deliveries behind it) until that one is
+// settled, so each subject's events are handled in queue order. Messages
+// not settled when the subscription stops stay unacked and are requeued
+// when the channel closes.
+func (s *amqpSubscriber) dispatch(ctx context.Context, acks *acker, deliveries <-chan amqp.Delivery, out chan<- *message.Message) error {
+	settled := make(chan settlement, s.cfg.Concurrency) // never blocks a waiter
+	busy := make(map[string]bool, s.cfg.Concurrency)
+	var held *amqp.Delivery             // waiting for its subject to be settled
+	defer func() { _ = acks.flush() }() // settled ones; the rest is requeued
+	hand := func(d amqp.Delivery, subject string) bool {
+		msg := toMessage(d)
+		msg.SetContext(ctx)
+		select {
+		case out <- msg:
+		case <-ctx.Done():
+			return false
+		}
+		busy[subject] = true
+		acks.add(d.DeliveryTag)
+		go func() {
+			select {
+			case <-msg.Acked():
+				settled <- settlement{d, subject, true}
+			case <-msg.Nacked():
+				settled <- settlement{d, subject, false}
+			case <-ctx.Done():
+			}
+		}()
+		return true
 	}
-	select {
-	case <-msg.Acked():
-		return d.Ack(false)
-	case <-msg.Nacked():
-		return d.Nack(false, true)
-	case <-ctx.Done():
-		return nil
+	for {
+		var in <-chan amqp.Delivery
+		if held == nil && len(busy) < s.cfg.Concurrency {
+			in = deliveries
+		}
+		select {
+		case d, ok := <-in:
+			if !ok {
+				return errCancelled
+			}
+			if d.Acknowledger == nil {
+				continue // zero delivery
+			}
+			subject := subjectOf(d)
+			if busy[subject] {
+				held = &d
+				continue
+			}
+			if !hand(d, subject) {
+				return nil
+			}
+		case st := <-settled:
+			delete(busy, st.subject)
+			if err := acks.settle(st.d.DeliveryTag, st.ack); err != nil {
+				return err
+			}
+			if held != nil {
+				if subject := subjectOf(*held); !busy[subject] {
+					d := *held
+					held = nil
+					if !hand(d, subject) {
+						return nil
+					}
+				}
+			}
+		case <-acks.due():
+			acks.armed = false
+			if err := acks.flush(); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return nil
+		}
 	}
 }
 

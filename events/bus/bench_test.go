@@ -1,0 +1,221 @@
+package bus
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dbhealth/database-service/events"
+)
+
+// benchEvents are HealthChecked events of 1000 targets (~500 bytes each).
+func benchEvents(b *testing.B) []events.Envelope {
+	kinds := []string{"postgres", "redis", "elasticsearch", "milvus", "nacos", "rabbitmq"}
+	evs := make([]events.Envelope, 1000)
+	for i := range evs {
+		e, err := events.NewHealthChecked("bench", events.HealthChecked{
+			Target: events.TargetRef{Type: kinds[i%len(kinds)], Name: fmt.Sprint("target-", i)}, State: "UP",
+			LatencyMS: 1.25, Details: map[string]any{"version": "15.4", "connections": 12, "max_connections": 100},
+			CheckedAt: time.Now().UTC(), Slot: int64(i), Prober: "bench-replica",
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs[i] = e
+	}
+	return evs
+}
+
+// cpuTime is the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// brokerCPU is the CPU time of the local RabbitMQ node, or 0: the
+// beam.smp process with the most CPU time (rabbitmqctl runs short-lived
+// beam.smp processes too).
+func brokerCPU() time.Duration {
+	var best time.Duration
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		comm, err := os.ReadFile("/proc/" + d.Name() + "/comm")
+		if err != nil || strings.TrimSpace(string(comm)) != "beam.smp" {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the ")" that ends the command: utime and stime are
+		// the 12th and 13th, in clock ticks (100 per second on Linux).
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		best = max(best, time.Duration(u+s)*10*time.Millisecond)
+	}
+	return best
+}
+
+type cpuMark struct{ client, broker time.Duration }
+
+func markCPU() cpuMark { return cpuMark{cpuTime(), brokerCPU()} }
+
+// report adds events/s and the CPU µs per event of this process and of
+// the broker.
+func report(b *testing.B, n int, m cpuMark) {
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64((cpuTime()-m.client).Microseconds())/float64(n), "client-cpu-µs/event")
+	if m.broker > 0 {
+		b.ReportMetric(float64((brokerCPU()-m.broker).Microseconds())/float64(n), "broker-cpu-µs/event")
+	}
+}
+
+// BenchmarkPublishConfirmed: Publish of one event at a time from 64
+// goroutines, each waiting for its confirm (the StateChanged path).
+func BenchmarkPublishConfirmed(b *testing.B) {
+	bus := newBus(b, rabbitConfig(b))
+	evs := benchEvents(b)
+	var i atomic.Int64
+	b.SetParallelism(32) // x GOMAXPROCS goroutines
+	cpu0 := markCPU()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			e := evs[i.Add(1)%int64(len(evs))]
+			if err := bus.Publish(context.Background(), e); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	report(b, b.N, cpu0)
+}
+
+// BenchmarkPublishBatch: Publish of 100 events at once (pipelined on the
+// channels), one batch at a time, as the outbox relay does.
+func BenchmarkPublishBatch(b *testing.B) {
+	bus := newBus(b, rabbitConfig(b))
+	evs := benchEvents(b)
+	const batch = 100
+	cpu0 := markCPU()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += batch {
+		n := min(batch, b.N-i)
+		off := i % (len(evs) - batch)
+		if err := bus.Publish(context.Background(), evs[off:off+n]...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	report(b, b.N, cpu0)
+}
+
+// BenchmarkPublishAsync: PublishAsync of b.N events until all are
+// confirmed (the HealthChecked path).
+func BenchmarkPublishAsync(b *testing.B) {
+	cfg := rabbitConfig(b)
+	cfg.AsyncBuffer = max(b.N, 1024)
+	bus := newBus(b, cfg)
+	evs := benchEvents(b)
+	counter := bus.metrics.published.WithLabelValues(events.TypeHealthChecked)
+	base := value(counter)
+	cpu0 := markCPU()
+	b.ResetTimer()
+	for i := range b.N {
+		if !bus.PublishAsync(evs[i%len(evs)]) {
+			b.Fatal("dropped")
+		}
+	}
+	for value(counter)-base < float64(b.N) {
+		time.Sleep(time.Millisecond)
+	}
+	report(b, b.N, cpu0)
+}
+
+// BenchmarkPublishConsume: events/s end to end on RabbitMQ: b.N events
+// published with PublishAsync and handled by a consumer group (one quorum
+// queue, single active consumer, prefetch 64, full middleware stack, a
+// handler that only counts).
+func BenchmarkPublishConsume(b *testing.B) {
+	benchPublishConsume(b, rabbitConfig(b, "bench"))
+}
+
+// BenchmarkEmbeddedPublishConsume: the same through the embedded bus.
+func BenchmarkEmbeddedPublishConsume(b *testing.B) {
+	benchPublishConsume(b, Config{})
+}
+
+func benchPublishConsume(b *testing.B, cfg Config) {
+	cfg.AsyncBuffer = max(b.N, 1024)
+	bus := newBus(b, cfg)
+	evs := benchEvents(b)
+	var got atomic.Int64
+	var once sync.Once
+	done := make(chan struct{})
+	n := int64(b.N)
+	if err := bus.AddConsumer("bench", []string{"db.health.#"}, func(context.Context, events.Envelope) error {
+		if got.Add(1) == n {
+			once.Do(func() { close(done) })
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	runBus(b, bus)
+	cpu0 := markCPU()
+	b.ResetTimer()
+	for i := range b.N {
+		if !bus.PublishAsync(evs[i%len(evs)]) {
+			b.Fatal("dropped")
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Minute):
+		b.Fatalf("consumed %d of %d", got.Load(), b.N)
+	}
+	report(b, b.N, cpu0)
+}
+
+// BenchmarkConsume: consumer throughput alone, from a queue filled
+// beforehand (one group, Config.Concurrency at its default).
+func BenchmarkConsume(b *testing.B) {
+	cfg := rabbitConfig(b, "bench")
+	cfg.AsyncBuffer = max(b.N, 1024)
+	bus := newBus(b, cfg)
+	evs := benchEvents(b)
+	var got atomic.Int64
+	done := make(chan struct{})
+	n := int64(b.N)
+	if err := bus.AddConsumer("bench", []string{"db.health.#"}, func(context.Context, events.Envelope) error {
+		if got.Add(1) == n {
+			close(done)
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i += 100 {
+		off := i % (len(evs) - 100)
+		if err := bus.Publish(context.Background(), evs[off:off+min(100, b.N-i)]...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu0 := markCPU()
+	b.ResetTimer()
+	runBus(b, bus)
+	<-done
+	report(b, b.N, cpu0)
+}

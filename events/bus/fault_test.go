@@ -1,0 +1,179 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dbhealth/database-service/config/secret"
+	"github.com/dbhealth/database-service/events"
+)
+
+// A broker that stops answering (a stalled network, or a resource alarm
+// that makes it stop reading) makes Publish fail at PublishTimeout instead
+// of blocking, PublishAsync drop instead of blocking, and publishing works
+// again once the broker answers.
+func TestRabbitPublishTimeoutWhenBrokerStalls(t *testing.T) {
+	cfg := rabbitConfig(t)
+	proxy := startPausableProxy(t, "127.0.0.1:5672")
+	cfg.URL = secret.String("amqp://guest:guest@" + proxy.addr() + "/")
+	cfg.PublishTimeout = 300 * time.Millisecond
+	cfg.Heartbeat = time.Minute // the stall must outlive the test, not the connection
+	cfg.AsyncBuffer = 8
+	cfg.AsyncWorkers = 1
+	b := newBus(t, cfg)
+	if err := b.Publish(context.Background(), checked(t, "redis", "a", 1)); err != nil {
+		t.Fatalf("Publish through the proxy: %v", err)
+	}
+
+	proxy.paused.Store(true)
+	start := time.Now()
+	err := b.Publish(context.Background(), checked(t, "redis", "a", 2))
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Publish while stalled = %v, want ErrTimeout", err)
+	}
+	if d := time.Since(start); d > 10*cfg.PublishTimeout {
+		t.Fatalf("Publish took %v, bounded by PublishTimeout %v", d, cfg.PublishTimeout)
+	}
+	// A caller's own deadline wins when shorter, with its own cause.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	err = b.Publish(ctx, checked(t, "redis", "a", 3))
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Publish with a short ctx = %v, want context.DeadlineExceeded", err)
+	}
+
+	done := make(chan int)
+	go func() {
+		accepted := 0
+		for i := range 200 {
+			if b.PublishAsync(checked(t, "redis", "b", int64(i))) {
+				accepted++
+			}
+		}
+		done <- accepted
+	}()
+	select {
+	case accepted := <-done:
+		if accepted >= 200 {
+			t.Fatalf("PublishAsync accepted %d events into a buffer of %d", accepted, cfg.AsyncBuffer)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("PublishAsync blocked while the broker stalls")
+	}
+	if v := value(b.metrics.dropped.WithLabelValues(events.TypeHealthChecked, dropBufferFull)); v == 0 {
+		t.Error("no buffer_full drops counted")
+	}
+
+	proxy.paused.Store(false)
+	waitFor(t, 15*time.Second, "publishing to recover", func() bool {
+		return b.Publish(context.Background(), checked(t, "redis", "a", 4)) == nil
+	})
+}
+
+// Connections force-closed by the broker during a stream of publishes:
+// publisher and consumer reconnect, and every event whose Publish
+// returned nil reaches the consumer (duplicates allowed, losses not).
+func TestRabbitForcedCloseLosesNothing(t *testing.T) {
+	cfg := rabbitConfig(t, "all")
+	reg := prometheus.NewRegistry()
+	cfg.Registerer = reg
+	cfg.PublishTimeout = 2 * time.Second
+	b := newBus(t, cfg)
+	rec := newRecorder()
+	if err := b.AddConsumer("all", []string{"db.health.#"}, rec.handle); err != nil {
+		t.Fatal(err)
+	}
+	runBus(t, b)
+
+	var (
+		mu        sync.Mutex
+		confirmed = map[string]bool{}
+		failures  atomic.Int64
+		stop      = make(chan struct{})
+		wg        sync.WaitGroup
+	)
+	nConfirmed := func() int { mu.Lock(); defer mu.Unlock(); return len(confirmed) }
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seq := int64(1); ; seq += 5 {
+				batch := make([]events.Envelope, 5)
+				for i := range batch {
+					batch[i] = changed(t, "postgres", fmt.Sprint("w", w), seq+int64(i))
+				}
+				for {
+					// Like the outbox relay: retry until confirmed.
+					if err := b.Publish(context.Background(), batch...); err == nil {
+						break
+					}
+					failures.Add(1)
+					select {
+					case <-stop:
+						return
+					case <-time.After(20 * time.Millisecond):
+					}
+				}
+				mu.Lock()
+				for _, e := range batch {
+					confirmed[e.ID] = true
+				}
+				mu.Unlock()
+				select { // about 400 events/s in all: the consumer keeps up under -race
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}()
+	}
+	for round := range 2 {
+		target := nConfirmed() + 300
+		waitFor(t, 30*time.Second, "publishing to go on", func() bool { return nConfirmed() >= target })
+		if n := closeConnections(t, cfg.ServiceName+"/"); n < 2 {
+			t.Fatalf("round %d: closed %d connections, want publish and consume", round, n)
+		}
+	}
+	target := nConfirmed() + 300
+	waitFor(t, 30*time.Second, "publishing to recover", func() bool { return nConfirmed() >= target })
+	close(stop)
+	wg.Wait()
+
+	mu.Lock()
+	ids := confirmed
+	mu.Unlock()
+	waitFor(t, 60*time.Second, "every confirmed event to be consumed", func() bool {
+		got := rec.idSet()
+		for id := range ids {
+			if got[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	got := rec.idSet()
+	dups := 0
+	for _, n := range got {
+		dups += n - 1
+	}
+	t.Logf("confirmed %d events, consumed %d distinct (%d duplicates), %d failed publish attempts, reconnects: publish %v consume %v subscription %v",
+		len(ids), len(got), dups, failures.Load(),
+		value(b.metrics.reconnects.WithLabelValues("publish")), value(b.metrics.reconnects.WithLabelValues("consume")),
+		value(b.metrics.reconnects.WithLabelValues("subscription")))
+	if v := value(b.metrics.reconnects.WithLabelValues("publish")); v < 2 {
+		t.Errorf("publish connection reconnected %v times, want 2", v)
+	}
+	if v := value(b.metrics.reconnects.WithLabelValues("consume")); v < 2 {
+		t.Errorf("consume connection reconnected %v times, want 2", v)
+	}
+	if err := b.Check(context.Background()); err != nil {
+		t.Errorf("Check after recovery: %v", err)
+	}
+}
