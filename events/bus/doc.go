@@ -23,10 +23,15 @@
 // # Publishing
 //
 // Publish sends a batch with publisher confirms and waits for them, bounded
-// by Config.PublishTimeout: a broker memory alarm or a stalled network makes
-// it fail in time instead of blocking. PublishAsync queues one event into a
-// bounded buffer drained by a few workers; it never blocks and drops (counted
-// and logged) when the buffer is full or publishing failed twice. A message
+// by Config.PublishTimeout: a stalled network makes it fail in time instead
+// of blocking, and while the broker signals a resource alarm
+// (connection.blocked) it fails at once with ErrBlocked. Messages go out on
+// Config.ChannelPoolSize channels, each owned by a writer goroutine, chosen
+// by the event's subject so that one target's events keep their order. A
+// channel closed because the exchange is missing makes the next publish
+// declare the topology again. PublishAsync queues one event into a bounded
+// buffer drained by a few workers; it never blocks and drops (counted and
+// logged) when the buffer is full or publishing failed twice. A message
 // reported as not confirmed may still have been enqueued: consumers must be
 // idempotent.
 //
@@ -34,11 +39,18 @@
 //
 // AddConsumer registers a handler for a group; Run consumes through a
 // watermill Router with the middlewares Recoverer, CorrelationID,
-// PoisonQueue, Retry and Timeout. Invalid events (events.ErrInvalid) go to
+// PoisonQueue, Retry and Timeout. Up to Config.Concurrency events of a
+// group are handled at once, never two about the same subject: each
+// target's events are handled one at a time, in queue order. Acks are
+// batched (basic.ack multiple). Invalid events (events.ErrInvalid) go to
 // the poison queue at once; other handler errors are retried in process and
 // then poisoned, unless wrapped with Requeue, in which case the delivery is
 // returned to the queue and the broker dead-letters it to the poison queue
-// after Config.DeliveryLimit deliveries.
+// after Config.DeliveryLimit deliveries. Connections and subscriptions are
+// re-established after the broker or the network drops them.
+//
+// The embedded bus routes with Match, keeps nothing on disk and hands a
+// group one event at a time.
 //
 // # Why not watermill-amqp's publisher and subscriber
 //

@@ -177,3 +177,23 @@ func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 		t.Errorf("Check after recovery: %v", err)
 	}
 }
+
+// While the broker blocks the connection (memory or disk alarm, signalled
+// by connection.blocked), Publish fails at once with ErrBlocked and Check
+// reports it. The alarm itself is shared broker state, so the test sets
+// the flag the connection.blocked notification sets.
+func TestRabbitBlockedFailsFast(t *testing.T) {
+	cfg := rabbitConfig(t)
+	b := newBus(t, cfg)
+	b.pubConn.blocked.Store(true)
+	if err := b.Publish(context.Background(), checked(t, "redis", "a", 1)); !errors.Is(err, ErrBlocked) {
+		t.Fatalf("Publish while blocked = %v, want ErrBlocked", err)
+	}
+	if err := b.Check(context.Background()); !errors.Is(err, ErrBlocked) {
+		t.Fatalf("Check while blocked = %v, want ErrBlocked", err)
+	}
+	b.pubConn.blocked.Store(false)
+	if err := b.Publish(context.Background(), checked(t, "redis", "a", 2)); err != nil {
+		t.Fatalf("Publish after unblock: %v", err)
+	}
+}

@@ -139,6 +139,14 @@ func (p *amqpPublisher) openChannel(ctx context.Context) (*amqp.Channel, error) 
 // errs[i] is nil when msgs[i] was confirmed.
 func (p *amqpPublisher) publish(ctx context.Context, msgs []*outgoing) (errs []error) {
 	errs = make([]error, len(msgs))
+	if p.conn.blocked.Load() {
+		// A resource alarm: the broker reads nothing until it clears, so
+		// fail now rather than at the deadline.
+		for i := range errs {
+			errs[i] = ErrBlocked
+		}
+		return errs
+	}
 	reqs := make([]*pubReq, len(msgs))
 	for i, m := range msgs {
 		r := &pubReq{ctx: ctx, out: m, sent: make(chan struct{})}

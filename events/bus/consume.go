@@ -1,0 +1,141 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// AddConsumer registers h for the consumer group: one queue
+// "<ServiceName>.<group>" shared by all replicas (single active consumer,
+// so events are handled in order by one replica at a time), bound with
+// bindings (AMQP topic patterns, see Match). With RabbitMQ the queue is
+// declared at once, so events published from now on are kept for the
+// group even before Run starts. Call it before Run.
+func (b *Bus) AddConsumer(group string, bindings []string, h Handler) error {
+	return b.addConsumer(Group{Name: group, Bindings: bindings}, h)
+}
+
+// AddReplicaConsumer registers h for a group that every replica receives
+// in full (a transient queue per replica, dropped with its connection):
+// for server-sent event streams and caches. Events published while the
+// replica is disconnected are not delivered to it.
+func (b *Bus) AddReplicaConsumer(group string, bindings []string, h Handler) error {
+	return b.addConsumer(Group{Name: group, Bindings: bindings, PerReplica: true}, h)
+}
+
+func (b *Bus) addConsumer(g Group, h Handler) error {
+	if !nameRE.MatchString(g.Name) {
+		return fmt.Errorf("%w: group %q: want 1-200 of [A-Za-z0-9_.:-]", ErrConfig, g.Name)
+	}
+	if h == nil || len(g.Bindings) == 0 {
+		return fmt.Errorf("%w: group %q needs a handler and at least one binding", ErrConfig, g.Name)
+	}
+	for _, key := range g.Bindings {
+		if err := checkBinding(key); err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	g.Bindings = slices.Clone(g.Bindings)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.isClosing():
+		return ErrClosed
+	case b.running:
+		return ErrRunning
+	case slices.ContainsFunc(b.consumers, func(c consumer) bool { return c.group.Name == g.Name }):
+		return fmt.Errorf("%w: group %q added twice", ErrConfig, g.Name)
+	}
+	sub, err := b.subscriber(g)
+	if err != nil {
+		return err
+	}
+	b.consumers = append(b.consumers, consumer{group: g, handler: h, sub: sub})
+	return nil
+}
+
+func (b *Bus) subscriber(g Group) (message.Subscriber, error) {
+	if b.emb != nil {
+		return b.emb.subscriber(g)
+	}
+	if !g.PerReplica {
+		ctx, cancel := context.WithTimeout(context.Background(), b.cfg.PublishTimeout)
+		defer cancel()
+		ch, err := b.pubConn.channel(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("bus: declare group %s: %w", g.Name, err)
+		}
+		err = declareGroup(ch, b.cfg, g)
+		_ = ch.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if b.consConn == nil {
+		b.consConn = newConnection(b.cfg.URL, b.cfg.ServiceName+"/"+b.cfg.ReplicaID+"/consume", b.cfg.Heartbeat, b.log,
+			func() { b.metrics.reconnects.WithLabelValues("consume").Inc() })
+	}
+	return newAMQPSubscriber(b.consConn, b.cfg, g, b.log, func() {
+		b.metrics.reconnects.WithLabelValues("subscription").Inc()
+	}), nil
+}
+
+// Run consumes with every added consumer until ctx ends or Close is
+// called, then stops the router, letting handlers in flight finish for up
+// to Config.HandlerTimeout (unfinished deliveries are requeued). It returns
+// nil on such a stop, an error if the router could not start or stopped
+// by itself. Without consumers it just waits. Run may be called once.
+func (b *Bus) Run(ctx context.Context) error {
+	b.mu.Lock()
+	if b.isClosing() {
+		b.mu.Unlock()
+		return ErrClosed
+	}
+	if b.running {
+		b.mu.Unlock()
+		return errors.New("bus: Run called twice")
+	}
+	b.running = true
+	b.runWG.Add(1)
+	defer b.runWG.Done()
+	consumers := slices.Clone(b.consumers)
+	b.mu.Unlock()
+
+	if len(consumers) == 0 {
+		select {
+		case <-ctx.Done():
+		case <-b.closing:
+		}
+		return nil
+	}
+	router, err := b.newRouter(consumers)
+	if err != nil {
+		return fmt.Errorf("bus: router: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- router.Run(runCtx) }()
+	select {
+	case <-ctx.Done():
+	case <-b.closing:
+	case err := <-errc:
+		if ctx.Err() != nil || b.isClosing() {
+			return nil
+		}
+		if err == nil {
+			err = errors.New("every consumer stopped")
+		}
+		return fmt.Errorf("bus: router stopped: %w", err)
+	}
+	if err := router.Close(); err != nil {
+		b.log.Warn("bus router did not stop cleanly", "err", err)
+	}
+	cancel()
+	<-errc
+	return nil
+}
