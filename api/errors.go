@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/projections"
 )
 
 // Sentinel errors. Dependencies wrap them (with %w) to choose the answer.
@@ -89,6 +90,10 @@ func classify(err error) (status int, code, message string) {
 		return http.StatusBadRequest, "invalid_parameter", fe.Error()
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, "payload_too_large", "request body larger than 1 MiB"
+	case errors.Is(err, projections.ErrBadCursor):
+		return http.StatusBadRequest, "invalid_parameter", "invalid cursor: pass the next of a previous page"
+	case errors.Is(err, projections.ErrBadQuery):
+		return http.StatusBadRequest, "invalid_parameter", strings.TrimPrefix(err.Error(), "projections: ")
 	case errors.Is(err, ErrNotFound), errors.Is(err, probes.ErrUnknownTarget):
 		return http.StatusNotFound, "not_found", trimPrefix(err.Error())
 	case errors.Is(err, ErrNotConfigured):
@@ -178,11 +183,13 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
-// unavailable wraps a store read error: field and not-found errors keep
-// their meaning, anything else becomes ErrUnavailable.
+// unavailable wraps a store read error: errors about the request (a bad
+// field, cursor or query, not found, the client gone) keep their meaning,
+// anything else becomes ErrUnavailable.
 func unavailable(what string, err error) error {
 	var fe fieldError
-	if errors.As(err, &fe) || errors.Is(err, ErrNotFound) || errors.Is(err, context.Canceled) {
+	if errors.As(err, &fe) || errors.Is(err, ErrNotFound) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, projections.ErrBadCursor) || errors.Is(err, projections.ErrBadQuery) {
 		return err
 	}
 	return &httpError{status: http.StatusServiceUnavailable, code: "unavailable",

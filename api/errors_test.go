@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/dbhealth/database-service/api"
+	"github.com/dbhealth/database-service/projections"
 )
 
 func TestBadQueryValues(t *testing.T) {
@@ -46,6 +48,20 @@ func TestReaderFieldErrorIs400(t *testing.T) {
 	res := e.get("/api/database/history/redis?cursor=zzz")
 	if code, msg := res.errorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "cursor") {
 		t.Errorf("%d %s %s", res.Status, code, msg)
+	}
+}
+
+func TestProjectionQueryErrorsAre400(t *testing.T) {
+	e := newEnv(t)
+	e.fakes.historyErr = fmt.Errorf("decode: %w: %q", projections.ErrBadCursor, "zzz")
+	res := e.get("/api/database/history/redis?cursor=zzz")
+	if code, msg := res.errorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "cursor") {
+		t.Errorf("bad cursor: %d %s %s", res.Status, code, msg)
+	}
+	e.fakes.alertsErr = fmt.Errorf("%w: state %q", projections.ErrBadQuery, "x")
+	res = e.get("/api/database/alerts")
+	if code, msg := res.errorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "state") {
+		t.Errorf("bad query: %d %s %s", res.Status, code, msg)
 	}
 }
 

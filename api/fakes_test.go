@@ -104,7 +104,7 @@ func newFakes() *fakes {
 			Details: map[string]any{"connections": 90, "max_connections": 100}, Prober: "replica-b"},
 		{Type: "postgres", Name: "analytics", State: "UP", Since: &since, CheckedAt: &checked, LatencyMS: 2.1},
 		{Type: "elasticsearch", Name: "search", State: "DOWN", Since: &since, CheckedAt: &checked, LatencyMS: 5000,
-			ErrorKind: "timeout", Error: "context deadline exceeded"},
+			ErrorKind: "timeout", Error: "context deadline exceeded", Reason: "3 consecutive failures"},
 		{Type: "milvus", Name: "vectors", State: "UNKNOWN"},
 		{Type: "nacos", Name: "nacos", State: "UP", Since: &since, CheckedAt: &checked, LatencyMS: 1.2},
 		{Type: "rabbitmq", Name: "bus", State: "UP", Since: &since, CheckedAt: &checked, LatencyMS: 1.9},

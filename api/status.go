@@ -21,7 +21,9 @@ type DatabaseStatus struct {
 	Details   map[string]any `json:"details"`
 	ErrorKind string         `json:"error_kind"`
 	Error     string         `json:"error"`
-	Prober    string         `json:"prober"`
+	// Reason explains the current state (from the last transition).
+	Reason string `json:"reason"`
+	Prober string `json:"prober"`
 }
 
 // StatusResponse is the body of GET /api/database/status and
@@ -39,21 +41,17 @@ func stateOf(s projections.TargetStatus) string {
 	return string(probes.StateUnknown)
 }
 
-// statusBody builds the status response of ts (already sorted).
-func statusBody(ts []projections.TargetStatus) StatusResponse {
-	out := StatusResponse{Overall: overall(ts), Databases: make([]DatabaseStatus, len(ts))}
-	for i, s := range ts {
-		details := s.Details
-		if details == nil {
-			details = map[string]any{}
-		}
-		out.Databases[i] = DatabaseStatus{
-			Type: s.Type, Name: s.Name, State: stateOf(s),
-			Since: s.Since, CheckedAt: s.CheckedAt, LatencyMS: s.LatencyMS,
-			Details: details, ErrorKind: s.ErrorKind, Error: s.Error, Prober: s.Prober,
-		}
+// databaseStatus is the API view of one target's status.
+func databaseStatus(s projections.TargetStatus) DatabaseStatus {
+	details := s.Details
+	if details == nil {
+		details = map[string]any{}
 	}
-	return out
+	return DatabaseStatus{
+		Type: s.Type, Name: s.Name, State: stateOf(s),
+		Since: s.Since, CheckedAt: s.CheckedAt, LatencyMS: s.LatencyMS,
+		Details: details, ErrorKind: s.ErrorKind, Error: s.Error, Reason: s.Reason, Prober: s.Prober,
+	}
 }
 
 // overall is the worst state among ts: DOWN if any target is DOWN, else
@@ -78,7 +76,7 @@ func (s *Server) getStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSONBlob(http.StatusOK, snap.all)
+	return c.JSONBlob(http.StatusOK, snap.body())
 }
 
 // getStatusOfKind serves GET /api/database/status/{database_type}.
@@ -94,5 +92,5 @@ func (s *Server) getStatusOfKind(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSONBlob(http.StatusOK, snap.byKind[kind])
+	return c.JSONBlob(http.StatusOK, snap.kindBody(kind))
 }

@@ -11,13 +11,68 @@ import (
 	"github.com/dbhealth/database-service/projections"
 )
 
-// statusSnapshot is one read of the status read model, with the response
-// bodies of the status endpoints encoded once.
+// statusSnapshot is one read of the status read model. Each target is
+// encoded once; the bodies of the status endpoints are assembled from those
+// pieces on first use.
 type statusSnapshot struct {
 	at       time.Time
 	statuses []projections.TargetStatus // sorted by kind order, then name
-	all      []byte                     // body of GET /api/database/status
-	byKind   map[probes.Kind][]byte     // body of GET /api/database/status/{kind}
+	elems    [][]byte                   // statuses[i] encoded as a DatabaseStatus
+
+	all    lazyBody   // body of GET /api/database/status
+	byKind []lazyBody // body of GET /api/database/status/{kind}, by kindRank
+}
+
+// lazyBody is a response body built on first use.
+type lazyBody struct {
+	once sync.Once
+	b    []byte
+}
+
+// body returns the status body of every target.
+func (s *statusSnapshot) body() []byte {
+	s.all.once.Do(func() { s.all.b = s.assemble(func(int) bool { return true }) })
+	return s.all.b
+}
+
+// kindBody returns the status body of the targets of kind.
+func (s *statusSnapshot) kindBody(kind probes.Kind) []byte {
+	keep := func(j int) bool { return s.statuses[j].Type == string(kind) }
+	i := kindRank(string(kind))
+	if i >= len(s.byKind) {
+		return s.assemble(keep)
+	}
+	s.byKind[i].once.Do(func() { s.byKind[i].b = s.assemble(keep) })
+	return s.byKind[i].b
+}
+
+// assemble writes {"overall":...,"databases":[...]} over the statuses
+// keep selects.
+func (s *statusSnapshot) assemble(keep func(int) bool) []byte {
+	var sel []projections.TargetStatus
+	size := 40
+	for i := range s.statuses {
+		if keep(i) {
+			sel = append(sel, s.statuses[i])
+			size += len(s.elems[i]) + 1
+		}
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"overall":"`...)
+	b = append(b, overall(sel)...)
+	b = append(b, `","databases":[`...)
+	first := true
+	for i := range s.statuses {
+		if !keep(i) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, s.elems[i]...)
+	}
+	return append(b, "]}"...)
 }
 
 // statusCall is a read in flight that concurrent requests share.
@@ -95,7 +150,7 @@ func (sc *statusCache) read(ctx context.Context) (*statusSnapshot, error) {
 	return buildSnapshot(at, statuses)
 }
 
-// buildSnapshot sorts statuses and encodes the status bodies.
+// buildSnapshot sorts statuses and encodes each of them.
 func buildSnapshot(at time.Time, statuses []projections.TargetStatus) (*statusSnapshot, error) {
 	sorted := make([]projections.TargetStatus, len(statuses))
 	copy(sorted, statuses)
@@ -106,21 +161,14 @@ func buildSnapshot(at time.Time, statuses []projections.TargetStatus) (*statusSn
 		}
 		return sorted[i].Name < sorted[j].Name
 	})
-	snap := &statusSnapshot{at: at, statuses: sorted, byKind: make(map[probes.Kind][]byte, len(probes.Kinds))}
-	var err error
-	if snap.all, err = json.Marshal(statusBody(sorted)); err != nil {
-		return nil, err
-	}
-	for _, k := range probes.Kinds {
-		var part []projections.TargetStatus
-		for _, s := range sorted {
-			if s.Type == string(k) {
-				part = append(part, s)
-			}
-		}
-		if snap.byKind[k], err = json.Marshal(statusBody(part)); err != nil {
+	snap := &statusSnapshot{at: at, statuses: sorted, elems: make([][]byte, len(sorted)),
+		byKind: make([]lazyBody, len(probes.Kinds))}
+	for i, st := range sorted {
+		b, err := json.Marshal(databaseStatus(st))
+		if err != nil {
 			return nil, err
 		}
+		snap.elems[i] = b
 	}
 	return snap, nil
 }
