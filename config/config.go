@@ -49,6 +49,15 @@ type Config struct {
 	History       HistoryConfig
 	Alerts        AlertsConfig
 
+	// loaded holds what Load found besides the variables. It is a pointer
+	// so that printing a Config with %v or %+v (which cannot call the
+	// secret type's methods on unexported fields) shows an address, never
+	// the passwords of the file targets.
+	loaded *loadState
+}
+
+// loadState is what Load records besides the variables.
+type loadState struct {
 	// fileTargets are the targets read from TARGETS_FILE.
 	fileTargets []probes.Target
 	// sources maps each variable (and file target) to where its value came from.
@@ -57,6 +66,14 @@ type Config struct {
 	files []string
 	// warnings are non-fatal findings (unknown keys in env files).
 	warnings []string
+}
+
+// state returns c.loaded, never nil.
+func (c *Config) state() *loadState {
+	if c.loaded == nil {
+		return &loadState{}
+	}
+	return c.loaded
 }
 
 // ServiceConfig is the service's own identity and HTTP server.
@@ -198,6 +215,9 @@ type BusConfig struct {
 	// URL is BUS_URL, an amqp:// or amqps:// URL; empty means the embedded
 	// in-process bus (one process only).
 	URL secret.String `env:"BUS_URL"`
+	// Exchange is BUS_EXCHANGE, the topic exchange events are published to.
+	// Change it only to keep several deployments apart on one broker.
+	Exchange string `env:"BUS_EXCHANGE" envDefault:"db.health"`
 }
 
 // Embedded reports whether the in-process bus is used.
@@ -208,6 +228,9 @@ type StoreConfig struct {
 	// URL is STORE_URL, a redis:// or rediss:// URL; empty means an embedded
 	// Redis inside the process.
 	URL secret.String `env:"STORE_URL"`
+	// KeyPrefix is STORE_KEY_PREFIX, the prefix of every key the service
+	// writes. Change it only to keep several deployments apart on one Redis.
+	KeyPrefix string `env:"STORE_KEY_PREFIX" envDefault:"dbsvc"`
 }
 
 // Embedded reports whether the embedded in-process Redis is used.

@@ -90,12 +90,14 @@ func Load(opts LoadOptions) (*Config, error) {
 		}
 	}
 
-	cfg.files = l.files
-	cfg.warnings = l.unknownKeys(params)
-	cfg.sources = l.sources(params)
+	cfg.loaded = &loadState{files: l.files, warnings: l.unknownKeys(params), sources: l.sources(params)}
 	cfg.normalize(dir)
-	if len(errs) == 0 {
-		errs = append(errs, cfg.validate()...)
+	for _, e := range cfg.validate() {
+		var fe *FieldError
+		if errors.As(e, &fe) && bad.failedKey(fe.Var) {
+			continue // zero value left by a parse failure already reported
+		}
+		errs = append(errs, e)
 	}
 	if len(errs) == 0 && cfg.Probe.TargetsFile != "" {
 		errs = append(errs, cfg.loadTargetsFile()...)
@@ -273,6 +275,16 @@ func (p *parseFailures) parsers() map[reflect.Type]env.ParserFunc {
 	}
 }
 
+// failedKey reports whether key's value failed to parse.
+func (p *parseFailures) failedKey(key string) bool {
+	for _, f := range p.failed {
+		if f.key == key {
+			return true
+		}
+	}
+	return false
+}
+
 // errors returns one FieldError per failed variable.
 func (p *parseFailures) errors() []error {
 	var out []error
@@ -363,8 +375,9 @@ func defaultReplicaID() string {
 // SourceDefault, "config/<APP_ENV>.env", SourceDotenv, SourceEnvironment or
 // SourceTargetsFile. The map is a copy.
 func (c *Config) Sources() map[string]string {
-	out := make(map[string]string, len(c.sources))
-	for k, v := range c.sources {
+	src := c.state().sources
+	out := make(map[string]string, len(src))
+	for k, v := range src {
 		out[k] = v
 	}
 	return out
@@ -372,11 +385,11 @@ func (c *Config) Sources() map[string]string {
 
 // Files lists the env files that were read, relative to the working
 // directory, in the order they were applied (later wins).
-func (c *Config) Files() []string { return append([]string(nil), c.files...) }
+func (c *Config) Files() []string { return append([]string(nil), c.state().files...) }
 
 // Warnings lists non-fatal findings worth logging at start-up, such as
 // unknown variables in env files (usually typos).
-func (c *Config) Warnings() []string { return append([]string(nil), c.warnings...) }
+func (c *Config) Warnings() []string { return append([]string(nil), c.state().warnings...) }
 
 // sortedKeys returns the keys of m in order.
 func sortedKeys[V any](m map[string]V) []string {

@@ -22,8 +22,8 @@ type RedactedConfig struct {
 	Registry      RedactedRegistry      `json:"registry"`
 	Probe         RedactedProbe         `json:"probe"`
 	Log           RedactedLog           `json:"log"`
-	Bus           RedactedEndpoint      `json:"bus"`
-	Store         RedactedEndpoint      `json:"store"`
+	Bus           RedactedBus           `json:"bus"`
+	Store         RedactedStore         `json:"store"`
 	History       RedactedHistory       `json:"history"`
 	Alerts        RedactedAlerts        `json:"alerts"`
 	// Targets are all targets (defaults and TARGETS_FILE), without passwords.
@@ -128,11 +128,20 @@ type RedactedLog struct {
 	MaxAgeDays int    `json:"max_age_days"`
 }
 
-// RedactedEndpoint is BUS_URL or STORE_URL for display: the URL is a
-// secret, so only whether it is set (embedded or not) shows.
-type RedactedEndpoint struct {
+// RedactedBus is BusConfig for display: the URL is a secret, so only
+// whether it is set (embedded or not) shows.
+type RedactedBus struct {
 	URL      string `json:"url"`
 	Embedded bool   `json:"embedded"`
+	Exchange string `json:"exchange"`
+}
+
+// RedactedStore is StoreConfig for display: the URL is a secret, so only
+// whether it is set (embedded or not) shows.
+type RedactedStore struct {
+	URL       string `json:"url"`
+	Embedded  bool   `json:"embedded"`
+	KeyPrefix string `json:"key_prefix"`
 }
 
 // RedactedHistory is HistoryConfig for display.
@@ -228,8 +237,8 @@ func (c *Config) Redacted() RedactedConfig {
 		Log: RedactedLog{
 			File: c.Log.File, MaxSizeMB: c.Log.MaxSizeMB, MaxBackups: c.Log.MaxBackups, MaxAgeDays: c.Log.MaxAgeDays,
 		},
-		Bus:     RedactedEndpoint{URL: mask(c.Bus.URL), Embedded: c.Bus.Embedded()},
-		Store:   RedactedEndpoint{URL: mask(c.Store.URL), Embedded: c.Store.Embedded()},
+		Bus:     RedactedBus{URL: mask(c.Bus.URL), Embedded: c.Bus.Embedded(), Exchange: c.Bus.Exchange},
+		Store:   RedactedStore{URL: mask(c.Store.URL), Embedded: c.Store.Embedded(), KeyPrefix: c.Store.KeyPrefix},
 		History: RedactedHistory{MaxEntries: c.History.MaxEntries, Retention: c.History.Retention.String()},
 		Alerts:  RedactedAlerts{Retention: c.Alerts.Retention.String()},
 		Targets: []RedactedTarget{},
@@ -241,7 +250,7 @@ func (c *Config) Redacted() RedactedConfig {
 	}
 	for _, t := range c.Targets() {
 		src := "variables " + kindVarPrefix(t.Kind) + "_*"
-		if s, ok := c.sources["targets/"+t.ID()]; ok {
+		if s, ok := c.state().sources["targets/"+t.ID()]; ok {
 			src = s
 		}
 		r.Targets = append(r.Targets, RedactTarget(t, src))

@@ -113,7 +113,7 @@ func (c *Config) DefaultTargets() []probes.Target {
 // TARGETS_FILE targets in file order. The slice is a fresh copy.
 func (c *Config) Targets() []probes.Target {
 	out := c.DefaultTargets()
-	for _, t := range c.fileTargets {
+	for _, t := range c.state().fileTargets {
 		out = append(out, cloneTarget(t))
 	}
 	return out

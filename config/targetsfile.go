@@ -105,7 +105,7 @@ func ParseTargets(data []byte, d Defaults) ([]probes.Target, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, yamlMessage(err))
+		return nil, yamlError(err)
 	}
 	var extra any
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -146,14 +146,26 @@ func ParseTargets(data []byte, d Defaults) ([]probes.Target, error) {
 	return out, nil
 }
 
-// yamlMessage makes yaml.v3's messages speak of the document, not Go types.
-func yamlMessage(err error) string {
-	return strings.NewReplacer(
-		"config.targetsDoc", "the targets document",
-		"config.targetDoc", "a target",
-		"config.defaultsDoc", "defaults",
-		"config.limitsDoc", "degraded",
-	).Replace(err.Error())
+// yamlError turns a yaml.v3 error into one error per problem, speaking of
+// the document rather than of Go types.
+func yamlError(err error) error {
+	msgs := []string{err.Error()}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	r := strings.NewReplacer(
+		"type config.targetsDoc", "the targets document",
+		"type config.targetDoc", "a target",
+		"type config.defaultsDoc", "defaults",
+		"type config.limitsDoc", "degraded",
+		"\n", " ",
+	)
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		errs[i] = fmt.Errorf("%w: %s", ErrInvalid, r.Replace(strings.TrimSpace(m)))
+	}
+	return joinErrs(errs)
 }
 
 // apply overrides d with the document's defaults.
@@ -514,7 +526,7 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-// loadTargetsFile reads TARGETS_FILE into c.fileTargets.
+// loadTargetsFile reads TARGETS_FILE into c.loaded.fileTargets.
 func (c *Config) loadTargetsFile() []error {
 	path := c.Probe.TargetsFile
 	wrap := func(err error) []error {
@@ -540,9 +552,9 @@ func (c *Config) loadTargetsFile() []error {
 	if err != nil {
 		return wrap(err)
 	}
-	c.fileTargets = extra
+	c.loaded.fileTargets = extra
 	for _, t := range extra {
-		c.sources["targets/"+t.ID()] = SourceTargetsFile
+		c.loaded.sources["targets/"+t.ID()] = SourceTargetsFile
 	}
 	return nil
 }

@@ -95,6 +95,12 @@ func validAppEnv(v string) bool {
 // keys, event ids and Nacos metadata.
 var replicaIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
 
+// exchangePattern is what an AMQP exchange name may look like.
+var exchangePattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,255}$`)
+
+// keyPrefixPattern is what a Redis key prefix may look like.
+var keyPrefixPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
 // validate checks the parsed values; it returns every problem found.
 func (c *Config) validate() []error {
 	var errs []error
@@ -192,6 +198,13 @@ func (c *Config) validate() []error {
 		add(fieldErr("BUS_URL", "the embedded bus (empty BUS_URL) serves one process only and cannot be combined with a shared STORE_URL; set BUS_URL to an amqp:// URL"))
 	}
 
+	if !exchangePattern.MatchString(c.Bus.Exchange) {
+		add(fieldErr("BUS_EXCHANGE", "must be 1-255 characters of A-Z a-z 0-9 . _ : -, got %q", truncate(c.Bus.Exchange, 64)))
+	}
+	if !keyPrefixPattern.MatchString(c.Store.KeyPrefix) {
+		add(fieldErr("STORE_KEY_PREFIX", "must be 1-64 characters of A-Z a-z 0-9 . _ : -, got %q", truncate(c.Store.KeyPrefix, 64)))
+	}
+
 	if c.Service.IP != "" && net.ParseIP(c.Service.IP) == nil {
 		add(fieldErr("SERVICE_IP", "must be an IP address, got %q", truncate(c.Service.IP, 64)))
 	}
@@ -248,7 +261,11 @@ func checkSecretURL(key string, s secret.String, schemes ...string) error {
 	if !s.IsSet() {
 		return nil
 	}
-	want := "must be an " + strings.Join(schemes, ":// or ") + ":// URL"
+	article := "a "
+	if strings.ContainsRune("aeiou", rune(schemes[0][0])) {
+		article = "an "
+	}
+	want := "must be " + article + strings.Join(schemes, ":// or ") + ":// URL"
 	u, err := url.Parse(s.Reveal())
 	if err != nil {
 		return fieldErr(key, "%s (not a valid URL; value not shown, it is a secret)", want)
