@@ -398,3 +398,42 @@ func TestRabbitPerSubjectOrder(t *testing.T) {
 		t.Fatalf("%d ordering violations, first: %v", len(violations), violations[:min(5, len(violations))])
 	}
 }
+
+// The broker cancels the consumer (its queue was deleted): the
+// subscription starts over, declares the queue again and goes on.
+func TestRabbitConsumerCancelledByBroker(t *testing.T) {
+	cfg := rabbitConfig(t, "proj")
+	b := newBus(t, cfg)
+	rec := newRecorder()
+	if err := b.AddConsumer("proj", []string{"db.health.#"}, rec.handle); err != nil {
+		t.Fatal(err)
+	}
+	runBus(t, b)
+	first := checked(t, "redis", "a", 1)
+	if err := b.Publish(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "first event", func() bool { return rec.count(first.ID) == 1 })
+	if _, err := rawChannel(t).QueueDelete(cfg.QueueName("proj"), false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	// Events published before the queue is back land in the unrouted
+	// queue: publish until one arrives.
+	seq := int64(1)
+	waitFor(t, 20*time.Second, "an event after the cancel", func() bool {
+		if rec.total.Load() > 1 {
+			return true
+		}
+		seq++
+		if err := b.Publish(context.Background(), checked(t, "redis", "a", seq)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		return false
+	})
+	for id, n := range rec.idSet() {
+		if n != 1 || id == "" {
+			t.Fatalf("event %q handled %d times", id, n)
+		}
+	}
+}
