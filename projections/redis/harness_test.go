@@ -41,7 +41,7 @@ type fixture struct {
 }
 
 // newFixture builds a Store (and handlers) under a fresh prefix on rdb.
-func newFixture(t *testing.T, rdb redis.UniversalClient, prefix string, opts Options) *fixture {
+func newFixture(t testing.TB, rdb redis.UniversalClient, prefix string, opts Options) *fixture {
 	t.Helper()
 	f := &fixture{rdb: rdb, prefix: prefix, clock: &clock{t: time.Now().UTC()}}
 	opts.Prefix = prefix
@@ -64,7 +64,7 @@ func newFixture(t *testing.T, rdb redis.UniversalClient, prefix string, opts Opt
 
 // backend opens a store server for a contract test and returns a client
 // and a function making fresh, cleaned-up key prefixes on it.
-type backend func(t *testing.T) (redis.UniversalClient, func() string)
+type backend func(t testing.TB) (redis.UniversalClient, func() string)
 
 // backends are the store servers every contract test runs against: the
 // embedded miniredis (TTL clock on) and the machine's Redis (unless
@@ -73,7 +73,7 @@ var backends = []struct {
 	name string
 	open backend
 }{
-	{"miniredis", func(t *testing.T) (redis.UniversalClient, func() string) {
+	{"miniredis", func(t testing.TB) (redis.UniversalClient, func() string) {
 		m := miniredis.RunT(t)
 		m.ClockTTL(true)
 		rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
@@ -81,7 +81,7 @@ var backends = []struct {
 		n := 0
 		return rdb, func() string { n++; return fmt.Sprintf("t%d", n) }
 	}},
-	{"redis", func(t *testing.T) (redis.UniversalClient, func() string) {
+	{"redis", func(t testing.TB) (redis.UniversalClient, func() string) {
 		if testing.Short() {
 			t.Skip("needs the machine's Redis")
 		}

@@ -65,34 +65,11 @@ end
 return n
 `)
 
-// statusAllScript reads the status hashes of every kind in one round trip.
-// KEYS: kinds set. ARGV: status hash prefix. Returns kind, fields, kind,
-// fields...
-var statusAllScript = redis.NewScript(`
-local out = {}
-for _, k in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  out[#out + 1] = k
-  out[#out + 1] = redis.call('HGETALL', ARGV[1] .. k)
-end
-return out
-`)
-
-// stateValue is the JSON body of a status "s|" field.
-type stateValue struct {
-	State  string    `json:"state"`
-	Since  time.Time `json:"since"`
-	Reason string    `json:"reason,omitempty"`
-}
-
-// checkValue is the JSON body of a status "c|" field.
-type checkValue struct {
-	CheckedAt time.Time      `json:"checked_at"`
-	LatencyMS float64        `json:"latency_ms"`
-	Details   map[string]any `json:"details,omitempty"`
-	ErrorKind string         `json:"error_kind,omitempty"`
-	Error     string         `json:"error,omitempty"`
-	Prober    string         `json:"prober,omitempty"`
-}
+// A status "s|<name>" value is "<epoch>:<seq>|" followed by the packed
+// fields state, since (Unix ns) and reason; a "c|<name>" value is
+// "<slot>|" followed by the packed fields checked_at (Unix ns), latency_ms,
+// error_kind, error, prober and details (JSON, "" for none). The guard
+// prefix is what the script compares; the rest is cheap to decode.
 
 // PutCheck records c as the last check of its target unless a check with
 // the same or a newer slot is recorded. It implements
@@ -109,12 +86,10 @@ func (s *Store) PutCheck(ctx context.Context, c events.HealthChecked) error {
 // transition with the same or a greater (epoch, seq) is recorded, and its
 // deciding check as for PutCheck. It implements projections.StatusStore.
 func (s *Store) PutTransition(ctx context.Context, sc events.StateChanged) error {
-	b, err := json.Marshal(stateValue{State: sc.To, Since: sc.At.UTC(), Reason: sc.Reason})
-	if err != nil {
-		return fmt.Errorf("redisstore: marshal state: %w", err)
-	}
-	sv := strconv.FormatInt(sc.Epoch, 10) + ":" + strconv.FormatInt(sc.Seq, 10) + "|" + string(b)
+	sv := strconv.FormatInt(sc.Epoch, 10) + ":" + strconv.FormatInt(sc.Seq, 10) + "|" +
+		pack(sc.To, strconv.FormatInt(sc.At.UnixNano(), 10), sc.Reason)
 	var cv string
+	var err error
 	if sc.Check.Slot > 0 {
 		if cv, err = checkField(sc.Check); err != nil {
 			return err
@@ -124,14 +99,15 @@ func (s *Store) PutTransition(ctx context.Context, sc events.StateChanged) error
 }
 
 func checkField(c events.HealthChecked) (string, error) {
-	b, err := json.Marshal(checkValue{
-		CheckedAt: c.CheckedAt.UTC(), LatencyMS: c.LatencyMS, Details: c.Details,
-		ErrorKind: c.ErrorKind, Error: c.Error, Prober: c.Prober,
-	})
-	if err != nil {
-		return "", fmt.Errorf("redisstore: marshal check: %w", err)
+	var details []byte
+	if len(c.Details) > 0 {
+		var err error
+		if details, err = json.Marshal(c.Details); err != nil {
+			return "", fmt.Errorf("redisstore: marshal details: %w", err)
+		}
 	}
-	return strconv.FormatInt(c.Slot, 10) + "|" + string(b), nil
+	return strconv.FormatInt(c.Slot, 10) + "|" + pack(strconv.FormatInt(c.CheckedAt.UnixNano(), 10),
+		strconv.FormatFloat(c.LatencyMS, 'g', -1, 64), c.ErrorKind, c.Error, c.Prober, string(details)), nil
 }
 
 func (s *Store) putStatus(ctx context.Context, t events.TargetRef, epoch, seq int64, sv string, slot int64, cv string, atMS int64) error {
@@ -146,27 +122,51 @@ func (s *Store) putStatus(ctx context.Context, t events.TargetRef, epoch, seq in
 
 // Statuses is the current status of every known target, sorted by type
 // then name. A target without a transition yet is UNKNOWN.
+//
+// One pipelined round trip reads the set of kinds together with the status
+// hashes of the kinds seen by the previous call; only a kind new since
+// then costs a second round trip.
 func (s *Store) Statuses(ctx context.Context) ([]projections.TargetStatus, error) {
-	res, err := statusAllScript.Run(ctx, s.rdb, []string{s.k.kinds()}, s.k.status("")).Slice()
-	if err != nil {
+	s.mu.Lock()
+	guess := s.kindsSeen
+	s.mu.Unlock()
+	pipe := s.rdb.Pipeline()
+	kindsCmd := pipe.SMembers(ctx, s.k.kinds())
+	cmds := make(map[string]*redis.MapStringStringCmd, len(guess))
+	for _, k := range guess {
+		cmds[k] = pipe.HGetAll(ctx, s.k.status(k))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("redisstore: read statuses: %w", err)
 	}
-	var out []projections.TargetStatus
-	for i := 0; i+1 < len(res); i += 2 {
-		kind, _ := res[i].(string)
-		fields, _ := res[i+1].([]any)
-		flat := make([]string, 0, len(fields))
-		for _, f := range fields {
-			v, _ := f.(string)
-			flat = append(flat, v)
+	kinds := kindsCmd.Val()
+	var missing []string
+	for _, k := range kinds {
+		if cmds[k] == nil {
+			missing = append(missing, k)
 		}
-		ts, err := parseStatuses(kind, flat)
+	}
+	if len(missing) > 0 {
+		pipe := s.rdb.Pipeline()
+		for _, k := range missing {
+			cmds[k] = pipe.HGetAll(ctx, s.k.status(k))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("redisstore: read statuses: %w", err)
+		}
+	}
+	slices.Sort(kinds)
+	s.mu.Lock()
+	s.kindsSeen = kinds
+	s.mu.Unlock()
+	var out []projections.TargetStatus
+	for _, k := range kinds {
+		ts, err := parseStatuses(k, cmds[k].Val())
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, ts...)
 	}
-	sortStatuses(out)
 	return out, nil
 }
 
@@ -177,77 +177,74 @@ func (s *Store) StatusesOf(ctx context.Context, kind string) ([]projections.Targ
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: read statuses of %s: %w", kind, err)
 	}
-	flat := make([]string, 0, 2*len(m))
-	for f, v := range m {
-		flat = append(flat, f, v)
-	}
-	out, err := parseStatuses(kind, flat)
-	if err != nil {
-		return nil, err
-	}
-	sortStatuses(out)
-	return out, nil
+	return parseStatuses(kind, m)
 }
 
-func sortStatuses(ts []projections.TargetStatus) {
-	slices.SortFunc(ts, func(a, b projections.TargetStatus) int {
-		if c := strings.Compare(a.Type, b.Type); c != 0 {
-			return c
+// parseStatuses decodes a kind's status hash into statuses sorted by name.
+func parseStatuses(kind string, fields map[string]string) ([]projections.TargetStatus, error) {
+	byName := make(map[string]int, len(fields)/2+1)
+	out := make([]projections.TargetStatus, 0, len(fields)/2+1)
+	var parts [6]string
+	for f, v := range fields {
+		if len(f) < 2 || f[1] != '|' {
+			continue
 		}
-		return strings.Compare(a.Name, b.Name)
-	})
-}
-
-// parseStatuses decodes the field/value pairs of a kind's status hash.
-func parseStatuses(kind string, flat []string) ([]projections.TargetStatus, error) {
-	byName := make(map[string]int, len(flat)/4+1)
-	out := make([]projections.TargetStatus, 0, len(flat)/4+1)
-	get := func(name string) *projections.TargetStatus {
+		name := f[2:]
 		i, ok := byName[name]
 		if !ok {
 			i = len(out)
 			byName[name] = i
 			out = append(out, projections.TargetStatus{Type: kind, Name: name, State: projections.StateUnknown})
 		}
-		return &out[i]
-	}
-	for i := 0; i+1 < len(flat); i += 2 {
-		f, v := flat[i], flat[i+1]
-		if len(f) < 2 || f[1] != '|' {
-			continue
-		}
+		ts := &out[i]
 		guard, body, ok := splitGuard(v)
 		if !ok {
-			return nil, fmt.Errorf("redisstore: status %s/%s: malformed value", kind, f[2:])
+			return nil, fmt.Errorf("redisstore: status %s/%s: malformed value", kind, name)
 		}
-		ts := get(f[2:])
 		switch f[0] {
 		case 's':
-			var st stateValue
-			if err := json.Unmarshal([]byte(body), &st); err != nil {
-				return nil, fmt.Errorf("redisstore: status %s/%s: %w", kind, ts.Name, err)
+			if !unpack(body, parts[:3]) {
+				return nil, fmt.Errorf("redisstore: status %s/%s: malformed state", kind, name)
 			}
 			e, q, _ := strings.Cut(guard, ":")
 			ts.Epoch, _ = strconv.ParseInt(e, 10, 64)
 			ts.Seq, _ = strconv.ParseInt(q, 10, 64)
-			ts.State, ts.Reason = st.State, st.Reason
-			since := st.Since
+			ts.State, ts.Reason = parts[0], parts[2]
+			since := nsTime(parts[1])
 			ts.Since = &since
 		case 'c':
-			var cv checkValue
-			if err := json.Unmarshal([]byte(body), &cv); err != nil {
-				return nil, fmt.Errorf("redisstore: status %s/%s: %w", kind, ts.Name, err)
+			if !unpack(body, parts[:6]) {
+				return nil, fmt.Errorf("redisstore: status %s/%s: malformed check", kind, name)
 			}
 			ts.Slot, _ = strconv.ParseInt(guard, 10, 64)
-			at := cv.CheckedAt
+			at := nsTime(parts[0])
 			ts.CheckedAt = &at
-			ts.LatencyMS, ts.Details, ts.ErrorKind, ts.Error, ts.Prober = cv.LatencyMS, cv.Details, cv.ErrorKind, cv.Error, cv.Prober
+			ts.LatencyMS, _ = strconv.ParseFloat(parts[1], 64)
+			ts.ErrorKind, ts.Error, ts.Prober = parts[2], parts[3], parts[4]
+			if parts[5] != "" {
+				if err := json.Unmarshal([]byte(parts[5]), &ts.Details); err != nil {
+					return nil, fmt.Errorf("redisstore: status %s/%s: details: %w", kind, name, err)
+				}
+			}
 		}
 	}
-	for i := range out {
-		if out[i].Details == nil {
-			out[i].Details = map[string]any{}
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return strings.Compare(out[a].Name, out[b].Name) })
+	sorted := make([]projections.TargetStatus, len(out))
+	for j, i := range idx {
+		sorted[j] = out[i]
+		if sorted[j].Details == nil {
+			sorted[j].Details = map[string]any{}
 		}
 	}
-	return out, nil
+	return sorted, nil
+}
+
+// nsTime parses Unix nanoseconds as a UTC time.
+func nsTime(s string) time.Time {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return time.Unix(0, n).UTC()
 }

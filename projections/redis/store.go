@@ -24,6 +24,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -85,6 +86,9 @@ type Store struct {
 	rdb  redis.UniversalClient
 	opts Options
 	k    keys
+
+	mu        sync.Mutex
+	kindsSeen []string // kinds read by the last Statuses, a guess for the next
 }
 
 // The Store serves every projection.
