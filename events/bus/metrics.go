@@ -53,7 +53,7 @@ func newMetrics(reg prometheus.Registerer, buffered func() float64) *metrics {
 		}, []string{"group"}),
 		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dbhealth_bus_reconnects_total",
-			Help: "Broker connections re-established after a drop, and consumers resubscribed, by connection.",
+			Help: "Broker connections re-established after a drop (publish, consume), and consumer resubscription attempts (subscription).",
 		}, []string{"connection"}),
 	}
 	if reg == nil {
