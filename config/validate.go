@@ -290,3 +290,8 @@ var urlCredentials = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(
 func maskURLCredentials(s string) string {
 	return urlCredentials.ReplaceAllString(s, "${1}"+secret.Mask+"@")
 }
+
+// Validate re-checks c's variables (Load already did); use it after
+// changing a loaded Config's fields, in tests for instance. It does not
+// re-read TARGETS_FILE.
+func (c *Config) Validate() error { return joinErrs(c.validate()) }

@@ -128,3 +128,21 @@ func TestValidConfigurations(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateAfterChange(t *testing.T) {
+	c := mustLoad(t, nil, nil)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c.Probe.Timeout = c.Probe.Interval
+	c.Service.Port = 0
+	err := c.Validate()
+	if err == nil || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, w := range []string{`DB_SERVICE_PORT: must be 1-65535, got "0"`, `PROBE_TIMEOUT: must be less than PROBE_INTERVAL (30s), got "30s"`} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%q lacks %q", err, w)
+		}
+	}
+}
