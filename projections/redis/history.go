@@ -18,32 +18,44 @@ import (
 // appendScript appends a check to its target's history stream and, in the
 // same step, to its hourly rollups.
 //
-// KEYS: stream, rollup hash, kinds set, names set, tombstone. ARGV: 1 kind,
-// 2 name, 3 slot, 4 item json, 5 maxlen, 6 minid (ms, "0" for none),
-// 7 hour (ms), 8 counter increments "checks up degraded down errors",
-// 9 latency bucket (1-based), 10 latency (us), 11 oldest hour kept (ms),
-// 12 rollup ttl (ms), 13 number of latency buckets, 14 stream ttl (ms).
+// KEYS: stream, rollup hash, kinds set, names set, tombstone, late-slots
+// zset. ARGV: 1 kind, 2 name, 3 slot, 4 item json, 5 maxlen, 6 minid (ms,
+// "0" for none), 7 hour (ms), 8 counter increments "checks up degraded
+// down errors", 9 latency bucket (1-based), 10 latency (us), 11 oldest
+// hour kept (ms), 12 rollup ttl (ms), 13 number of latency buckets,
+// 14 stream ttl (ms).
 //
 // The stream entry id is "<slot>-0": Redis itself refuses an id not above
-// the stream's top ("equal or smaller"), which makes a redelivered or
-// older check a duplicate. The rollups are guarded by the last rolled slot
-// as well, so a check is counted once. Returns 1 if appended, 0 if a
-// duplicate.
+// the stream's top ("equal or smaller"), so a redelivered check is a
+// duplicate, and so is, for the history, a check that arrives after a
+// newer one of its target (a slow probe finishing after a faster, later
+// one on another replica). The rollups still count such a late check,
+// once: it is not in the stream, and its slot is recorded in the late-slots
+// zset (kept as long as the rollups). Returns 1 if appended to the
+// history, 2 if only counted in the rollups (late), 0 if a duplicate.
 var appendScript = redis.NewScript(`
 local tomb = redis.call('GET', KEYS[5])
 if tomb and tonumber(ARGV[3]) <= tonumber(tomb) then return 0 end
+local res = 1
 local r = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], ARGV[3] .. '-0', 'c', ARGV[4])
 if type(r) == 'table' and r.err then
-  if string.find(r.err, 'equal or smaller', 1, true) then return 0 end
-  return redis.error_reply(r.err)
+  if not string.find(r.err, 'equal or smaller', 1, true) then return redis.error_reply(r.err) end
+  local id = ARGV[3] .. '-0'
+  if #redis.call('XRANGE', KEYS[1], id, id) > 0 then return 0 end
+  if tonumber(ARGV[3]) < tonumber(ARGV[11]) then return 0 end
+  if redis.call('ZADD', KEYS[6], 'NX', ARGV[3], ARGV[3]) == 0 then return 0 end
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[11])
+  redis.call('PEXPIRE', KEYS[6], ARGV[12])
+  res = 2
+else
+  if ARGV[6] ~= '0' then redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[6]) end
+  redis.call('PEXPIRE', KEYS[1], ARGV[14])
+  redis.call('SADD', KEYS[3], ARGV[1])
+  redis.call('SADD', KEYS[4], ARGV[2])
+  local ls = redis.call('HGET', KEYS[2], 'ls')
+  if ls and tonumber(ARGV[3]) <= tonumber(ls) then return 1 end
+  redis.call('HSET', KEYS[2], 'ls', ARGV[3])
 end
-if ARGV[6] ~= '0' then redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[6]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[14])
-redis.call('SADD', KEYS[3], ARGV[1])
-redis.call('SADD', KEYS[4], ARGV[2])
-local ls = redis.call('HGET', KEYS[2], 'ls')
-if ls and tonumber(ARGV[3]) <= tonumber(ls) then return 1 end
-redis.call('HSET', KEYS[2], 'ls', ARGV[3])
 local f = ARGV[7]
 local c = {0, 0, 0, 0, 0, 0}
 local cur = redis.call('HGET', KEYS[2], f)
@@ -74,7 +86,7 @@ local b = tonumber(ARGV[9])
 h[b] = h[b] + 1
 redis.call('HSET', KEYS[2], hf, table.concat(h, ' '))
 redis.call('PEXPIRE', KEYS[2], ARGV[12])
-return 1
+return res
 `)
 
 // historyValue is the JSON body of a history entry (field "c").
@@ -87,9 +99,11 @@ type historyValue struct {
 	Prober    string    `json:"prober,omitempty"`
 }
 
-// AppendCheck appends c to its target's history and hourly rollups unless
-// a check with the same or a newer slot is already there (a duplicate is
-// not an error). It implements projections.HistoryStore.
+// AppendCheck appends c to its target's history and hourly rollups, once
+// per slot (a duplicate is not an error). A check older than the newest in
+// its target's history is counted in the rollups but left out of the
+// history (a stream only grows at its top). It implements
+// projections.HistoryStore.
 func (s *Store) AppendCheck(ctx context.Context, c events.HealthChecked) error {
 	body, err := json.Marshal(historyValue{
 		State: c.State, CheckedAt: c.CheckedAt.UTC(), LatencyMS: c.LatencyMS,
@@ -114,7 +128,7 @@ func (s *Store) AppendCheck(ctx context.Context, c events.HealthChecked) error {
 	oldest -= oldest % time.Hour.Milliseconds()
 	err = appendScript.Run(ctx, s.rdb,
 		[]string{s.k.hist(c.Target.Type, c.Target.Name), s.k.roll(c.Target.Type, c.Target.Name),
-			s.k.kinds(), s.k.names(c.Target.Type), s.k.gone(c.Target.Type, c.Target.Name)},
+			s.k.kinds(), s.k.names(c.Target.Type), s.k.gone(c.Target.Type, c.Target.Name), s.k.late(c.Target.Type, c.Target.Name)},
 		c.Target.Type, c.Target.Name, c.Slot, body, s.opts.HistoryMaxEntries,
 		now.Add(-s.opts.HistoryRetention).UnixMilli(), hour, incr,
 		projections.LatencyBucket(c.LatencyMS)+1, latUS, oldest,

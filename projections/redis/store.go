@@ -14,6 +14,8 @@
 //	P:hist:<kind>/<name>     stream: one entry per check, id "<slot>-0"
 //	P:roll:<kind>/<name>     hash: "<hour ms>" -> counters, "<hour ms>:h" ->
 //	                         latency histogram, "ls" -> last rolled slot
+//	P:late:<kind>/<name>     zset: slots of checks counted in the rollups
+//	                         but too late for the history stream
 //	P:gone:<kind>/<name>     tombstone (ms) left by Forget for a day
 //	P:al:*                   alerts (see alerts.go)
 //
@@ -116,6 +118,7 @@ func (k keys) status(kind string) string     { return k.p + ":status:" + kind }
 func (k keys) hist(kind, name string) string { return k.p + ":hist:" + kind + "/" + name }
 func (k keys) roll(kind, name string) string { return k.p + ":roll:" + kind + "/" + name }
 func (k keys) gone(kind, name string) string { return k.p + ":gone:" + kind + "/" + name }
+func (k keys) late(kind, name string) string { return k.p + ":late:" + kind + "/" + name }
 func (k keys) alerts() string                { return k.p + ":al" }
 
 // ms formats a time as Unix milliseconds.

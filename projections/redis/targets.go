@@ -17,7 +17,8 @@ import (
 // than now for a day, so events still in flight do not bring it back.
 //
 // KEYS: status hash of the kind, names set of the kind, kinds set, history
-// stream, rollup hash, tombstone, alert open set, alert prefix. ARGV: kind,
+// stream, rollup hash, tombstone, alert open set, alert prefix, late-slots
+// zset. ARGV: kind,
 // name, now (ms), tombstone ttl (ms).
 var forgetScript = redis.NewScript(`
 redis.call('HDEL', KEYS[1], 's|' .. ARGV[2], 'c|' .. ARGV[2])
@@ -25,7 +26,7 @@ redis.call('SREM', KEYS[2], ARGV[2])
 if redis.call('SCARD', KEYS[2]) == 0 and redis.call('HLEN', KEYS[1]) == 0 then
   redis.call('SREM', KEYS[3], ARGV[1])
 end
-redis.call('DEL', KEYS[4], KEYS[5])
+redis.call('DEL', KEYS[4], KEYS[5], KEYS[9])
 redis.call('SET', KEYS[6], ARGV[3], 'PX', ARGV[4])
 local A = KEYS[8]
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[7])) do
@@ -48,7 +49,7 @@ func (s *Store) Forget(ctx context.Context, kind, name string) error {
 	a := s.k.alerts()
 	err := forgetScript.Run(ctx, s.rdb,
 		[]string{s.k.status(kind), s.k.names(kind), s.k.kinds(), s.k.hist(kind, name), s.k.roll(kind, name),
-			s.k.gone(kind, name), a + ":open:" + kind + "/" + name, a},
+			s.k.gone(kind, name), a + ":open:" + kind + "/" + name, a, s.k.late(kind, name)},
 		kind, name, s.opts.Now().UnixMilli(), tombstoneTTL.Milliseconds()).Err()
 	if err != nil {
 		return fmt.Errorf("redisstore: forget %s/%s: %w", kind, name, err)
