@@ -99,6 +99,9 @@ func (s *Server) StopStreams() {
 // Run listens on Options.Addr and serves until ctx is done, then shuts
 // down gracefully within Options.ShutdownTimeout.
 func (s *Server) Run(ctx context.Context) error {
+	if s.opts.Addr == "" {
+		return errors.New("api: Options.Addr is empty")
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.opts.Addr)
 	if err != nil {
