@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
 )
@@ -149,11 +150,11 @@ func trimPrefix(msg string) string { return strings.TrimPrefix(msg, "api: ") }
 
 // errorHandler is the echo HTTPErrorHandler: it writes every error in the
 // one shape and logs causes worth knowing about.
-func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
+func errorHandler(logger *slog.Logger, scrub func(error) string) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			if !errors.Is(err, context.Canceled) {
-				logger.Warn("error after response started", "err", err, "request_id", requestIDOf(c))
+				logger.Warn("error after response started", "err", scrub(err), "request_id", requestIDOf(c))
 			}
 			return
 		}
@@ -164,7 +165,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		}
 		status, code, message := classify(err)
 		if status >= 500 {
-			logger.Warn("request failed", "err", err, "status", status, "code", code,
+			logger.Warn("request failed", "err", scrub(err), "status", status, "code", code,
 				"request_id", requestIDOf(c), "route", c.Path())
 		}
 		if status == http.StatusUnauthorized {
@@ -204,3 +205,13 @@ func notConfigured(what string) error {
 
 // paramErr is a 400 naming a parameter.
 func paramErr(name, reason string) error { return &ParamError{Name: name, Reason: reason} }
+
+// scrubber masks the configured secrets in an error's text for the log.
+func scrubber(secrets func() []secret.String) func(error) string {
+	return func(err error) string {
+		if err == nil {
+			return ""
+		}
+		return secret.Scrub(err.Error(), secrets()...)
+	}
+}

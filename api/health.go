@@ -71,7 +71,7 @@ func (s *Server) checkReadiness(ctx context.Context) map[string]CheckResult {
 	defer cancel()
 	for name, err := range s.deps.Readiness.Ready(ctx) {
 		if err != nil {
-			s.opts.Logger.Warn("dependency unreachable", "dependency", name, "err", err)
+			s.opts.Logger.Warn("dependency unreachable", "dependency", name, "err", s.scrub(err))
 			out[name] = CheckResult{Status: checkDown, Error: "unreachable"}
 			continue
 		}

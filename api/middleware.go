@@ -121,7 +121,7 @@ func observe(logger *slog.Logger, m *httpMetrics) echo.MiddlewareFunc {
 }
 
 // recoverMiddleware turns a panic into a 500 error, logging the stack.
-func recoverMiddleware(logger *slog.Logger) echo.MiddlewareFunc {
+func recoverMiddleware(logger *slog.Logger, scrub func(error) string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) (err error) {
 			defer func() {
@@ -134,7 +134,7 @@ func recoverMiddleware(logger *slog.Logger) echo.MiddlewareFunc {
 				}
 				stack := make([]byte, 8<<10)
 				stack = stack[:runtime.Stack(stack, false)]
-				logger.Error("panic in handler", "panic", fmt.Sprint(r), "stack", string(stack),
+				logger.Error("panic in handler", "panic", scrub(fmt.Errorf("%v", r)), "stack", string(stack),
 					"request_id", requestIDOf(c), "route", c.Path())
 				err = fmt.Errorf("api: panic: %v", r)
 			}()

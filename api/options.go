@@ -23,6 +23,10 @@ type Options struct {
 	ReplicaID string
 	// Logger receives the access log and errors; nil discards.
 	Logger *slog.Logger
+	// Secrets, when set, lists the credentials to mask (secret.Scrub) in
+	// the dependency errors the API logs. Responses never carry those
+	// errors; this keeps them out of the logs too.
+	Secrets func() []secret.String
 
 	// Registerer receives the HTTP request metrics; Gatherer is what
 	// GET /metrics exposes. Both nil: a private registry serves both.
@@ -68,6 +72,9 @@ const (
 func (o Options) withDefaults() (Options, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Secrets == nil {
+		o.Secrets = func() []secret.String { return nil }
 	}
 	if o.Registerer == nil && o.Gatherer == nil {
 		reg := prometheus.NewRegistry()

@@ -22,6 +22,7 @@ type Server struct {
 	docs    *docs
 	started time.Time
 
+	scrub       func(error) string
 	stopOnce    sync.Once
 	stopStreams chan struct{}
 }
@@ -41,7 +42,8 @@ func New(deps Deps, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{deps: deps, opts: opts, metrics: m, docs: d, started: opts.Now(), stopStreams: make(chan struct{})}
+	s := &Server{deps: deps, opts: opts, metrics: m, docs: d, started: opts.Now(), stopStreams: make(chan struct{}),
+		scrub: scrubber(opts.Secrets)}
 	if deps.Status != nil {
 		s.status = newStatusCache(deps.Status, opts.StatusCacheTTL, opts.ReadTimeout, opts.Now)
 	}
@@ -53,8 +55,8 @@ func New(deps Deps, opts Options) (*Server, error) {
 func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(s.opts.Logger)
-	e.Use(requestIDMiddleware, observe(s.opts.Logger, s.metrics), recoverMiddleware(s.opts.Logger))
+	e.HTTPErrorHandler = errorHandler(s.opts.Logger, s.scrub)
+	e.Use(requestIDMiddleware, observe(s.opts.Logger, s.metrics), recoverMiddleware(s.opts.Logger, s.scrub))
 
 	auth := requireToken(s.opts.APIToken)
 

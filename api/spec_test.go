@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/api"
+	"github.com/dbhealth/database-service/config/secret"
 )
 
 // assetRoutes serve the embedded files of the documentation UIs; they are
@@ -130,7 +131,9 @@ func (f *fakeT) Fatalf(format string, args ...any) { f.Errorf(format, args...) }
 // response body ever contains the password (or the API token).
 func TestCanaryNeverLeaks(t *testing.T) {
 	for _, failing := range []bool{false, true} {
-		e := newEnv(t, withToken(canaryPassword))
+		e := newEnv(t, withToken(canaryPassword), func(o *api.Options, _ *api.Deps) {
+			o.Secrets = func() []secret.String { return []secret.String{canaryPassword} }
+		})
 		if failing {
 			e.fakes.setStatuses(nil, errWithSecret)
 			e.fakes.mu.Lock()
@@ -171,6 +174,13 @@ func TestCanaryNeverLeaks(t *testing.T) {
 					}
 				}
 			}
+		}
+		logs := e.logs.String()
+		if strings.Contains(logs, canaryPassword) {
+			t.Errorf("failing=%v: the log holds the password", failing)
+		}
+		if failing && !strings.Contains(logs, "connection refused") {
+			t.Error("the causes of the failures are not logged")
 		}
 	}
 }

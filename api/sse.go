@@ -124,7 +124,7 @@ func (s *Server) getEvents(c echo.Context) error {
 			}
 			b, err := json.Marshal(env)
 			if err != nil {
-				s.opts.Logger.Warn("event not encodable", "err", err, "event_id", env.ID)
+				s.opts.Logger.Warn("event not encodable", "err", s.scrub(err), "event_id", env.ID)
 				continue
 			}
 			if !send("id: ", oneLine(env.ID), "\nevent: ", oneLine(env.Type), "\ndata: ", string(b), "\n\n") {
