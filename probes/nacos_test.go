@@ -3,6 +3,7 @@ package probes_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -83,7 +84,7 @@ func TestNacosUp(t *testing.T) {
 	if r.State != probes.StateUp || r.ErrorKind != probes.ErrKindNone {
 		t.Fatalf("state %s kind %q reason %q error %q, want UP", r.State, r.ErrorKind, r.Reason, r.Error)
 	}
-	if r.Details["version"] != fakenacos.DefaultVersion || r.Details["sdk_connected"] != true || r.Details["servers_ready"] != float64(1) {
+	if r.Details["version"] != fakenacos.DefaultVersion || r.Details["sdk_connected"] != true || fmt.Sprint(r.Details["servers_ready"]) != "1" {
 		t.Fatalf("details %v", r.Details)
 	}
 	t.Logf("first probe (SDK client created) %v", r.Latency)

@@ -91,6 +91,9 @@ func (s *Server) publishLocked(k cfgKey, content string) {
 
 // notifyConfigLocked pushes ConfigChangeNotifyRequest to every listener of k.
 func (s *Server) notifyConfigLocked(k cfgKey) {
+	if s.dropConfigPushes {
+		return
+	}
 	for _, c := range s.st.conns {
 		tenant, listening := c.listens[k]
 		if !listening {
@@ -100,6 +103,14 @@ func (s *Server) notifyConfigLocked(k cfgKey) {
 			RequestID: s.nextRequestIDLocked(), Group: k.group, DataID: k.dataID, Tenant: tenant, Module: "config",
 		}))
 	}
+}
+
+// DropConfigPushes makes the node store published configs without pushing
+// ConfigChangeNotifyRequest to listeners (a lost push), or push again.
+func (s *Server) DropConfigPushes(drop bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropConfigPushes = drop
 }
 
 // PublishConfig stores a config entry in the public namespace and notifies

@@ -63,6 +63,8 @@ type Server struct {
 	seq      int64
 	refTime  int64
 	requests map[string]int
+	// dropConfigPushes suppresses ConfigChangeNotifyRequest.
+	dropConfigPushes bool
 }
 
 // New starts a fake Nacos on a free pair of loopback ports P (HTTP) and
