@@ -1,0 +1,391 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/nacos-group/nacos-sdk-go/v2/clients"
+	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
+	"github.com/nacos-group/nacos-sdk-go/v2/model"
+	"github.com/nacos-group/nacos-sdk-go/v2/vo"
+)
+
+// errSessionEnded: the session a registration was sent through ended
+// before the answer came; the next session registers again.
+var errSessionEnded = errors.New("registry: nacos session ended; registration will be sent again")
+
+// heartbeatFailures is how many heartbeats in a row may fail before the
+// session's connection is taken as lost.
+const heartbeatFailures = 2
+
+// Run registers this replica and keeps it registered until ctx is done,
+// then deregisters it and returns nil. Nacos being down or refusing is not
+// an error: Run retries with backoff (round robin over the servers) and
+// Status tells. A disabled registry just waits for ctx.
+func (r *Registry) Run(ctx context.Context) error {
+	if !r.cfg.Enabled {
+		<-ctx.Done()
+		return nil
+	}
+	delay := r.cfg.RetryMin
+	for i := 0; ; i++ {
+		server := r.cfg.Servers[i%len(r.cfg.Servers)]
+		established := r.session(ctx, server)
+		if ctx.Err() != nil {
+			r.setStopped()
+			return nil
+		}
+		if established {
+			delay = r.cfg.RetryMin
+		} else if i%len(r.cfg.Servers) == len(r.cfg.Servers)-1 {
+			delay = min(2*delay, r.cfg.RetryMax)
+		}
+		t := time.NewTimer(jitter(delay))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			r.setStopped()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// session connects to one server and keeps this replica registered there
+// until the connection is lost or ctx is done (then it deregisters). It
+// reports whether an SDK client was established at all.
+func (r *Registry) session(ctx context.Context, server string) bool {
+	r.setConnecting(server)
+	cc, err := dialReady(ctx, grpcAddr(server), r.cfg.Timeout)
+	if err != nil {
+		r.setFailed(server, err.Error())
+		return false
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer cc.Close()
+	lost := watchLost(sctx, cc)
+
+	cl, err := r.newNamingClient(ctx, server)
+	if err != nil {
+		r.setFailed(server, err.Error())
+		return false
+	}
+	gen := r.attach(cl)
+	// end shuts the SDK client down before the status says so, so that
+	// nothing of this session outlives a "disconnected".
+	var ended bool
+	end := func() {
+		if !ended {
+			ended = true
+			r.detach(gen)
+			cl.CloseClient()
+		}
+	}
+	defer end()
+	r.logger.Debug("nacos session", "server", server)
+
+	subscribed := false
+	tryRegister := func() {
+		if err := r.registerOn(ctx, cl, gen); err != nil {
+			return
+		}
+		if !subscribed {
+			subscribed = r.subscribe(gen, cl) == nil
+		}
+	}
+	tryRegister()
+
+	tick := time.NewTicker(r.cfg.HeartbeatInterval)
+	defer tick.Stop()
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			r.deregister(ctx, cl)
+			end()
+			return true
+		case <-lost:
+			end()
+			r.setLost(server, "connection to nacos "+server+" lost")
+			return true
+		case <-tick.C:
+			if !r.isRegistered() {
+				tryRegister()
+				continue
+			}
+			if err := r.heartbeat(ctx, cl); err != nil {
+				failures++
+				if failures >= heartbeatFailures {
+					end()
+					r.setLost(server, "heartbeat to nacos "+server+" failed: "+err.Error())
+					return true
+				}
+				continue
+			}
+			failures = 0
+		}
+	}
+}
+
+// newNamingClient builds the session's SDK client for one server. The SDK
+// logs in and connects synchronously, so it runs on its own goroutine; a
+// client that arrives after ctx ended is closed.
+func (r *Registry) newNamingClient(ctx context.Context, server string) (naming_client.INamingClient, error) {
+	param := r.sdkParam(server)
+	ch := make(chan naming_client.INamingClient, 1)
+	errCh := make(chan error, 1)
+	go func() {
+		cl, err := clients.NewNamingClient(param)
+		if err != nil {
+			errCh <- err
+			return
+		}
+		ch <- cl
+	}()
+	select {
+	case cl := <-ch:
+		return cl, nil
+	case err := <-errCh:
+		return nil, fmt.Errorf("nacos SDK client: %w", err)
+	case <-ctx.Done():
+		go func() {
+			select {
+			case cl := <-ch:
+				cl.CloseClient()
+			case <-errCh:
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// registerParam is the instance as desired now.
+func (r *Registry) registerParam() vo.RegisterInstanceParam {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return vo.RegisterInstanceParam{
+		Ip:          r.ip,
+		Port:        uint64(r.cfg.Port),
+		Weight:      r.weight,
+		Enable:      r.enabled,
+		Healthy:     true,
+		Ephemeral:   true,
+		Metadata:    r.metadataLocked(),
+		ServiceName: r.cfg.ServiceName,
+		GroupName:   r.cfg.Group,
+	}
+}
+
+// register sends the desired instance through cl, serialised with every
+// other registration. The SDK call finishes even if ctx ends first.
+func (r *Registry) register(ctx context.Context, cl naming_client.INamingClient) error {
+	select {
+	case r.regSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout*time.Duration(2))
+	defer cancel()
+	param := r.registerParam()
+	ok, err := callWithin(ctx, func() (bool, error) {
+		defer func() { <-r.regSem }()
+		return cl.RegisterInstance(param)
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("register: %w", err)
+	case !ok:
+		return ErrRejected
+	}
+	return nil
+}
+
+// registerOn registers through the client of session gen and records the
+// outcome in the status, unless that session has ended meanwhile.
+func (r *Registry) registerOn(ctx context.Context, cl naming_client.INamingClient, gen int) error {
+	err := r.register(ctx, cl)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if gen != r.gen || r.client == nil {
+		if err == nil {
+			err = errSessionEnded
+		}
+		return err
+	}
+	if err != nil {
+		if r.lastErr != err.Error() {
+			r.logger.Warn("nacos registration failed", "server", r.server, "err", err)
+		}
+		r.registered, r.lastErr = false, err.Error()
+		return err
+	}
+	now := time.Now()
+	if !r.registered {
+		r.logger.Info("registered in nacos", "server", r.server, "instance_id", r.instanceID, "service", r.cfg.ServiceName)
+	}
+	r.registered, r.lastReg, r.lastBeat, r.lastErr = true, now, now, ""
+	return nil
+}
+
+// heartbeat is one naming round trip on the session's connection.
+func (r *Registry) heartbeat(ctx context.Context, cl naming_client.INamingClient) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout*time.Duration(2))
+	defer cancel()
+	_, err := callWithin(ctx, func() (model.ServiceList, error) {
+		return cl.GetAllServicesInfo(vo.GetAllServiceInfoParam{
+			NameSpace: r.cfg.Namespace, GroupName: r.cfg.Group, PageNo: 1, PageSize: 1,
+		})
+	})
+	if err == nil {
+		r.mu.Lock()
+		r.lastBeat = time.Now()
+		r.mu.Unlock()
+	}
+	return err
+}
+
+// subscribe follows the service's instances; the SDK calls back on every
+// push, from its own goroutine.
+func (r *Registry) subscribe(gen int, cl naming_client.INamingClient) error {
+	err := cl.Subscribe(&vo.SubscribeParam{
+		ServiceName: r.cfg.ServiceName,
+		GroupName:   r.cfg.Group,
+		SubscribeCallback: func(instances []model.Instance, err error) {
+			if err == nil {
+				r.setPeers(gen, instances)
+			}
+		},
+	})
+	if err != nil {
+		r.logger.Warn("nacos subscribe failed", "service", r.cfg.ServiceName, "err", err)
+	}
+	return err
+}
+
+// setPeers keeps the other healthy, enabled, weighted instances.
+func (r *Registry) setPeers(gen int, instances []model.Instance) {
+	peers := make([]Peer, 0, len(instances))
+	for _, in := range instances {
+		if !in.Healthy || !in.Enable || in.Weight <= 0 {
+			continue
+		}
+		if in.Ip == r.ip && int(in.Port) == r.cfg.Port {
+			continue
+		}
+		peers = append(peers, Peer{IP: in.Ip, Port: int(in.Port), Metadata: maps.Clone(in.Metadata)})
+	}
+	slices.SortFunc(peers, func(a, b Peer) int {
+		if a.IP != b.IP {
+			if a.IP < b.IP {
+				return -1
+			}
+			return 1
+		}
+		return a.Port - b.Port
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if gen != r.gen {
+		return // a push to a session that ended
+	}
+	r.peers = peers
+}
+
+// deregister removes the instance at shutdown (ctx is done), bounded by
+// the timeout.
+func (r *Registry) deregister(ctx context.Context, cl naming_client.INamingClient) {
+	if !r.isRegistered() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.Timeout)
+	defer cancel()
+	select {
+	case r.regSem <- struct{}{}:
+	case <-ctx.Done():
+		r.logger.Warn("nacos deregistration skipped", "err", ctx.Err())
+		return
+	}
+	ok, err := callWithin(ctx, func() (bool, error) {
+		defer func() { <-r.regSem }()
+		return cl.DeregisterInstance(vo.DeregisterInstanceParam{
+			Ip: r.ip, Port: uint64(r.cfg.Port), ServiceName: r.cfg.ServiceName,
+			GroupName: r.cfg.Group, Ephemeral: true,
+		})
+	})
+	switch {
+	case err != nil:
+		r.logger.Warn("nacos deregistration failed", "err", err)
+	case !ok:
+		r.logger.Warn("nacos deregistration failed", "err", errors.New("rejected by nacos"))
+	default:
+		r.logger.Info("deregistered from nacos", "instance_id", r.instanceID)
+	}
+	r.mu.Lock()
+	r.registered = false
+	r.mu.Unlock()
+}
+
+func (r *Registry) attach(cl naming_client.INamingClient) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gen++
+	r.client = cl
+	r.state = StateConnected
+	return r.gen
+}
+
+func (r *Registry) detach(gen int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gen == gen {
+		r.client = nil
+	}
+}
+
+func (r *Registry) isRegistered() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.registered
+}
+
+func (r *Registry) setConnecting(server string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.server, r.state = server, StateConnecting
+}
+
+func (r *Registry) setFailed(server, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lastErr != msg {
+		r.logger.Warn("nacos unreachable", "server", server, "err", msg)
+	}
+	r.server, r.state, r.registered, r.lastErr = server, StateDisconnected, false, msg
+}
+
+func (r *Registry) setLost(server, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.logger.Warn("nacos connection lost", "server", server, "err", msg)
+	r.state, r.registered, r.lastErr = StateDisconnected, false, msg
+}
+
+func (r *Registry) setStopped() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state, r.registered = StateStopped, false
+}
+
+// jitter spreads d by ±20%.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d + time.Duration((rand.Float64()*0.4-0.2)*float64(d))
+}
