@@ -36,6 +36,7 @@ type ValidationError struct {
 	Message string
 }
 
+// Error reads "registry: invalid <field>: <message>".
 func (e *ValidationError) Error() string {
 	return "registry: invalid " + e.Field + ": " + e.Message
 }
