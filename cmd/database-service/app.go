@@ -6,16 +6,22 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/config"
 	"github.com/dbhealth/database-service/config/logging"
+	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/events/bus"
 	"github.com/dbhealth/database-service/events/coord"
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/projections"
+	redisstore "github.com/dbhealth/database-service/projections/redis"
 )
 
 // appOptions are the knobs tests turn; production uses the zero value.
@@ -27,6 +33,8 @@ type appOptions struct {
 	// RelayClaimIdle overrides how long a dead replica's outbox entries
 	// wait before another replica publishes them.
 	RelayClaimIdle time.Duration
+	// Listener serves the API instead of listening on DB_SERVICE_PORT.
+	Listener net.Listener
 }
 
 // app is one replica: every component, wired.
@@ -34,14 +42,23 @@ type app struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	reg     *prometheus.Registry
+	metrics *serviceMetrics
 	store   *coord.Store
 	bus     *bus.Bus
 	mgr     *probes.Manager
 	sched   *probes.Scheduler
 	applier *coord.Applier
 	relay   *coord.Relay
+	proj    *redisstore.Store
+	live    *broadcaster
+	api     *api.Server
+	conf    *configState
+	ln      net.Listener
 	started time.Time
 }
+
+// roles are what every replica does; all replicas are alike.
+var roles = []string{"prober", "relay", "projector", "api"}
 
 // source is the CloudEvents source of every event of this service.
 func (a *app) source() string { return "/" + a.cfg.Service.Name }
@@ -53,7 +70,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		return nil, errors.New("BUS_URL is empty (embedded in-process bus) but STORE_URL is shared: " +
 			"other replicas would claim probes whose events this process alone sees; set BUS_URL too, or unset STORE_URL")
 	}
-	a := &app{cfg: cfg, log: log, reg: opts.Registry, started: time.Now()}
+	a := &app{cfg: cfg, log: log, reg: opts.Registry, started: time.Now(), ln: opts.Listener}
 	if a.reg == nil {
 		a.reg = prometheus.NewRegistry()
 	}
@@ -76,41 +93,204 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	if err != nil {
 		return nil, err
 	}
-	openers := opts.Openers
-	if openers == nil {
-		openers = probes.Openers()
+	if err := a.buildPipeline(opts); err != nil {
+		return nil, err
 	}
-	replica := cfg.Service.ReplicaID
-	prefix := cfg.Store.KeyPrefix
-	a.applier = coord.NewApplier(a.store.Client, prefix, replica, a.source(), a.bus, log.With("component", "apply"))
-	claimer := coord.NewClaimer(a.store.Client, prefix, replica)
-	// The scheduler and the manager point at each other (a lost connection
-	// triggers a probe): the manager reports through a func set below.
-	var sched *probes.Scheduler
-	a.mgr = probes.NewManager(openers, log.With("component", "probes"), func(id, _ string) {
-		sched.Trigger(id, probes.TriggerWatch)
-	})
-	sched = probes.NewScheduler(a.mgr, claimer, a.applier, probes.SchedulerOptions{
-		Concurrency:   cfg.Probe.Concurrency,
-		RetryInterval: cfg.Probe.RetryInterval,
-		Logger:        log.With("component", "scheduler"),
-	})
-	a.sched = sched
-	a.relay = coord.NewRelay(a.store.Client, prefix, replica, a.source(), a.bus, coord.RelayOptions{ClaimIdle: opts.RelayClaimIdle}, log.With("component", "relay"))
+	if err := a.buildProjections(); err != nil {
+		return nil, err
+	}
+	if err := a.buildAPI(); err != nil {
+		return nil, err
+	}
+	a.conf = newConfigState(cfg)
 	a.setTargets(cfg.Targets())
 	return a, nil
 }
 
-// setTargets makes ts the probed set, in the manager and the scheduler.
+// buildPipeline wires probing: manager, scheduler, claims, apply, relay.
+func (a *app) buildPipeline(opts appOptions) error {
+	cfg := a.cfg
+	openers := opts.Openers
+	if openers == nil {
+		openers = probes.Openers()
+	}
+	replica, prefix := cfg.Service.ReplicaID, cfg.Store.KeyPrefix
+	a.applier = coord.NewApplier(a.store.Client, prefix, replica, a.source(), a.bus, a.log.With("component", "apply"))
+	a.relay = coord.NewRelay(a.store.Client, prefix, replica, a.source(), a.bus,
+		coord.RelayOptions{ClaimIdle: opts.RelayClaimIdle}, a.log.With("component", "relay"))
+	var err error
+	a.proj, err = redisstore.New(a.store.Client, redisstore.Options{
+		Prefix:            prefix,
+		HistoryMaxEntries: int64(cfg.History.MaxEntries),
+		HistoryRetention:  cfg.History.Retention,
+		AlertRetention:    cfg.Alerts.Retention,
+	})
+	if err != nil {
+		return err
+	}
+	a.metrics = newServiceMetrics(a.reg,
+		func(ctx context.Context) (float64, error) { n, err := a.relay.Len(ctx); return float64(n), err },
+		func(ctx context.Context) (float64, error) { n, err := a.proj.Firing(ctx); return float64(n), err })
+	// The scheduler and the manager point at each other (a lost connection
+	// triggers a probe): the manager reports through a closure.
+	var sched *probes.Scheduler
+	a.mgr = probes.NewManager(openers, a.log.With("component", "probes"), func(id, _ string) {
+		sched.Trigger(id, probes.TriggerWatch)
+	})
+	sched = probes.NewScheduler(a.mgr, coord.NewClaimer(a.store.Client, prefix, replica),
+		observedSink{next: a.applier, m: a.metrics}, probes.SchedulerOptions{
+			Concurrency:   cfg.Probe.Concurrency,
+			RetryInterval: cfg.Probe.RetryInterval,
+			Logger:        a.log.With("component", "scheduler"),
+		})
+	a.sched = sched
+	return nil
+}
+
+// projection is one read-model handler group.
+type projection interface {
+	Name() string
+	Bindings() []string
+	Handle(ctx context.Context, e events.Envelope) error
+}
+
+// buildProjections puts each projection on its shared queue and the live
+// event stream on this replica's own queue.
+func (a *app) buildProjections() error {
+	st, err := projections.NewStatus(a.proj)
+	if err != nil {
+		return err
+	}
+	hi, err := projections.NewHistory(a.proj)
+	if err != nil {
+		return err
+	}
+	al, err := projections.NewAlerts(a.proj)
+	if err != nil {
+		return err
+	}
+	for _, p := range []projection{st, hi, al} {
+		if err := a.bus.AddConsumer(p.Name(), p.Bindings(), a.metrics.observed(p.Name(), p.Handle)); err != nil {
+			return fmt.Errorf("projection %s: %w", p.Name(), err)
+		}
+	}
+	a.live = newBroadcaster()
+	return a.bus.AddReplicaConsumer("live", []string{"db.health.#"}, a.live.handle)
+}
+
+// buildAPI builds the HTTP server over the read models and the pipeline.
+func (a *app) buildAPI() error {
+	cfg := a.cfg
+	srv, err := api.New(api.Deps{
+		Status:      a.proj,
+		History:     a.proj,
+		Alerts:      a.proj,
+		Metrics:     api.MetricsReaderFunc(a.proj.AllMetrics),
+		Connections: a.mgr,
+		Tester:      api.TesterFunc(a.test),
+		Config:      api.ConfigViewFunc(func() api.ConfigInfo { return a.conf.info() }),
+		Events:      a.live,
+		Readiness:   api.ReadinessFunc(a.ready),
+		Self: api.SelfHealthFunc(func() api.SelfInfo {
+			return api.SelfInfo{ReplicaID: cfg.Service.ReplicaID, Version: version, StartedAt: a.started, Roles: roles}
+		}),
+	}, api.Options{
+		Addr:            net.JoinHostPort("", strconv.Itoa(cfg.Service.Port)),
+		APIToken:        cfg.Service.APIToken,
+		Version:         version,
+		ReplicaID:       cfg.Service.ReplicaID,
+		Logger:          a.log.With("component", "api"),
+		Registerer:      a.reg,
+		Gatherer:        a.reg,
+		ShutdownTimeout: cfg.Service.ShutdownTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	a.api = srv
+	return nil
+}
+
+// ready checks the bus and the store for GET /health.
+func (a *app) ready(ctx context.Context) map[string]error {
+	return map[string]error{"bus": a.bus.Check(ctx), "store": a.store.Ping(ctx)}
+}
+
+// test probes the targets of kind (or the one called name) now, through
+// the pipeline, for POST /api/database/connections/test/{type}.
+func (a *app) test(ctx context.Context, kind probes.Kind, name string) ([]api.TestResult, error) {
+	var ts []probes.Target
+	for _, t := range a.mgr.Targets() {
+		if t.Kind == kind && (name == "" || t.Name == name) {
+			ts = append(ts, t)
+		}
+	}
+	if len(ts) == 0 {
+		if name != "" {
+			return nil, fmt.Errorf("%w: %s/%s", probes.ErrUnknownTarget, kind, name)
+		}
+		return []api.TestResult{}, nil
+	}
+	checks, err := a.sched.ProbeNow(ctx, ts)
+	if err != nil && len(checks) == 0 {
+		return nil, err
+	}
+	out := make([]api.TestResult, len(checks))
+	for i, c := range checks {
+		r := c.Result
+		out[i] = api.TestResult{
+			Type: string(r.Target.Kind), Name: r.Target.Name, State: string(r.State),
+			LatencyMS: float64(r.Latency.Microseconds()) / 1000, Details: r.Details,
+			ErrorKind: string(r.ErrorKind), Error: r.Error, CheckedAt: r.CheckedAt.UTC(),
+		}
+	}
+	if err != nil {
+		a.log.Warn("manual checks probed but not applied", "err", err)
+	}
+	return out, nil
+}
+
+// setTargets makes ts the probed set, in the manager and the scheduler, and
+// drops the read models of removed targets.
 func (a *app) setTargets(ts []probes.Target) {
+	before := map[string]probes.Target{}
+	for _, t := range a.mgr.Targets() {
+		before[t.ID()] = t
+	}
 	ch := a.mgr.SetTargets(ts)
 	a.sched.SetTargets(ts)
+	for _, id := range ch.Removed {
+		t := before[id]
+		a.metrics.forget(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := a.proj.Forget(ctx, string(t.Kind), t.Name); err != nil {
+			a.log.Warn("forgetting removed target", "target", id, "err", err)
+		}
+		cancel()
+	}
 	a.log.Info("targets set", "count", len(ts), "added", ch.Added, "removed", ch.Removed, "changed", ch.Changed)
 }
 
-// run runs every component until ctx ends, then stops them in order.
+// run runs every component until ctx ends, then stops them in order: the
+// HTTP server drains after everything else has been told to stop, the bus
+// and the store close last.
 func (a *app) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHTTP()
+	g.Go(func() error { <-gctx.Done(); stopHTTP(); return nil })
+	g.Go(func() error {
+		var err error
+		if a.ln != nil {
+			err = a.api.Serve(httpCtx, a.ln)
+		} else {
+			err = a.api.Run(httpCtx)
+		}
+		if err != nil {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
 	g.Go(func() error { return a.bus.Run(gctx) })
 	g.Go(func() error { return a.mgr.Run(gctx) })
 	g.Go(func() error { return a.sched.Run(gctx) })
@@ -134,6 +314,16 @@ func (a *app) close() {
 	}
 }
 
+// relayPendingOf reports how many transitions replica holds unpublished
+// (-1 when the store cannot tell).
+func (a *app) relayPendingOf(ctx context.Context, replica string) int64 {
+	n, err := a.relay.PendingOf(ctx, replica)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
 // serve runs the service until ctx ends.
 func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	logOpts := cfg.LoggingOptions()
@@ -144,6 +334,7 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 		return exitConfig
 	}
 	defer closer.Close()
+	quietRedisLogger(log)
 	a, err := newApp(ctx, cfg, log, appOptions{})
 	if err != nil {
 		log.Error("start-up failed", "err", err)
@@ -157,14 +348,4 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	}
 	log.Info("database-service stopped")
 	return exitOK
-}
-
-// relayPendingOf reports how many transitions replica holds unpublished
-// (-1 when the store cannot tell).
-func (a *app) relayPendingOf(ctx context.Context, replica string) int64 {
-	n, err := a.relay.PendingOf(ctx, replica)
-	if err != nil {
-		return -1
-	}
-	return n
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -139,6 +140,8 @@ type replica struct {
 	cancel  context.CancelFunc
 	done    chan error
 	running bool
+	// url is the base URL of the replica's API.
+	url string
 }
 
 func (c *cluster) start(id string, extra map[string]string, opts appOptions) *replica {
@@ -147,6 +150,12 @@ func (c *cluster) start(id string, extra map[string]string, opts appOptions) *re
 	cfg := c.load(c.env(id, r.rabbit.Addr(), r.store.Addr(), extra))
 	log := testLogger(c.t, id)
 	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	opts.Listener = ln
+	r.url = "http://" + ln.Addr().String()
 	a, err := newApp(ctx, cfg, log, opts)
 	if err != nil {
 		cancel()
@@ -168,6 +177,7 @@ func (r *replica) stop() {
 	r.cancel()
 	if !r.running {
 		r.app.close()
+		_ = r.app.ln.Close()
 		return
 	}
 	select {
