@@ -3,6 +3,7 @@ package api_test
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,7 +42,7 @@ func benchStatuses(n int) []projections.TargetStatus {
 // BenchmarkStatusHTTP measures GET /api/database/status and
 // /status/{database_type} through the whole stack (loopback TCP, net/http
 // server, echo, middleware, access log to a discarding handler, metrics)
-// under 16 concurrent keep-alive connections, and reports req/s, latency
+// under 16 (-workers) concurrent keep-alive connections, and reports req/s, latency
 // percentiles and CPU per request. The load comes from a minimal HTTP/1.1
 // client (like wrk: one connection per worker, one write and one read per
 // request) so that the client's own cost does not dominate on 2 cores;
@@ -49,18 +50,26 @@ func benchStatuses(n int) []projections.TargetStatus {
 //
 //	go test -run '^$' -bench StatusHTTP -benchtime 200000x ./api/
 func BenchmarkStatusHTTP(b *testing.B) {
+	paths := []struct{ name, path string }{
+		{"all", "/api/database/status"},
+		{"kind", "/api/database/status/postgres"},
+	}
 	for _, targets := range []int{6, 1000} {
-		for _, path := range []string{"/api/database/status", "/api/database/status/postgres"} {
+		for _, p := range paths {
 			for _, ttl := range []time.Duration{api.DefaultStatusCacheTTL, -1} {
-				name := fmt.Sprintf("targets=%d/path=%s/cache=%v", targets, path, ttl > 0)
-				b.Run(name, func(b *testing.B) { benchHTTP(b, targets, path, ttl, 16, rawGet) })
+				name := fmt.Sprintf("targets=%d/status=%s/cache=%v", targets, p.name, ttl > 0)
+				b.Run(name, func(b *testing.B) { benchHTTP(b, targets, p.path, ttl, *benchWorkers, rawGet) })
 			}
 		}
 	}
-	b.Run("targets=6/path=/api/database/status/cache=true/client=nethttp", func(b *testing.B) {
-		benchHTTP(b, 6, "/api/database/status", api.DefaultStatusCacheTTL, 16, nil)
+	b.Run("targets=6/status=all/cache=true/client=nethttp", func(b *testing.B) {
+		benchHTTP(b, 6, "/api/database/status", api.DefaultStatusCacheTTL, *benchWorkers, nil)
 	})
 }
+
+// benchWorkers is the number of concurrent connections of the HTTP
+// benchmark (-workers=N).
+var benchWorkers = flag.Int("workers", 16, "concurrent connections of BenchmarkStatusHTTP")
 
 // getter sends one GET on a worker's connection and returns the status.
 type getter func(w *rawConn) (int, error)
