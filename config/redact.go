@@ -284,3 +284,17 @@ func maskAll(in []string) []string {
 	}
 	return out
 }
+
+// Secrets lists every credential of the configuration (passwords, the API
+// token, the bus and store URLs, the targets' passwords), for scrubbing
+// messages that might echo one back.
+func (c *Config) Secrets() []secret.String {
+	out := []secret.String{
+		c.Service.APIToken, c.Postgres.Password, c.Elasticsearch.Password, c.Milvus.Password,
+		c.Redis.Password, c.RabbitMQ.Password, c.Nacos.Password, c.Bus.URL, c.Store.URL,
+	}
+	for _, t := range c.Targets() {
+		out = append(out, t.Password)
+	}
+	return out
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
 	redisstore "github.com/dbhealth/database-service/projections/redis"
+	"github.com/dbhealth/database-service/registry"
 )
 
 // appOptions are the knobs tests turn; production uses the zero value.
@@ -41,7 +42,7 @@ type appOptions struct {
 type app struct {
 	cfg     *config.Config
 	log     *slog.Logger
-	reg     *prometheus.Registry
+	prom    *prometheus.Registry
 	metrics *serviceMetrics
 	store   *coord.Store
 	bus     *bus.Bus
@@ -53,6 +54,8 @@ type app struct {
 	live    *broadcaster
 	api     *api.Server
 	conf    *configState
+	reg     *registry.Registry
+	reloads *prometheus.CounterVec
 	ln      net.Listener
 	started time.Time
 }
@@ -70,9 +73,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		return nil, errors.New("BUS_URL is empty (embedded in-process bus) but STORE_URL is shared: " +
 			"other replicas would claim probes whose events this process alone sees; set BUS_URL too, or unset STORE_URL")
 	}
-	a := &app{cfg: cfg, log: log, reg: opts.Registry, started: time.Now(), ln: opts.Listener}
-	if a.reg == nil {
-		a.reg = prometheus.NewRegistry()
+	a := &app{cfg: cfg, log: log, prom: opts.Registry, started: time.Now(), ln: opts.Listener}
+	if a.prom == nil {
+		a.prom = prometheus.NewRegistry()
 	}
 	defer func() {
 		if err != nil {
@@ -88,7 +91,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		Exchange:    cfg.Bus.Exchange,
 		ServiceName: cfg.Service.Name,
 		ReplicaID:   cfg.Service.ReplicaID,
-		Registerer:  a.reg,
+		Registerer:  a.prom,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -97,6 +100,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		return nil, err
 	}
 	if err := a.buildProjections(); err != nil {
+		return nil, err
+	}
+	a.reloads = newReloadsCounter(a.prom)
+	if a.reg, err = newRegistry(cfg, a); err != nil {
 		return nil, err
 	}
 	if err := a.buildAPI(); err != nil {
@@ -113,6 +120,7 @@ func (a *app) buildPipeline(opts appOptions) error {
 	openers := opts.Openers
 	if openers == nil {
 		openers = probes.Openers()
+		openers[probes.Nacos] = probes.NacosOpener(cfg.Service.DataDir)
 	}
 	replica, prefix := cfg.Service.ReplicaID, cfg.Store.KeyPrefix
 	a.applier = coord.NewApplier(a.store.Client, prefix, replica, a.source(), a.bus, a.log.With("component", "apply"))
@@ -128,7 +136,7 @@ func (a *app) buildPipeline(opts appOptions) error {
 	if err != nil {
 		return err
 	}
-	a.metrics = newServiceMetrics(a.reg,
+	a.metrics = newServiceMetrics(a.prom,
 		func(ctx context.Context) (float64, error) { n, err := a.relay.Len(ctx); return float64(n), err },
 		func(ctx context.Context) (float64, error) { n, err := a.proj.Firing(ctx); return float64(n), err })
 	// The scheduler and the manager point at each other (a lost connection
@@ -190,6 +198,7 @@ func (a *app) buildAPI() error {
 		Tester:      api.TesterFunc(a.test),
 		Config:      api.ConfigViewFunc(func() api.ConfigInfo { return a.conf.info() }),
 		Events:      a.live,
+		Registry:    registryAPI{a.reg},
 		Readiness:   api.ReadinessFunc(a.ready),
 		Self: api.SelfHealthFunc(func() api.SelfInfo {
 			return api.SelfInfo{ReplicaID: cfg.Service.ReplicaID, Version: version, StartedAt: a.started, Roles: roles}
@@ -200,9 +209,10 @@ func (a *app) buildAPI() error {
 		Version:         version,
 		ReplicaID:       cfg.Service.ReplicaID,
 		Logger:          a.log.With("component", "api"),
-		Registerer:      a.reg,
-		Gatherer:        a.reg,
+		Registerer:      a.prom,
+		Gatherer:        a.prom,
 		ShutdownTimeout: cfg.Service.ShutdownTimeout,
+		Secrets:         cfg.Secrets,
 	})
 	if err != nil {
 		return err
@@ -278,7 +288,31 @@ func (a *app) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHTTP()
-	g.Go(func() error { <-gctx.Done(); stopHTTP(); return nil })
+	regDone := make(chan struct{})
+	g.Go(func() error {
+		// Deregister first: the HTTP server drains only once the registry
+		// has left Nacos, so the gateway stops sending traffic before.
+		defer close(regDone)
+		if err := a.reg.Run(gctx); err != nil {
+			return fmt.Errorf("registry: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		select {
+		case <-regDone:
+		case <-time.After(a.cfg.Service.ShutdownTimeout):
+		}
+		stopHTTP()
+		return nil
+	})
+	if path := a.cfg.Probe.TargetsFile; path != "" {
+		g.Go(func() error { return a.watchTargetsFile(gctx, path, time.Second) })
+	}
+	if a.cfg.Nacos.ConfigDataID != "" {
+		g.Go(func() error { return a.watchNacosConfig(gctx) })
+	}
 	g.Go(func() error {
 		var err error
 		if a.ln != nil {

@@ -17,21 +17,27 @@ type configState struct {
 	version   int
 	source    string
 	appliedAt time.Time
+	// targets replace the start-up targets after a live change.
+	targets []config.RedactedTarget
 }
 
 func newConfigState(cfg *config.Config) *configState {
-	return &configState{cfg: cfg, version: 1, source: "env", appliedAt: time.Now()}
+	return &configState{cfg: cfg, version: 1, source: sourceStartup, appliedAt: time.Now()}
 }
 
 // info is what GET /api/database/config shows.
 func (s *configState) info() api.ConfigInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	red := s.cfg.Redacted()
+	if s.targets != nil {
+		red.Targets = s.targets
+	}
 	return api.ConfigInfo{
 		AppEnv:    s.cfg.AppEnv,
 		Version:   strconv.Itoa(s.version),
 		Source:    s.source,
 		AppliedAt: s.appliedAt,
-		Config:    s.cfg.Redacted(),
+		Config:    red,
 	}
 }

@@ -17,4 +17,6 @@ func (l slogRedis) Printf(ctx context.Context, format string, v ...any) {
 }
 
 // quietRedisLogger installs slogRedis; go-redis's logger is process-wide.
-func quietRedisLogger(log *slog.Logger) { redis.SetLogger(slogRedis{log.With("component", "go-redis")}) }
+func quietRedisLogger(log *slog.Logger) {
+	redis.SetLogger(slogRedis{log.With("component", "go-redis")})
+}

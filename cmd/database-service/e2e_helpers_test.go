@@ -1,0 +1,325 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dbhealth/database-service/events"
+)
+
+// waitLimit bounds every wait of the end-to-end tests: generous for a
+// loaded 2-core machine running -race, far below the package's budget.
+const waitLimit = 20 * time.Second
+
+// waitFor polls cond until it reports true, failing the test after limit
+// with the last state cond described.
+func waitFor(t *testing.T, what string, limit time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s; last seen: %s", limit, what, last)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// httpClient is the client of every non-streaming request.
+var httpClient = &http.Client{Timeout: 15 * time.Second}
+
+// response is one complete HTTP answer.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// call sends one request and reads the whole answer.
+func call(method, url string, header http.Header, body io.Reader) (response, error) {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		return response{}, err
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	res, err := httpClient.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return response{}, err
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}, nil
+}
+
+// getJSON GETs url and decodes a 200 JSON answer into v.
+func getJSON(url string, v any) error {
+	res, err := call(http.MethodGet, url, nil, nil)
+	if err != nil {
+		return err
+	}
+	if res.status != http.StatusOK {
+		return fmt.Errorf("GET %s: %d %s", url, res.status, res.body)
+	}
+	if err := json.Unmarshal(res.body, v); err != nil {
+		return fmt.Errorf("GET %s: %w: %s", url, err, res.body)
+	}
+	return nil
+}
+
+// mustGetJSON is getJSON failing the test.
+func mustGetJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	if err := getJSON(url, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Response shapes, as other programs read them.
+type (
+	statusBody struct {
+		Overall   string       `json:"overall"`
+		Databases []statusItem `json:"databases"`
+	}
+	statusItem struct {
+		Type      string         `json:"type"`
+		Name      string         `json:"name"`
+		State     string         `json:"state"`
+		Since     *time.Time     `json:"since"`
+		CheckedAt *time.Time     `json:"checked_at"`
+		LatencyMS float64        `json:"latency_ms"`
+		Details   map[string]any `json:"details"`
+		ErrorKind string         `json:"error_kind"`
+		Error     string         `json:"error"`
+		Reason    string         `json:"reason"`
+	}
+	alertsBody struct {
+		Alerts []alertItem `json:"alerts"`
+	}
+	alertItem struct {
+		ID         string     `json:"id"`
+		Type       string     `json:"type"`
+		Name       string     `json:"name"`
+		Severity   string     `json:"severity"`
+		State      string     `json:"state"`
+		Reason     string     `json:"reason"`
+		StartedAt  time.Time  `json:"started_at"`
+		ResolvedAt *time.Time `json:"resolved_at"`
+	}
+	historyBody struct {
+		Items []historyItem `json:"items"`
+		Next  string        `json:"next"`
+	}
+	historyItem struct {
+		Type      string    `json:"type"`
+		Name      string    `json:"name"`
+		State     string    `json:"state"`
+		CheckedAt time.Time `json:"checked_at"`
+		LatencyMS float64   `json:"latency_ms"`
+		ErrorKind string    `json:"error_kind"`
+		Error     string    `json:"error"`
+		Prober    string    `json:"prober"`
+	}
+	errorBody struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+)
+
+// sseEvent is one event of a Server-Sent Events stream.
+type sseEvent struct {
+	ID, Type, Data string
+}
+
+// sseStream is a client of GET /api/database/events reading in the
+// background until the test ends.
+type sseStream struct {
+	connected chan struct{}
+	done      chan struct{}
+
+	mu     sync.Mutex
+	events []sseEvent
+	raw    strings.Builder
+	header http.Header
+	err    error
+}
+
+// openSSE connects to url and waits until the server has subscribed the
+// stream (its ": connected" comment).
+func openSSE(t *testing.T, url string) *sseStream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &sseStream{connected: make(chan struct{}), done: make(chan struct{})}
+	t.Cleanup(func() { cancel(); <-s.done })
+	go s.read(ctx, url)
+	select {
+	case <-s.connected:
+	case <-s.done:
+		t.Fatalf("event stream %s ended before it connected: %v", url, s.error())
+	case <-time.After(waitLimit):
+		t.Fatalf("event stream %s did not connect within %v", url, waitLimit)
+	}
+	return s
+}
+
+func (s *sseStream) read(ctx context.Context, url string) {
+	defer close(s.done)
+	fail := func(err error) {
+		s.mu.Lock()
+		s.err = err
+		s.mu.Unlock()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		fail(err)
+		return
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer res.Body.Close()
+	s.mu.Lock()
+	s.header = res.Header.Clone()
+	s.mu.Unlock()
+	if ct := res.Header.Get("Content-Type"); res.StatusCode != http.StatusOK || !strings.HasPrefix(ct, "text/event-stream") {
+		b, _ := io.ReadAll(res.Body)
+		fail(fmt.Errorf("status %d, content type %q: %s", res.StatusCode, ct, b))
+		return
+	}
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	var cur sseEvent
+	var data []string
+	for sc.Scan() {
+		line := sc.Text()
+		s.mu.Lock()
+		s.raw.WriteString(line)
+		s.raw.WriteByte('\n')
+		s.mu.Unlock()
+		switch {
+		case line == ": connected":
+			close(s.connected)
+		case line == "":
+			if len(data) > 0 || cur.Type != "" {
+				cur.Data = strings.Join(data, "\n")
+				s.mu.Lock()
+				s.events = append(s.events, cur)
+				s.mu.Unlock()
+			}
+			cur, data = sseEvent{}, nil
+		case strings.HasPrefix(line, "id:"):
+			cur.ID = strings.TrimSpace(strings.TrimPrefix(line, "id:"))
+		case strings.HasPrefix(line, "event:"):
+			cur.Type = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+		case strings.HasPrefix(line, "data:"):
+			data = append(data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
+		}
+	}
+	if err := sc.Err(); err != nil && !errors.Is(err, context.Canceled) {
+		fail(err)
+	}
+}
+
+func (s *sseStream) error() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// snapshot returns the events received so far.
+func (s *sseStream) snapshot() []sseEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]sseEvent(nil), s.events...)
+}
+
+// transitions decodes the StateChanged events received so far, failing
+// the test on a malformed one.
+func (s *sseStream) transitions(t *testing.T) []events.StateChanged {
+	t.Helper()
+	var out []events.StateChanged
+	for _, ev := range s.snapshot() {
+		if ev.Type != events.TypeStateChanged {
+			continue
+		}
+		var env events.Envelope
+		if err := json.Unmarshal([]byte(ev.Data), &env); err != nil {
+			t.Fatalf("SSE event %s: %v: %s", ev.ID, err, ev.Data)
+		}
+		if env.ID != ev.ID || env.Type != ev.Type {
+			t.Fatalf("SSE event id/type %s/%s, envelope %s/%s", ev.ID, ev.Type, env.ID, env.Type)
+		}
+		sc, err := env.StateChanged()
+		if err != nil {
+			t.Fatalf("SSE event %s: %v", ev.ID, err)
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+// metricSum sums the samples of the metric called name in a Prometheus
+// text exposition whose labels include every given `key="value"` pair.
+// found is false when no sample matched.
+func metricSum(text, name string, labels ...string) (sum float64, found bool) {
+	for _, line := range strings.Split(text, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		end := strings.IndexAny(line, "{ ")
+		if end < 0 || line[:end] != name {
+			continue
+		}
+		labelPart, valuePart := "", line[end:]
+		if line[end] == '{' {
+			rb := strings.LastIndex(line, "}")
+			if rb < end {
+				continue
+			}
+			labelPart, valuePart = line[end:rb+1], line[rb+1:]
+		}
+		match := true
+		for _, l := range labels {
+			if !strings.Contains(labelPart, l) {
+				match = false
+				break
+			}
+		}
+		if !match {
+			continue
+		}
+		fields := strings.Fields(valuePart)
+		if len(fields) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			continue
+		}
+		sum += v
+		found = true
+	}
+	return sum, found
+}
