@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp"
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -28,6 +29,7 @@ type amqpSubscriber struct {
 	group     Group
 	queue     string
 	tag       string
+	marshaler wamqp.Marshaler
 	log       *slog.Logger
 	onRestart func()
 
@@ -38,13 +40,13 @@ type amqpSubscriber struct {
 
 var _ message.Subscriber = (*amqpSubscriber)(nil)
 
-func newAMQPSubscriber(conn *connection, cfg Config, g Group, log *slog.Logger, onRestart func()) *amqpSubscriber {
+func newAMQPSubscriber(conn *connection, cfg Config, g Group, m wamqp.Marshaler, log *slog.Logger, onRestart func()) *amqpSubscriber {
 	queue := cfg.QueueName(g.Name)
 	if g.PerReplica {
 		queue = cfg.ReplicaQueueName(g.Name)
 	}
 	return &amqpSubscriber{
-		conn: conn, cfg: cfg, group: g, queue: queue,
+		conn: conn, cfg: cfg, group: g, queue: queue, marshaler: m,
 		tag: cfg.ReplicaID + "/" + g.Name, log: log.With("group", g.Name, "queue", queue),
 		onRestart: onRestart, closing: make(chan struct{}),
 	}
@@ -146,7 +148,7 @@ func (s *amqpSubscriber) dispatch(ctx context.Context, acks *acker, deliveries <
 	var held *amqp.Delivery             // waiting for its subject to be settled
 	defer func() { _ = acks.flush() }() // settled ones; the rest is requeued
 	hand := func(d amqp.Delivery, subject string) bool {
-		msg := toMessage(d)
+		msg := toMessage(s.marshaler, d)
 		msg.SetContext(ctx)
 		select {
 		case out <- msg:

@@ -213,7 +213,8 @@ func TestRabbitPoison(t *testing.T) {
 }
 
 // A delivery whose headers are not strings (x-delivery-count, x-death, as
-// the broker adds them on redelivery and dead-lettering) is handled; a
+// the broker adds them on redelivery and dead-lettering) is handled, the
+// marshaler's PreprocessDelivery making them strings (x-death as JSON); a
 // handler's Requeue makes the broker redeliver with x-delivery-count; a
 // message requeued DeliveryLimit times is dead-lettered to the poison queue.
 func TestRabbitRedeliveryHeaders(t *testing.T) {
@@ -258,7 +259,8 @@ func TestRabbitRedeliveryHeaders(t *testing.T) {
 	waitFor(t, 10*time.Second, "forged and requeued events", func() bool {
 		return rec.count(forged.ID) == 1 && rec.count(again.ID) == 1
 	})
-	if d := rec.dels[forged.ID]; d.Count != 3 || !d.Redelivered || d.Metadata["x-first-death-reason"] != "rejected" {
+	if d := rec.dels[forged.ID]; d.Count != 3 || !d.Redelivered || d.Metadata["x-first-death-reason"] != "rejected" ||
+		!strings.Contains(d.Metadata["x-death"], `"reason":"rejected"`) {
 		t.Errorf("forged delivery = %+v", d)
 	}
 	if d := rec.dels[again.ID]; d.Count < 1 || !d.Redelivered {

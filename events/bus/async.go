@@ -89,7 +89,7 @@ func (b *Bus) publishBestEffort(ctx context.Context, batch []events.Envelope) {
 	msgs := make([]*outgoing, 0, len(batch))
 	sent := make([]events.Envelope, 0, len(batch))
 	for _, e := range batch {
-		o, err := toOutgoing(b.cfg.Exchange, b.cfg.ServiceName, e)
+		o, err := toOutgoing(b.marshaler, b.cfg.Exchange, b.cfg.ServiceName, e)
 		if err != nil {
 			b.drop(e.Type, dropPublishFailed, err)
 			continue

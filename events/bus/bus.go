@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp"
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -36,6 +37,9 @@ type Bus struct {
 	log      *slog.Logger
 	wmLogger watermill.LoggerAdapter
 	metrics  *metrics
+	// marshaler converts events to AMQP publishings and deliveries to
+	// watermill messages (see newMarshaler).
+	marshaler wamqp.DefaultMarshaler
 
 	send      func(context.Context, []*outgoing) []error
 	poisonPub message.Publisher
@@ -74,11 +78,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Bus, error) {
 	}
 	log := logger.With("component", "bus")
 	b := &Bus{
-		cfg:      cfg,
-		log:      log,
-		wmLogger: watermillLogger(log),
-		buf:      make(chan events.Envelope, cfg.AsyncBuffer),
-		closing:  make(chan struct{}),
+		cfg:       cfg,
+		log:       log,
+		wmLogger:  watermillLogger(log),
+		marshaler: newMarshaler(),
+		buf:       make(chan events.Envelope, cfg.AsyncBuffer),
+		closing:   make(chan struct{}),
 	}
 	b.drops.log = log
 	b.metrics = newMetrics(cfg.Registerer, func() float64 { return float64(len(b.buf)) })

@@ -79,7 +79,7 @@ func (b *Bus) subscriber(g Group) (message.Subscriber, error) {
 		b.consConn = newConnection(b.cfg.URL, b.cfg.ServiceName+"/"+b.cfg.ReplicaID+"/consume", b.cfg.Heartbeat, b.log,
 			func() { b.metrics.reconnects.WithLabelValues("consume").Inc() })
 	}
-	return newAMQPSubscriber(b.consConn, b.cfg, g, b.log, func() {
+	return newAMQPSubscriber(b.consConn, b.cfg, g, b.marshaler, b.log, func() {
 		b.metrics.reconnects.WithLabelValues("subscription").Inc()
 	}), nil
 }

@@ -52,14 +52,53 @@
 // The embedded bus routes with Match, keeps nothing on disk and hands a
 // group one event at a time.
 //
-// # Why not watermill-amqp's publisher and subscriber
+// # Message conversion: watermill-amqp's DefaultMarshaler
 //
-// watermill-amqp v3.1.0 reconnects through a ConnectionWrapper that writes
-// its connection fields without synchronisation (a data race the race
-// detector reports on every forced close, watermill issue #693), and its
-// pooled channel provider loses a pool slot whenever reopening a channel
-// fails (watermill-amqp PR #37), which eventually wedges every publisher.
-// This package therefore keeps the AMQP transport (connections, reconnects,
-// confirms, consumers) on amqp091-go and uses watermill for the Router, its
-// middlewares and the gochannel pub/sub.
+// Events cross the AMQP boundary through watermill-amqp v3.1.0's
+// DefaultMarshaler (package github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp),
+// the same conversion its own publisher and subscriber use, configured in
+// newMarshaler:
+//
+//   - Marshal turns the watermill message of an event (UUID = event id,
+//     payload = the CloudEvent JSON, metadata "subject") into the
+//     publishing: body, string headers, the UUID in the header
+//     "_watermill_message_uuid" (MessageUUIDHeaderKey, the default, so a
+//     watermill-amqp client reads the event id) and persistent delivery
+//     (NotPersistentDeliveryMode false). Its PostprocessPublishing copies
+//     the UUID to the AMQP message_id. The properties that come from the
+//     event rather than from a watermill message (type, timestamp) and the
+//     constant ones (content_type, app_id) are set on the publishing it
+//     returns; the routing key is not part of a publishing. Poisoned
+//     messages go back out through Marshal too, long headers cut.
+//   - Unmarshal turns a delivery into the watermill message handed to the
+//     router. It accepts string headers only, and the broker adds others
+//     (x-delivery-count, a number, on quorum-queue redelivery; x-death, an
+//     array of tables, when it dead-letters): its PreprocessDelivery
+//     (stringHeaders) first makes every header a string (numbers, times and
+//     booleans formatted, tables and arrays as JSON, void dropped). The
+//     message id is then the AMQP message_id when set, else the UUID
+//     header, and the delivery's routing key, type, redelivered flag and
+//     correlation id are added as metadata. Unmarshal checks the UUID
+//     header before PreprocessDelivery runs, so a delivery whose UUID header
+//     is not a string is still rejected: it is handed to the router marked,
+//     and poisoned as events.ErrInvalid without reaching the handler.
+//
+// # Why not watermill-amqp's transport
+//
+// Only the marshaler is used. watermill-amqp v3.1.0 reconnects through a
+// ConnectionWrapper that writes its connection fields without
+// synchronisation (a data race the race detector reports on every forced
+// close, watermill issue #693), and its pooled channel provider loses a
+// pool slot whenever reopening a channel fails (watermill-amqp PR #37),
+// which eventually wedges every publisher. This package therefore keeps
+// the AMQP transport (connections, reconnects, confirms, consumers) on
+// amqp091-go and uses watermill for the Router, its middlewares and the
+// gochannel pub/sub. watermill-amqp's Config, QueueConfig, ExchangeConfig
+// and TopologyBuilder are not used either: they configure that transport,
+// and its builder declares one queue, one exchange and one binding per
+// topic with fixed arguments, whereas
+// the topology above (alternate and dead-letter exchanges, bounded poison
+// and unrouted queues, quorum group queues, per-replica queues, declared
+// again after a 404) reads more plainly as the amqp091 declarations in
+// topology.go.
 package bus

@@ -25,7 +25,7 @@ func (b *Bus) Publish(ctx context.Context, envs ...events.Envelope) error {
 	}
 	msgs := make([]*outgoing, len(envs))
 	for i, e := range envs {
-		o, err := toOutgoing(b.cfg.Exchange, b.cfg.ServiceName, e)
+		o, err := toOutgoing(b.marshaler, b.cfg.Exchange, b.cfg.ServiceName, e)
 		if err != nil {
 			return err
 		}
@@ -85,11 +85,15 @@ type poisonPublisher struct{ b *Bus }
 func (p poisonPublisher) Publish(_ string, msgs ...*message.Message) error {
 	out := make([]*outgoing, len(msgs))
 	for i, m := range msgs {
+		pub, err := toPoisonPublishing(p.b.marshaler, m)
+		if err != nil {
+			return fmt.Errorf("bus: marshal poisoned message %s: %w", m.UUID, err)
+		}
 		out[i] = &outgoing{
 			exchange: p.b.cfg.DeadLetterExchange(),
 			key:      m.Metadata.Get(MetaRoutingKey),
 			subject:  m.UUID,
-			msg:      toPoisonPublishing(m),
+			msg:      pub,
 		}
 	}
 	ctx, cancel := context.WithTimeoutCause(context.Background(), p.b.cfg.PublishTimeout, ErrTimeout)

@@ -93,6 +93,9 @@ func adapt(group string, h Handler) message.NoPublishHandlerFunc {
 		if msg.UUID == "" && len(msg.Payload) == 0 {
 			return nil // empty delivery of a cancelled consumer
 		}
+		if err := undecodable(msg); err != nil {
+			return err
+		}
 		env, err := events.Decode(msg.Payload)
 		if err != nil {
 			return err
