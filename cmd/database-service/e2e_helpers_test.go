@@ -69,8 +69,8 @@ func call(method, url string, header http.Header, body io.Reader) (response, err
 	return response{status: res.StatusCode, header: res.Header, body: b}, nil
 }
 
-// getJSON GETs url and decodes a 200 JSON answer into v.
-func getJSON(url string, v any) error {
+// fetchJSON GETs url and decodes a 200 JSON answer into v.
+func fetchJSON(url string, v any) error {
 	res, err := call(http.MethodGet, url, nil, nil)
 	if err != nil {
 		return err
@@ -84,10 +84,21 @@ func getJSON(url string, v any) error {
 	return nil
 }
 
-// mustGetJSON is getJSON failing the test.
-func mustGetJSON(t *testing.T, url string, v any) {
+// jsonOK decodes a 200 JSON answer into v.
+func jsonOK(res response, v any) error {
+	if res.status != http.StatusOK {
+		return fmt.Errorf("status %d: %s", res.status, res.body)
+	}
+	if err := json.Unmarshal(res.body, v); err != nil {
+		return fmt.Errorf("%w: %s", err, res.body)
+	}
+	return nil
+}
+
+// mustFetchJSON is fetchJSON failing the test.
+func mustFetchJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	if err := getJSON(url, v); err != nil {
+	if err := fetchJSON(url, v); err != nil {
 		t.Fatal(err)
 	}
 }
