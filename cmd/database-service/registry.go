@@ -28,7 +28,7 @@ func newRegistry(cfg *config.Config, a *app) (*registry.Registry, error) {
 		ReplicaID:   cfg.Service.ReplicaID,
 		Roles:       roles,
 		DataDir:     filepath.Join(cfg.Service.DataDir, cfg.Service.ReplicaID),
-	}, a.log.With("component", "registry"))
+	}, a.log)
 }
 
 // registryAPI adapts *registry.Registry to api.Registry.
