@@ -86,15 +86,15 @@ func TestElasticsearchClusterStatus(t *testing.T) {
 				"status":               tt.status,
 				"version":              fakees.DefaultVersion,
 				"cluster_name":         fakees.DefaultClusterName,
-				"number_of_nodes":      float64(3),
-				"number_of_data_nodes": float64(2),
+				"number_of_nodes":      "3",
+				"number_of_data_nodes": "2",
 			}
 			for k, v := range want {
-				if r.Details[k] != v {
+				if fmt.Sprint(r.Details[k]) != v {
 					t.Errorf("details[%s] = %v, want %v", k, r.Details[k], v)
 				}
 			}
-			if tt.status != "green" && (r.Details["unassigned_shards"] == float64(0) || r.Reason == "") {
+			if tt.status != "green" && (fmt.Sprint(r.Details["unassigned_shards"]) == "0" || r.Reason == "") {
 				t.Errorf("%s cluster: unassigned_shards %v, reason %q", tt.status, r.Details["unassigned_shards"], r.Reason)
 			}
 		})
