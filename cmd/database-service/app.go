@@ -31,8 +31,9 @@ type appOptions struct {
 	Openers map[probes.Kind]probes.Opener
 	// Registry receives the metrics; nil means a fresh registry.
 	Registry *prometheus.Registry
-	// RelayClaimIdle overrides how long a dead replica's outbox entries
-	// wait before another replica publishes them.
+	// RelayClaimIdle, when non-zero, overrides OUTBOX_CLAIM_IDLE: how long
+	// a dead replica's outbox entries wait before another replica publishes
+	// them.
 	RelayClaimIdle time.Duration
 	// Listener serves the API instead of listening on DB_SERVICE_PORT.
 	Listener net.Listener
@@ -124,8 +125,12 @@ func (a *app) buildPipeline(opts appOptions) error {
 	}
 	replica, prefix := cfg.Service.ReplicaID, cfg.Store.KeyPrefix
 	a.applier = coord.NewApplier(a.store.Client, prefix, replica, a.source(), a.bus, a.log.With("component", "apply"))
+	claimIdle := cfg.Store.OutboxClaimIdle
+	if opts.RelayClaimIdle != 0 {
+		claimIdle = opts.RelayClaimIdle
+	}
 	a.relay = coord.NewRelay(a.store.Client, prefix, replica, a.source(), a.bus,
-		coord.RelayOptions{ClaimIdle: opts.RelayClaimIdle}, a.log.With("component", "relay"))
+		coord.RelayOptions{ClaimIdle: claimIdle}, a.log.With("component", "relay"))
 	var err error
 	a.proj, err = redisstore.New(a.store.Client, redisstore.Options{
 		Prefix:            prefix,
@@ -376,8 +381,24 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	}
 	log.Info("database-service started", "version", version, "replica", cfg.Service.ReplicaID,
 		"port", cfg.Service.Port, "bus_embedded", cfg.Bus.Embedded(), "store_embedded", cfg.Store.Embedded())
-	if err := a.run(ctx); err != nil {
-		log.Error("stopped with error", "err", err)
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx) }()
+	var err2 error
+	select {
+	case err2 = <-done:
+	case <-ctx.Done():
+		// Stopping is bounded: components that do not finish within
+		// SHUTDOWN_TIMEOUT (plus a margin for the bus and store to close)
+		// are abandoned.
+		select {
+		case err2 = <-done:
+		case <-time.After(cfg.Service.ShutdownTimeout + 5*time.Second):
+			log.Error("shutdown timed out; exiting anyway", "timeout", cfg.Service.ShutdownTimeout)
+			return exitFail
+		}
+	}
+	if err2 != nil {
+		log.Error("stopped with error", "err", err2)
 		return exitFail
 	}
 	log.Info("database-service stopped")
