@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -36,26 +35,7 @@ func (c *milvusClient) Watch(ctx context.Context, lost func(reason string)) {
 	c.setWatchConn(cc)
 	defer c.setWatchConn(nil)
 
-	cc.Connect()
-	ready := false
-	for {
-		s := cc.GetState()
-		switch s {
-		case connectivity.Ready:
-			ready = true
-		case connectivity.Idle, connectivity.TransientFailure, connectivity.Shutdown:
-			if ready {
-				ready = false
-				lost(fmt.Sprintf("milvus connection to %s lost (%s after %s)", c.target.Addr(), s, connectivity.Ready))
-			}
-			if s == connectivity.Idle {
-				cc.Connect()
-			}
-		}
-		if !cc.WaitForStateChange(ctx, s) {
-			return
-		}
-	}
+	watchGRPC(ctx, cc, fmt.Sprintf("milvus connection to %s", c.target.Addr()), lost)
 }
 
 func (c *milvusClient) setWatchConn(cc *grpc.ClientConn) {

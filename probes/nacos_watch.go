@@ -55,26 +55,7 @@ func (c *nacosClient) watchServer(ctx context.Context, addr string, lost func(re
 	c.setWatchConn(addr, cc)
 	defer c.setWatchConn(addr, nil)
 
-	cc.Connect()
-	ready := false
-	for {
-		s := cc.GetState()
-		switch s {
-		case connectivity.Ready:
-			ready = true
-		case connectivity.Idle, connectivity.TransientFailure, connectivity.Shutdown:
-			if ready {
-				ready = false
-				lost(fmt.Sprintf("nacos gRPC connection to %s lost (%s after %s)", grpcAddr, s, connectivity.Ready))
-			}
-			if s == connectivity.Idle {
-				cc.Connect()
-			}
-		}
-		if !cc.WaitForStateChange(ctx, s) {
-			return
-		}
-	}
+	watchGRPC(ctx, cc, fmt.Sprintf("nacos gRPC connection to %s", grpcAddr), lost)
 }
 
 func (c *nacosClient) setWatchConn(addr string, cc *grpc.ClientConn) {
