@@ -158,12 +158,12 @@ func TestDockerfile(t *testing.T) {
 	}
 	df := string(b)
 	for _, want := range []string{
-		"FROM golang:1.26",                  // the toolchain go.mod asks for
-		"./cmd/database-service",            // builds the one binary
-		"CGO_ENABLED=0",                     // static, runs on distroless
-		"EXPOSE 8089",                       // DB_SERVICE_PORT default
-		"USER nonroot",                      // never root
-		"COPY config/ /app/config/",         // APP_ENV env files
+		"FROM golang:1.26",          // the toolchain go.mod asks for
+		"./cmd/database-service",    // builds the one binary
+		"CGO_ENABLED=0",             // static, runs on distroless
+		"EXPOSE 8089",               // DB_SERVICE_PORT default
+		"USER nonroot",              // never root
+		"COPY config/ /app/config/", // APP_ENV env files
 		`ENTRYPOINT ["/app/database-service"]`,
 	} {
 		if !strings.Contains(df, want) {
