@@ -231,6 +231,12 @@ type StoreConfig struct {
 	// KeyPrefix is STORE_KEY_PREFIX, the prefix of every key the service
 	// writes. Change it only to keep several deployments apart on one Redis.
 	KeyPrefix string `env:"STORE_KEY_PREFIX" envDefault:"dbsvc"`
+	// OutboxClaimIdle is OUTBOX_CLAIM_IDLE: how long a transition may stay
+	// unpublished with one replica (dead, or cut off from the bus) before
+	// another replica's relay takes it over and publishes it. Shorter
+	// recovers faster after a crash; a replica stalled for longer than this
+	// may see an entry published twice (consumers are idempotent). > 0.
+	OutboxClaimIdle time.Duration `env:"OUTBOX_CLAIM_IDLE" envDefault:"10s"`
 }
 
 // Embedded reports whether the embedded in-process Redis is used.

@@ -139,9 +139,10 @@ type RedactedBus struct {
 // RedactedStore is StoreConfig for display: the URL is a secret, so only
 // whether it is set (embedded or not) shows.
 type RedactedStore struct {
-	URL       string `json:"url"`
-	Embedded  bool   `json:"embedded"`
-	KeyPrefix string `json:"key_prefix"`
+	URL             string `json:"url"`
+	Embedded        bool   `json:"embedded"`
+	KeyPrefix       string `json:"key_prefix"`
+	OutboxClaimIdle string `json:"outbox_claim_idle"`
 }
 
 // RedactedHistory is HistoryConfig for display.
@@ -237,8 +238,11 @@ func (c *Config) Redacted() RedactedConfig {
 		Log: RedactedLog{
 			File: c.Log.File, MaxSizeMB: c.Log.MaxSizeMB, MaxBackups: c.Log.MaxBackups, MaxAgeDays: c.Log.MaxAgeDays,
 		},
-		Bus:     RedactedBus{URL: mask(c.Bus.URL), Embedded: c.Bus.Embedded(), Exchange: c.Bus.Exchange},
-		Store:   RedactedStore{URL: mask(c.Store.URL), Embedded: c.Store.Embedded(), KeyPrefix: c.Store.KeyPrefix},
+		Bus: RedactedBus{URL: mask(c.Bus.URL), Embedded: c.Bus.Embedded(), Exchange: c.Bus.Exchange},
+		Store: RedactedStore{
+			URL: mask(c.Store.URL), Embedded: c.Store.Embedded(), KeyPrefix: c.Store.KeyPrefix,
+			OutboxClaimIdle: c.Store.OutboxClaimIdle.String(),
+		},
 		History: RedactedHistory{MaxEntries: c.History.MaxEntries, Retention: c.History.Retention.String()},
 		Alerts:  RedactedAlerts{Retention: c.Alerts.Retention.String()},
 		Targets: []RedactedTarget{},

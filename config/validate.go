@@ -147,6 +147,7 @@ func (c *Config) validate() []error {
 		{"HISTORY_RETENTION", c.History.Retention},
 		{"ALERT_RETENTION", c.Alerts.Retention},
 		{"SHUTDOWN_TIMEOUT", c.Service.ShutdownTimeout},
+		{"OUTBOX_CLAIM_IDLE", c.Store.OutboxClaimIdle},
 	}
 	for _, d := range durs {
 		add(checkPositive(d.key, d.v))

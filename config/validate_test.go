@@ -29,6 +29,7 @@ func TestValidationErrors(t *testing.T) {
 		{"timeout equals interval", map[string]string{"PROBE_TIMEOUT": "30s"}, []string{`PROBE_TIMEOUT: must be less than PROBE_INTERVAL (30s), got "30s"`}},
 		{"timeout above interval", map[string]string{"PROBE_INTERVAL": "2s", "PROBE_TIMEOUT": "5s"}, []string{`PROBE_TIMEOUT: must be less than PROBE_INTERVAL (2s), got "5s"`}},
 		{"retry interval", map[string]string{"RETRY_INTERVAL": "0s"}, []string{`RETRY_INTERVAL: must be a duration > 0, got "0s"`}},
+		{"outbox claim idle", map[string]string{"OUTBOX_CLAIM_IDLE": "-1s"}, []string{`OUTBOX_CLAIM_IDLE: must be a duration > 0, got "-1s"`}},
 		{"concurrency", map[string]string{"PROBE_CONCURRENCY": "0"}, []string{`PROBE_CONCURRENCY: must be an integer >= 1, got "0"`}},
 		{"failure threshold", map[string]string{"FAILURE_THRESHOLD": "0"}, []string{`FAILURE_THRESHOLD: must be an integer >= 1, got "0"`}},
 		{"success threshold", map[string]string{"SUCCESS_THRESHOLD": "-2"}, []string{`SUCCESS_THRESHOLD: must be an integer >= 1, got "-2"`}},
