@@ -46,7 +46,8 @@ func newCluster(t *testing.T) *cluster {
 		t.Skip("needs the machine's RabbitMQ and Redis")
 	}
 	id := fmt.Sprintf("%x", rand.Uint32())
-	c := &cluster{t: t, id: id, exchange: "test-dbh-" + id, service: "test-svc-" + id, prefix: "test-dbsvc-" + id, dir: t.TempDir()}
+	c := &cluster{t: t, id: id, exchange: "test-dbh-" + id, service: "test-svc-" + id, prefix: "test-dbsvc-" + id, dir: t.TempDir(),
+		groups: []string{"status", "history", "alerts"}}
 	t.Cleanup(c.cleanup)
 	return c
 }

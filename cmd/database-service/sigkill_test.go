@@ -49,7 +49,6 @@ const (
 // survivors must keep every target probed.
 func TestSigkillReplicaWithPendingOutbox(t *testing.T) {
 	c := newCluster(t)
-	c.groups = append(c.groups, "status", "history", "alerts")
 	bin := buildBinary(t)
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
 	t.Cleanup(func() { _ = rdb.Close() })
