@@ -79,10 +79,7 @@ type SchedulerOptions struct {
 	// FirstSpread bounds the random delay of a target's first probe
 	// (default min(interval, 5s)).
 	FirstSpread time.Duration
-	// Jitter is the fraction of the interval by which each next run is
-	// randomly moved (default 0.02).
-	Jitter float64
-	Logger *slog.Logger
+	Logger      *slog.Logger
 }
 
 // Scheduler runs every target's probe on its interval, with a random first
@@ -109,9 +106,6 @@ func NewScheduler(p Prober, c Claimer, s Sink, opts SchedulerOptions) *Scheduler
 	}
 	if opts.RetryInterval <= 0 {
 		opts.RetryInterval = time.Second
-	}
-	if opts.Jitter <= 0 {
-		opts.Jitter = 0.02
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -238,14 +232,6 @@ func (s *Scheduler) firstDelay(t Target) time.Duration {
 	return rand.N(spread)
 }
 
-func (s *Scheduler) jitter(d time.Duration) time.Duration {
-	j := time.Duration(float64(d) * s.opts.Jitter)
-	if j <= 0 {
-		return d
-	}
-	return d - j + rand.N(2*j+1)
-}
-
 // Run drives the schedule until ctx is done, then waits for running probes.
 func (s *Scheduler) Run(ctx context.Context) error {
 	ls := &loopState{targets: map[string]Target{}, scheduled: map[string]*item{}, extra: map[string]*item{}}
@@ -284,7 +270,10 @@ func (s *Scheduler) popDue(ls *loopState) []Due {
 		it := ls.heap[0]
 		t := ls.targets[it.id]
 		if it.trigger == TriggerSchedule {
-			next := it.at.Add(s.jitter(t.Interval))
+			// A fixed phase, not a random walk: the random first offset
+			// spreads targets and replicas, and keeping it means each
+			// replica tries each claim bucket exactly once.
+			next := it.at.Add(t.Interval)
 			for !next.After(now) { // we fell behind: skip missed runs
 				next = next.Add(t.Interval)
 			}

@@ -99,7 +99,7 @@ func TestSchedulerIntervalsTriggersAndRetries(t *testing.T) {
 		if p.count("postgres/a") != 1 {
 			t.Fatalf("first probe of a not within the first spread: %d", p.count("postgres/a"))
 		}
-		// a: every 10s (+-2% jitter) -> 3 probes in ~21s.
+		// a: every 10s on its phase -> 3 probes in ~21s.
 		// b stays DOWN -> pending -> re-probed every retry interval.
 		time.Sleep(20 * time.Second)
 		synctest.Wait()
