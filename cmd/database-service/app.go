@@ -111,7 +111,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		return nil, err
 	}
 	a.conf = newConfigState(cfg)
-	a.setTargets(cfg.Targets())
+	a.setTargets(ctx, cfg.Targets())
 	return a, nil
 }
 
@@ -267,7 +267,7 @@ func (a *app) test(ctx context.Context, kind probes.Kind, name string) ([]api.Te
 
 // setTargets makes ts the probed set, in the manager and the scheduler, and
 // drops the read models of removed targets.
-func (a *app) setTargets(ts []probes.Target) {
+func (a *app) setTargets(ctx context.Context, ts []probes.Target) {
 	before := map[string]probes.Target{}
 	for _, t := range a.mgr.Targets() {
 		before[t.ID()] = t
@@ -277,8 +277,8 @@ func (a *app) setTargets(ts []probes.Target) {
 	for _, id := range ch.Removed {
 		t := before[id]
 		a.metrics.forget(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := a.proj.Forget(ctx, string(t.Kind), t.Name); err != nil {
+		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := a.proj.Forget(fctx, string(t.Kind), t.Name); err != nil {
 			a.log.Warn("forgetting removed target", "target", id, "err", err)
 		}
 		cancel()
@@ -351,16 +351,6 @@ func (a *app) close() {
 			a.log.Warn("closing store", "err", err)
 		}
 	}
-}
-
-// relayPendingOf reports how many transitions replica holds unpublished
-// (-1 when the store cannot tell).
-func (a *app) relayPendingOf(ctx context.Context, replica string) int64 {
-	n, err := a.relay.PendingOf(ctx, replica)
-	if err != nil {
-		return -1
-	}
-	return n
 }
 
 // serve runs the service until ctx ends.

@@ -308,3 +308,13 @@ func scriptedOpeners(state func(string) probes.State, count func(string)) map[pr
 	}
 	return m
 }
+
+// relayPendingOf reports how many transitions replica holds unpublished
+// (-1 when the store cannot tell).
+func (a *app) relayPendingOf(ctx context.Context, replica string) int64 {
+	n, err := a.relay.PendingOf(ctx, replica)
+	if err != nil {
+		return -1
+	}
+	return n
+}

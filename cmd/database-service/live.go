@@ -33,14 +33,14 @@ func newReloadsCounter(reg prometheus.Registerer) *prometheus.CounterVec {
 // a whole and, when valid, makes the default targets plus its targets the
 // probed set. An invalid document is rejected with a logged error naming
 // the problem; the configuration in force stays.
-func (a *app) applyTargetsDoc(source string, doc []byte) error {
+func (a *app) applyTargetsDoc(ctx context.Context, source string, doc []byte) error {
 	ts, err := a.cfg.ResolveTargets(doc)
 	if err != nil {
 		a.reloads.WithLabelValues("rejected").Inc()
 		a.log.Error("configuration change rejected; previous configuration kept", "source", source, "err", err)
 		return err
 	}
-	a.setTargets(ts)
+	a.setTargets(ctx, ts)
 	a.conf.applied(source, ts)
 	a.reloads.WithLabelValues("applied").Inc()
 	a.log.Info("configuration change applied", "source", source, "targets", len(ts))
@@ -78,7 +78,7 @@ func (a *app) watchTargetsFile(ctx context.Context, path string, every time.Dura
 			continue
 		}
 		last = b
-		_ = a.applyTargetsDoc(sourceFile+path, b)
+		_ = a.applyTargetsDoc(ctx, sourceFile+path, b)
 	}
 }
 
@@ -87,7 +87,7 @@ func (a *app) watchTargetsFile(ctx context.Context, path string, every time.Dura
 func (a *app) watchNacosConfig(ctx context.Context) error {
 	id := a.cfg.Nacos.ConfigDataID
 	err := a.reg.WatchConfig(ctx, id, a.cfg.Nacos.Group, func(content string) {
-		_ = a.applyTargetsDoc(sourceNacos+id, []byte(content))
+		_ = a.applyTargetsDoc(ctx, sourceNacos+id, []byte(content))
 	})
 	if err != nil {
 		// The service keeps probing and serving on its start-up targets.
