@@ -187,14 +187,7 @@ func TestPostgresTimeout(t *testing.T) {
 }
 
 func TestPostgresOpenDoesNotConnect(t *testing.T) {
-	s := servers.StartSilent(t)
-	tg := localPostgres()
-	tg.Host, tg.Port = s.Host, s.Port
-	openForTest(t, OpenPostgres, tg)
-	time.Sleep(50 * time.Millisecond)
-	if n := s.Accepted(); n != 0 {
-		t.Fatalf("OpenPostgres made %d connections, want none before the first probe", n)
-	}
+	requireNoConnectionOnOpen(t, OpenPostgres, localPostgres())
 }
 
 func TestPostgresWatchNoticesStop(t *testing.T) {
@@ -247,4 +240,17 @@ func countListeners(tg Target) (int, error) {
 	err = pc.pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'`).Scan(&n)
 	return n, err
+}
+
+// requireNoConnectionOnOpen checks that open makes no connection before
+// the first probe (clients are opened lazily).
+func requireNoConnectionOnOpen(t *testing.T, open Opener, tg Target) {
+	t.Helper()
+	s := servers.StartSilent(t)
+	tg.Host, tg.Port = s.Host, s.Port
+	openForTest(t, open, tg)
+	time.Sleep(50 * time.Millisecond)
+	if n := s.Accepted(); n != 0 {
+		t.Fatalf("%s: Open made %d connections, want none before the first probe", tg.Kind, n)
+	}
 }

@@ -87,14 +87,7 @@ func TestRabbitMQTimeout(t *testing.T) {
 }
 
 func TestRabbitMQOpenDoesNotConnect(t *testing.T) {
-	s := servers.StartSilent(t)
-	tg := localRabbitMQ()
-	tg.Host, tg.Port = s.Host, s.Port
-	openForTest(t, OpenRabbitMQ, tg)
-	time.Sleep(50 * time.Millisecond)
-	if n := s.Accepted(); n != 0 {
-		t.Fatalf("OpenRabbitMQ made %d connections, want none before the first probe", n)
-	}
+	requireNoConnectionOnOpen(t, OpenRabbitMQ, localRabbitMQ())
 }
 
 func TestRabbitMQBlocked(t *testing.T) {

@@ -72,14 +72,7 @@ func TestRedisTimeout(t *testing.T) {
 }
 
 func TestRedisOpenDoesNotConnect(t *testing.T) {
-	s := servers.StartSilent(t)
-	tg := localRedis()
-	tg.Host, tg.Port = s.Host, s.Port
-	openForTest(t, OpenRedis, tg)
-	time.Sleep(50 * time.Millisecond)
-	if n := s.Accepted(); n != 0 {
-		t.Fatalf("OpenRedis made %d connections, want none before the first probe", n)
-	}
+	requireNoConnectionOnOpen(t, OpenRedis, localRedis())
 }
 
 func TestRedisWatchNoticesKill(t *testing.T) {
