@@ -38,6 +38,11 @@ type PoolStats struct {
 	Errors   int64 `json:"errors"`
 }
 
+// poolStats derives idle connections from open and in-use ones.
+func poolStats(open, inUse, acquires, errors int64) PoolStats {
+	return PoolStats{Open: open, Idle: max(open-inUse, 0), InUse: inUse, Acquires: acquires, Errors: errors}
+}
+
 // Opener creates the Client of a target. It must not block longer than ctx
 // allows; lazily connecting clients may return at once.
 type Opener func(ctx context.Context, t Target) (Client, error)

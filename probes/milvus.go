@@ -237,14 +237,7 @@ func (c *milvusClient) Stats() PoolStats {
 		}
 	}
 	c.mu.Unlock()
-	inUse := c.inUse.Load()
-	return PoolStats{
-		Open:     open,
-		Idle:     max(open-inUse, 0),
-		InUse:    inUse,
-		Acquires: c.probes.Load(),
-		Errors:   c.errors.Load(),
-	}
+	return poolStats(open, c.inUse.Load(), c.probes.Load(), c.errors.Load())
 }
 
 // Close closes the probes' connection, waiting for a probe in flight to

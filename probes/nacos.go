@@ -405,14 +405,7 @@ func (c *nacosClient) Stats() PoolStats {
 		}
 	}
 	c.mu.Unlock()
-	inUse := c.inUse.Load()
-	return PoolStats{
-		Open:     open,
-		Idle:     max(open-inUse, 0),
-		InUse:    inUse,
-		Acquires: c.probes.Load(),
-		Errors:   c.errors.Load(),
-	}
+	return poolStats(open, c.inUse.Load(), c.probes.Load(), c.errors.Load())
 }
 
 // Close shuts the SDK client down (a creation in flight closes its client
