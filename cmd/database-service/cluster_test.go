@@ -190,6 +190,7 @@ func TestClusterSharesProbingAndEmitsEveryTransitionOnce(t *testing.T) {
 	// (steady targets only ever have scheduled probes; checked before the
 	// faults, when no check was lost or retried).
 	perSlot := map[string]int{}
+	seenCheck := map[string]bool{} // a redelivered HealthChecked is one check
 	lastSlot := map[string]int64{}
 	maxGap := map[string]time.Duration{}
 	for _, h := range checked {
@@ -197,7 +198,8 @@ func TestClusterSharesProbingAndEmitsEveryTransitionOnce(t *testing.T) {
 		if !strings.Contains(id, "/steady") {
 			continue
 		}
-		if h.CheckedAt.Before(faultAt) {
+		if h.CheckedAt.Before(faultAt) && !seenCheck[h.ID()] {
+			seenCheck[h.ID()] = true
 			perSlot[fmt.Sprintf("%s@%d", id, h.Slot/interval.Milliseconds())]++
 		}
 		at := time.UnixMilli(h.Slot)
