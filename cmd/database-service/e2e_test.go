@@ -124,8 +124,8 @@ func runFlow(t *testing.T, es *fakees.Server, urls []string) {
 		streams[i] = openSSE(t, u+"/api/database/events?type=state_changed")
 	}
 	before := scrape(t, urls)
-	if v, _ := metricSum(before[0], "dbsvc_alerts_firing"); v != 0 {
-		t.Errorf("dbsvc_alerts_firing %v while UP", v)
+	if v, _ := metricSum(before[0], "dbhealth_alerts_firing"); v != 0 {
+		t.Errorf("dbhealth_alerts_firing %v while UP", v)
 	}
 
 	// Red: DOWN, one firing critical alert, seen by every replica.
@@ -163,11 +163,11 @@ func runFlow(t *testing.T, es *fakees.Server, urls []string) {
 			t.Errorf("%s: state=firing gives %+v", u, firing.Alerts)
 		}
 	}
-	waitGauge(t, urls, "dbsvc_alerts_firing", 1)
+	waitGauge(t, urls, "dbhealth_alerts_firing", 1)
 	during := scrape(t, urls)
-	if d := sumAll(during, "dbsvc_checks_total", `type="elasticsearch"`, `state="DOWN"`) -
-		sumAll(before, "dbsvc_checks_total", `type="elasticsearch"`, `state="DOWN"`); d < 2 {
-		t.Errorf("dbsvc_checks_total{state=DOWN} grew by %v while red, want >= 2 (failure threshold)", d)
+	if d := sumAll(during, "dbhealth_checks_total", `type="elasticsearch"`, `state="DOWN"`) -
+		sumAll(before, "dbhealth_checks_total", `type="elasticsearch"`, `state="DOWN"`); d < 2 {
+		t.Errorf("dbhealth_checks_total{state=DOWN} grew by %v while red, want >= 2 (failure threshold)", d)
 	}
 
 	// Green again: UP, the same alert resolved, still one alert.
@@ -195,7 +195,7 @@ func runFlow(t *testing.T, es *fakees.Server, urls []string) {
 			t.Errorf("%s: %d resolved, %d firing alerts; want 1, 0", u, len(resolved.Alerts), len(firing.Alerts))
 		}
 	}
-	waitGauge(t, urls, "dbsvc_alerts_firing", 0)
+	waitGauge(t, urls, "dbhealth_alerts_firing", 0)
 
 	// The event streams opened before the change carry both transitions,
 	// in order (the initial UNKNOWN->UP may or may not have reached them).
@@ -233,7 +233,7 @@ func runFlow(t *testing.T, es *fakees.Server, urls []string) {
 		labels []string
 		min    float64
 	}{
-		{"dbsvc_checks_total", []string{`type="elasticsearch"`, `state="UP"`}, 2},
+		{"dbhealth_checks_total", []string{`type="elasticsearch"`, `state="UP"`}, 2},
 		{"dbhealth_bus_events_published_total", []string{`type="` + events.TypeStateChanged + `"`}, 2},
 		{"dbhealth_bus_events_published_total", []string{`type="` + events.TypeHealthChecked + `"`}, 4},
 		{"dbhealth_bus_events_consumed_total", []string{`group="alerts"`, `type="` + events.TypeStateChanged + `"`}, 2},
@@ -245,7 +245,7 @@ func runFlow(t *testing.T, es *fakees.Server, urls []string) {
 		}
 	}
 	for i, text := range after {
-		if _, ok := metricSum(text, "dbsvc_probe_duration_seconds_count", `type="elasticsearch"`); !ok && len(urls) == 1 {
+		if _, ok := metricSum(text, "dbhealth_probe_duration_seconds_count", `type="elasticsearch"`); !ok && len(urls) == 1 {
 			t.Errorf("%s: no probe duration histogram", urls[i])
 		}
 		if v, _ := metricSum(text, "dbhealth_http_requests_total"); v == 0 {

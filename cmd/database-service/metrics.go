@@ -25,24 +25,24 @@ type serviceMetrics struct {
 func newServiceMetrics(reg prometheus.Registerer, outboxLen, alertsFiring func(context.Context) (float64, error)) *serviceMetrics {
 	m := &serviceMetrics{
 		probeDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "dbsvc_probe_duration_seconds", Help: "Duration of probes run by this replica.",
+			Name: "dbhealth_probe_duration_seconds", Help: "Duration of probes run by this replica.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
 		}, []string{"type", "name"}),
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "dbsvc_target_up", Help: "1 when the last check this replica made of the target was not DOWN.",
+			Name: "dbhealth_target_up", Help: "1 when the last check this replica made of the target was not DOWN.",
 		}, []string{"type", "name"}),
 		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "dbsvc_target_state", Help: "1 for the state of the target's last check by this replica, 0 for the others.",
+			Name: "dbhealth_target_state", Help: "1 for the state of the target's last check by this replica, 0 for the others.",
 		}, []string{"type", "name", "state"}),
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dbsvc_checks_total", Help: "Checks applied by this replica, by trigger and result state.",
+			Name: "dbhealth_checks_total", Help: "Checks applied by this replica, by trigger and result state.",
 		}, []string{"type", "trigger", "state"}),
 		projLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "dbsvc_projection_lag_seconds", Help: "Time from an event's creation to its projection.",
+			Name: "dbhealth_projection_lag_seconds", Help: "Time from an event's creation to its projection.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 3, 10),
 		}, []string{"group"}),
 		projFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dbsvc_projection_failures_total", Help: "Projection handler errors (retried, then dead-lettered).",
+			Name: "dbhealth_projection_failures_total", Help: "Projection handler errors (retried, then dead-lettered).",
 		}, []string{"group"}),
 	}
 	gauge := func(name, help string, f func(context.Context) (float64, error)) prometheus.Collector {
@@ -57,8 +57,8 @@ func newServiceMetrics(reg prometheus.Registerer, outboxLen, alertsFiring func(c
 		})
 	}
 	reg.MustRegister(m.probeDuration, m.up, m.state, m.checks, m.projLag, m.projFailed,
-		gauge("dbsvc_outbox_length", "Transitions recorded but not yet published (-1: store unreachable).", outboxLen),
-		gauge("dbsvc_alerts_firing", "Alerts firing (-1: store unreachable).", alertsFiring),
+		gauge("dbhealth_outbox_length", "Transitions recorded but not yet published (-1: store unreachable).", outboxLen),
+		gauge("dbhealth_alerts_firing", "Alerts firing (-1: store unreachable).", alertsFiring),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
