@@ -3,6 +3,7 @@ package probes
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 )
 
 // Client is a long-lived connection (or pool) to one target, opened once by
@@ -38,9 +39,28 @@ type PoolStats struct {
 	Errors   int64 `json:"errors"`
 }
 
-// poolStats derives idle connections from open and in-use ones.
-func poolStats(open, inUse, acquires, errors int64) PoolStats {
-	return PoolStats{Open: open, Idle: max(open-inUse, 0), InUse: inUse, Acquires: acquires, Errors: errors}
+// probeCounter counts a client's probes (acquires), those running (in
+// use) and those that failed, for its PoolStats.
+type probeCounter struct {
+	inUse, probes, errors atomic.Int64
+}
+
+// count runs one probe under the counters.
+func count[F any](pc *probeCounter, probe func() (F, error)) (F, error) {
+	pc.probes.Add(1)
+	pc.inUse.Add(1)
+	defer pc.inUse.Add(-1)
+	f, err := probe()
+	if err != nil {
+		pc.errors.Add(1)
+	}
+	return f, err
+}
+
+// stats are the pool statistics of a client with open connections.
+func (pc *probeCounter) stats(open int64) PoolStats {
+	inUse := pc.inUse.Load()
+	return PoolStats{Open: open, Idle: max(open-inUse, 0), InUse: inUse, Acquires: pc.probes.Load(), Errors: pc.errors.Load()}
 }
 
 // Opener creates the Client of a target. It must not block longer than ctx

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	grpcretry "github.com/grpc-ecosystem/go-grpc-middleware/retry"
@@ -55,20 +54,14 @@ type milvusClient struct {
 	conn      *grpc.ClientConn // the SDK's, nil when not dialled
 	watchConn *grpc.ClientConn // Watch's, nil when not watching
 
-	inUse  atomic.Int64
-	probes atomic.Int64
-	errors atomic.Int64
+	counter probeCounter
 }
 
 // Probe dials if needed, then calls CheckHealth. An unhealthy or
 // quota-limited server is a verdict of the facts, not an error.
 func (c *milvusClient) Probe(ctx context.Context) (Facts, error) {
-	c.probes.Add(1)
-	c.inUse.Add(1)
-	defer c.inUse.Add(-1)
-	f, err := c.probeOnce(ctx)
+	f, err := count(&c.counter, func() (Facts, error) { return c.probeOnce(ctx) })
 	if err != nil {
-		c.errors.Add(1)
 		return nil, err
 	}
 	return f, nil
@@ -237,7 +230,7 @@ func (c *milvusClient) Stats() PoolStats {
 		}
 	}
 	c.mu.Unlock()
-	return poolStats(open, c.inUse.Load(), c.probes.Load(), c.errors.Load())
+	return c.counter.stats(open)
 }
 
 // Close closes the probes' connection, waiting for a probe in flight to

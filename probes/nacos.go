@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/clients"
@@ -127,21 +126,15 @@ type nacosClient struct {
 	connected  bool // the last probe's SDKConnected
 	watchConns map[string]*grpc.ClientConn
 
-	inUse  atomic.Int64
-	probes atomic.Int64
-	errors atomic.Int64
+	counter probeCounter
 }
 
 // Probe observes the servers. Every server unreachable over HTTP, or the
 // credentials rejected, is an error; anything else is a fact judged by
 // NacosFacts.Health.
 func (c *nacosClient) Probe(ctx context.Context) (Facts, error) {
-	c.probes.Add(1)
-	c.inUse.Add(1)
-	defer c.inUse.Add(-1)
-	f, err := c.probeOnce(ctx)
+	f, err := count(&c.counter, func() (NacosFacts, error) { return c.probeOnce(ctx) })
 	if err != nil {
-		c.errors.Add(1)
 		return nil, err
 	}
 	f.Pool = c.Stats()
@@ -405,7 +398,7 @@ func (c *nacosClient) Stats() PoolStats {
 		}
 	}
 	c.mu.Unlock()
-	return poolStats(open, c.inUse.Load(), c.probes.Load(), c.errors.Load())
+	return c.counter.stats(open)
 }
 
 // Close shuts the SDK client down (a creation in flight closes its client
