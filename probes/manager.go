@@ -124,17 +124,6 @@ func (m *Manager) Targets() []Target {
 	return out
 }
 
-// Target returns the managed target with the given id.
-func (m *Manager) Target(id string) (Target, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e, ok := m.entries[id]
-	if !ok {
-		return Target{}, false
-	}
-	return e.target, true
-}
-
 // ErrUnknownTarget is returned for a target id the manager does not hold.
 var ErrUnknownTarget = errors.New("probes: unknown target")
 
