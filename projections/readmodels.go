@@ -77,6 +77,11 @@ type Alert struct {
 	Reason     string     `json:"reason"`
 	StartedAt  time.Time  `json:"started_at"`
 	ResolvedAt *time.Time `json:"resolved_at"`
+	// Epoch and Seq are those of the opening transition.
+	Epoch int64 `json:"-"`
+	Seq   int64 `json:"-"`
+	// End says how a resolved alert ended: EndSeq, EndEpoch or EndRemoved.
+	End string `json:"-"`
 }
 
 // AlertQuery selects alerts: State is firing, resolved or all ("" = all).

@@ -255,7 +255,7 @@ func (a *app) test(ctx context.Context, kind probes.Kind, name string) ([]api.Te
 		r := c.Result
 		out[i] = api.TestResult{
 			Type: string(r.Target.Kind), Name: r.Target.Name, State: string(r.State),
-			LatencyMS: float64(r.Latency.Microseconds()) / 1000, Details: r.Details,
+			LatencyMS: probes.LatencyMS(r.Latency), Details: r.Details,
 			ErrorKind: string(r.ErrorKind), Error: r.Error, CheckedAt: r.CheckedAt.UTC(),
 		}
 	}

@@ -67,7 +67,7 @@ func probeOnce(ctx context.Context, cfg *config.Config, args []string, stdout, s
 	for i, r := range results {
 		out[i] = probeResult{
 			Type: string(r.Target.Kind), Name: r.Target.Name, Address: r.Target.Addr(),
-			State: string(r.State), Reason: r.Reason, LatencyMS: float64(r.Latency.Microseconds()) / 1000,
+			State: string(r.State), Reason: r.Reason, LatencyMS: probes.LatencyMS(r.Latency),
 			Version: versionOf(r.Details), ErrorKind: string(r.ErrorKind), Error: r.Error,
 			Details: r.Details, CheckedAt: r.CheckedAt.UTC(),
 		}

@@ -13,61 +13,66 @@ import (
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/projections"
 )
 
-// applyScript applies one check to a target's transition state atomically.
+// applyScript applies one check to a target's transition state atomically,
+// following projections.Decide step for step (a differential test runs
+// both over generated sequences).
 //
-// KEYS: state hash, outbox stream. ARGV: slot, observed state,
-// failure_threshold, success_threshold, reason, at_ms, check json, kind,
-// name, outbox maxlen guard (unused when 0).
+// KEYS: state hash, outbox stream. ARGV: 1 slot, 2 observed state,
+// 3 failure_threshold, 4 success_threshold, 5 reason, 6 at_ms, 7 check
+// json, 8 kind, 9 name.
 //
-// A check whose slot is not newer than the last applied one is rejected
-// (fencing). A missing state hash starts a new epoch (the store lost data),
-// so transition ids never collide. The first decision out of UNKNOWN is
-// immediate; later a new state must be observed failure_threshold times in
-// a row (success_threshold for UP) before it becomes the stable state. A
-// transition bumps seq and is appended to the outbox in the same script.
+// A missing state hash starts a new epoch at the store's time (the store
+// lost data), so transition ids never collide. A transition bumps seq and
+// is appended to the outbox in the same script.
 //
 // Returns {applied, transitioned, pending, seq, epoch}.
 var applyScript = redis.NewScript(`
-local st = redis.call('HMGET', KEYS[1], 'stable', 'cand', 'count', 'seq', 'epoch', 'last_slot')
-local slot = tonumber(ARGV[1])
-local obs = ARGV[2]
-local stable, cand = st[1], st[2] or ''
+local st = redis.call('HMGET', KEYS[1], 'stable', 'cand', 'count', 'seq', 'epoch', 'last_slot', 'creason')
+local slot, obs = tonumber(ARGV[1]), ARGV[2]
+local stable, cand, creason = st[1], st[2] or '', st[7] or ''
 local count, seq = tonumber(st[3] or '0'), tonumber(st[4] or '0')
 local epoch, last = st[5], tonumber(st[6] or '0')
 if not stable or not epoch then
   local t = redis.call('TIME')
   epoch = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
-  stable, cand, count, seq, last = 'UNKNOWN', '', 0, 0, 0
+  stable, cand, creason, count, seq, last = 'UNKNOWN', '', '', 0, 0, 0
 end
-if slot <= last then
-  local pending = 0
-  if cand ~= '' then pending = 1 end
-  return {0, 0, pending, seq, tonumber(epoch)}
-end
-local moved = 0
-if obs == stable then
+local function pend() if cand ~= '' then return 1 end return 0 end
+if slot <= last then return {0, 0, pend(), seq, tonumber(epoch)} end
+local function bad(s) return s == 'DOWN' or s == 'DEGRADED' end
+local need = tonumber(ARGV[3])
+if stable == 'UNKNOWN' then
+  cand, count, need = obs, 1, 1
+elseif obs == stable then
   cand, count = '', 0
+elseif stable == 'UP' then
+  if bad(cand) then
+    if cand ~= 'DOWN' and obs ~= 'DOWN' then cand = 'DEGRADED' else cand = 'DOWN' end
+    count = count + 1
+  else
+    cand, count = obs, 1
+  end
 else
   if obs == cand then count = count + 1 else cand, count = obs, 1 end
-  local th = tonumber(ARGV[3])
-  if obs == 'UP' then th = tonumber(ARGV[4]) end
-  if stable == 'UNKNOWN' then th = 1 end
-  if count >= th then
-    seq = seq + 1
-    local initial = '0'
-    if stable == 'UNKNOWN' then initial = '1' end
-    redis.call('XADD', KEYS[2], '*', 'type', ARGV[8], 'name', ARGV[9], 'from', stable, 'to', obs,
-      'seq', tostring(seq), 'epoch', epoch, 'at', ARGV[6], 'initial', initial, 'reason', ARGV[5], 'check', ARGV[7])
-    stable, cand, count, moved = obs, '', 0, 1
-    redis.call('HSET', KEYS[1], 'since', ARGV[6])
-  end
+  if obs == 'UP' then need = tonumber(ARGV[4]) end
 end
-redis.call('HSET', KEYS[1], 'stable', stable, 'cand', cand, 'count', count, 'seq', seq, 'epoch', epoch, 'last_slot', slot)
-local pending = 0
-if cand ~= '' then pending = 1 end
-return {1, moved, pending, seq, tonumber(epoch)}
+if cand == '' then creason = '' elseif obs == cand then creason = ARGV[5] end
+local moved = 0
+if cand ~= '' and count >= need then
+  seq = seq + 1
+  local initial = '0'
+  if stable == 'UNKNOWN' then initial = '1' end
+  redis.call('XADD', KEYS[2], '*', 'type', ARGV[8], 'name', ARGV[9], 'from', stable, 'to', cand,
+    'seq', tostring(seq), 'epoch', epoch, 'at', ARGV[6], 'initial', initial, 'reason', creason, 'check', ARGV[7])
+  stable, cand, creason, count, moved = cand, '', '', 0, 1
+  redis.call('HSET', KEYS[1], 'since', ARGV[6])
+end
+redis.call('HSET', KEYS[1], 'stable', stable, 'cand', cand, 'count', count, 'seq', seq, 'epoch', epoch,
+  'last_slot', slot, 'creason', creason)
+return {1, moved, pend(), seq, tonumber(epoch)}
 `)
 
 // CheckedPublisher publishes HealthChecked events without blocking.
@@ -108,7 +113,7 @@ func NewApplier(rdb redis.UniversalClient, prefix, replica, source string, pub C
 func (a *Applier) Apply(ctx context.Context, checks []probes.Check) ([]probes.Outcome, error) {
 	hcs := make([]events.HealthChecked, len(checks))
 	for i, c := range checks {
-		hcs[i] = CheckedEvent(c, a.replica)
+		hcs[i] = c.HealthChecked(a.replica)
 	}
 	res, err := a.run(ctx, checks, hcs)
 	if errors.Is(err, errNoScript) {
@@ -154,19 +159,9 @@ func (a *Applier) run(ctx context.Context, checks []probes.Check, hcs []events.H
 		if err != nil {
 			return nil, fmt.Errorf("coord: marshal check: %w", err)
 		}
-		fail, succ := t.FailureThreshold, t.SuccessThreshold
-		if fail < 1 {
-			fail = 3
-		}
-		if succ < 1 {
-			succ = 2
-		}
-		reason := c.Result.Reason
-		if reason == "" && c.Result.State == probes.StateUp {
-			reason = "healthy"
-		}
+		th := projections.Thresholds{Failure: t.FailureThreshold, Success: t.SuccessThreshold}.WithDefaults()
 		cmds[i] = applyScript.EvalSha(ctx, pipe, []string{a.keys.State(t.ID()), a.keys.Outbox()},
-			c.Slot, string(c.Result.State), fail, succ, reason, c.Result.CheckedAt.UnixMilli(), body, string(t.Kind), t.Name)
+			c.Slot, string(c.Result.State), th.Failure, th.Success, c.Reason(), c.Result.CheckedAt.UnixMilli(), body, string(t.Kind), t.Name)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !isNoScript(err) {
 		return nil, fmt.Errorf("coord: apply: %w", err)
@@ -192,22 +187,6 @@ func (a *Applier) run(ctx context.Context, checks []probes.Check, hcs []events.H
 var errNoScript = errors.New("coord: script not loaded")
 
 func isNoScript(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") }
-
-// CheckedEvent is the HealthChecked data of a check made by replica.
-func CheckedEvent(c probes.Check, replica string) events.HealthChecked {
-	r := c.Result
-	return events.HealthChecked{
-		Target:    events.TargetRef{Type: string(r.Target.Kind), Name: r.Target.Name},
-		State:     string(r.State),
-		LatencyMS: float64(r.Latency.Microseconds()) / 1000,
-		Details:   r.Details,
-		ErrorKind: string(r.ErrorKind),
-		Error:     r.Error,
-		CheckedAt: r.CheckedAt.UTC(),
-		Slot:      c.Slot,
-		Prober:    replica,
-	}
-}
 
 // parseInt reads a stream field as an int64 (0 when absent or malformed).
 func parseInt(v any) int64 {

@@ -117,8 +117,10 @@ func (s *Store) loadAlerts(ctx context.Context, ids []string, cutoff time.Time, 
 		}
 		al := projections.Alert{
 			ID: h["id"], Type: h["type"], Name: h["name"], Severity: h["severity"],
-			State: h["state"], Reason: h["reason"], StartedAt: msTime(h["started_at"]),
+			State: h["state"], Reason: h["reason"], StartedAt: msTime(h["started_at"]), End: h["end"],
 		}
+		al.Epoch, _ = strconv.ParseInt(h["epoch"], 10, 64)
+		al.Seq, _ = strconv.ParseInt(h["seq"], 10, 64)
 		if al.State == projections.AlertResolved {
 			r := msTime(h["resolved_at"])
 			if r.Before(cutoff) {

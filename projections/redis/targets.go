@@ -12,14 +12,17 @@ import (
 )
 
 // forgetScript removes a target from the read models: its status, history,
-// rollups and index entries; its firing alerts are resolved now. A
-// tombstone makes the projections drop events about it that are not newer
-// than now for a day, so events still in flight do not bring it back.
+// rollups and index entries; its firing alerts are resolved now with
+// reason "removed" (projections.ResolveRemoved). Its transition log goes
+// too, and the floor of its alerts is raised to the newest transition
+// recorded, so a redelivered transition cannot reopen a removed incident.
+// A tombstone makes the status and history projections drop events about
+// it that are not newer than now for a day, so events still in flight do
+// not bring it back.
 //
 // KEYS: status hash of the kind, names set of the kind, kinds set, history
 // stream, rollup hash, tombstone, alert open set, alert prefix, late-slots
-// zset. ARGV: kind,
-// name, now (ms), tombstone ttl (ms).
+// zset. ARGV: kind, name, now (ms), tombstone ttl (ms).
 var forgetScript = redis.NewScript(`
 redis.call('HDEL', KEYS[1], 's|' .. ARGV[2], 'c|' .. ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[2])
@@ -29,14 +32,31 @@ end
 redis.call('DEL', KEYS[4], KEYS[5], KEYS[9])
 redis.call('SET', KEYS[6], ARGV[3], 'PX', ARGV[4])
 local A = KEYS[8]
+local t = ARGV[1] .. '/' .. ARGV[2]
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[7])) do
   local ak = A .. ':a:' .. id
   if redis.call('HGET', ak, 'state') == 'firing' then
-    redis.call('HSET', ak, 'state', 'resolved', 'resolved_at', ARGV[3], 'end', 'forget')
+    redis.call('HSET', ak, 'state', 'resolved', 'resolved_at', ARGV[3], 'end', 'removed', 'reason', 'removed', 'rseq', 'removed')
     redis.call('ZREM', A .. ':firing', id)
     redis.call('ZADD', A .. ':resolved', ARGV[3], id)
-    redis.call('SREM', KEYS[7], id)
   end
+end
+redis.call('DEL', KEYS[7])
+local epk = A .. ':ep:' .. t
+local top = redis.call('ZRANGE', epk, -1, -1)
+if top[1] then
+  local fs = 0
+  for _, f in ipairs(redis.call('HKEYS', A .. ':log:' .. t .. ':' .. top[1])) do
+    local k = tonumber(f)
+    if k and k > fs then fs = k end
+  end
+  local ttk = A .. ':t:' .. t
+  local cur = redis.call('HMGET', ttk, 'fe', 'fs')
+  local ce, cs = tonumber(cur[1] or '-1'), tonumber(cur[2] or '0')
+  local ne = tonumber(top[1])
+  if ne > ce or (ne == ce and fs > cs) then redis.call('HSET', ttk, 'fe', top[1], 'fs', fs) end
+  for _, e in ipairs(redis.call('ZRANGE', epk, 0, -1)) do redis.call('DEL', A .. ':log:' .. t .. ':' .. e) end
+  redis.call('DEL', epk)
 end
 return 1
 `)
