@@ -158,3 +158,48 @@ func quantile(q float64, hist []float64, maxMS float64) float64 {
 	}
 	return maxMS
 }
+
+// HourOf is the start (Unix ms) of the rollup hour of a slot.
+func HourOf(slot int64) int64 { return slot - slot%time.Hour.Milliseconds() }
+
+// OldestRollupHour is the start (Unix ms) of the oldest hour the rollups
+// keep at now (RollupRetention).
+func OldestRollupHour(now time.Time) int64 { return HourOf(now.Add(-RollupRetention).UnixMilli()) }
+
+// Contribution is what one check adds to its hour's rollup.
+type Contribution struct {
+	Up, Degraded, Down, Error bool
+	// Bucket is the latency histogram bucket; LatencyUS the latency in
+	// whole microseconds (the rollups' unit for the slowest check).
+	Bucket    int
+	LatencyUS int64
+}
+
+// ContributionOf is what a check of state, latency and error adds to its
+// hour's rollup.
+func ContributionOf(state string, latencyMS float64, hasError bool) Contribution {
+	return Contribution{
+		Up: state == StateUp, Degraded: state == StateDegraded, Down: state == StateDown, Error: hasError,
+		Bucket: LatencyBucket(latencyMS), LatencyUS: int64(math.Round(max(latencyMS, 0) * 1000)),
+	}
+}
+
+// Add counts one check in r.
+func (r *Rollup) Add(c Contribution) {
+	b := func(v bool) int64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	r.Checks++
+	r.Up += b(c.Up)
+	r.Degraded += b(c.Degraded)
+	r.Down += b(c.Down)
+	r.Errors += b(c.Error)
+	r.MaxLatencyMS = max(r.MaxLatencyMS, float64(c.LatencyUS)/1000)
+	if len(r.Latency) < LatencyBuckets {
+		r.Latency = append(r.Latency, make([]int64, LatencyBuckets-len(r.Latency))...)
+	}
+	r.Latency[c.Bucket]++
+}

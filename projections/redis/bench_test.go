@@ -11,23 +11,23 @@ import (
 
 // BenchmarkStatuses reads the status of every target (Statuses) and of
 // one kind (StatusesOf) with 6 and with 1000 targets, from the machine's
-// Redis and from miniredis. Besides wall time it reports cpu-ns/op, the
-// CPU this process spent per read (with miniredis, the server's share
-// included), which does not depend on how busy the machine is.
+// Redis. Besides wall time it reports cpu-ns/op, the
+// CPU this process spent per read, which does not depend on how busy the
+// machine is.
 func BenchmarkStatuses(b *testing.B) {
 	kinds := []string{"postgres", "elasticsearch", "milvus", "redis", "nacos", "rabbitmq"}
-	for _, be := range backends {
+	{
 		for _, n := range []int{6, 1000} {
-			b.Run(fmt.Sprintf("%s/%d", be.name, n), func(b *testing.B) {
-				rdb, prefix := be.open(b)
-				fx := newFixture(b, rdb, prefix(), Options{})
+			b.Run(fmt.Sprintf("redis/%d", n), func(b *testing.B) {
+				store := open(b, machineRedis(b), Options{})
 				ctx := context.Background()
 				at := time.Now().UnixMilli()
 				for i := range n {
 					t := events.TargetRef{Type: kinds[i%len(kinds)], Name: fmt.Sprintf("target-%04d", i)}
-					sc := changed(t, 1, 1, "UNKNOWN", "UP", at)
+					sc := events.StateChanged{Target: t, From: "UNKNOWN", To: "UP", Seq: 1, Epoch: 1, At: time.UnixMilli(at),
+						Check: events.HealthChecked{Target: t, State: "UP", Slot: at, CheckedAt: time.UnixMilli(at)}}
 					sc.Check.Details = map[string]any{"version": "16.1", "connections": 12, "max_connections": 100, "in_recovery": false}
-					if err := fx.store.PutTransition(ctx, sc); err != nil {
+					if err := store.PutTransition(ctx, sc); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -35,7 +35,7 @@ func BenchmarkStatuses(b *testing.B) {
 					b.ReportAllocs()
 					defer reportCPU(b)()
 					for b.Loop() {
-						st, err := fx.store.Statuses(ctx)
+						st, err := store.Statuses(ctx)
 						if err != nil || len(st) != n {
 							b.Fatalf("%d statuses, %v", len(st), err)
 						}
@@ -45,7 +45,7 @@ func BenchmarkStatuses(b *testing.B) {
 					b.ReportAllocs()
 					defer reportCPU(b)()
 					for b.Loop() {
-						if _, err := fx.store.StatusesOf(ctx, "postgres"); err != nil {
+						if _, err := store.StatusesOf(ctx, "postgres"); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -55,7 +55,7 @@ func BenchmarkStatuses(b *testing.B) {
 					defer reportCPU(b)()
 					b.RunParallel(func(pb *testing.PB) {
 						for pb.Next() {
-							if _, err := fx.store.Statuses(ctx); err != nil {
+							if _, err := store.Statuses(ctx); err != nil {
 								b.Error(err)
 								return
 							}

@@ -113,25 +113,20 @@ func (s *Store) AppendCheck(ctx context.Context, c events.HealthChecked) error {
 		return fmt.Errorf("redisstore: marshal history: %w", err)
 	}
 	now := s.opts.Now()
-	hour := c.Slot - c.Slot%time.Hour.Milliseconds()
+	k := projections.ContributionOf(c.State, c.LatencyMS, c.Error != "" || c.ErrorKind != "")
 	b := func(ok bool) string {
 		if ok {
 			return "1"
 		}
 		return "0"
 	}
-	incr := strings.Join([]string{"1",
-		b(c.State == projections.StateUp), b(c.State == projections.StateDegraded), b(c.State == projections.StateDown),
-		b(c.Error != "" || c.ErrorKind != "")}, " ")
-	latUS := int64(math.Round(max(c.LatencyMS, 0) * 1000))
-	oldest := now.Add(-projections.RollupRetention).UnixMilli()
-	oldest -= oldest % time.Hour.Milliseconds()
+	incr := strings.Join([]string{"1", b(k.Up), b(k.Degraded), b(k.Down), b(k.Error)}, " ")
 	err = appendScript.Run(ctx, s.rdb,
 		[]string{s.k.hist(c.Target.Type, c.Target.Name), s.k.roll(c.Target.Type, c.Target.Name),
 			s.k.kinds(), s.k.names(c.Target.Type), s.k.gone(c.Target.Type, c.Target.Name), s.k.late(c.Target.Type, c.Target.Name)},
 		c.Target.Type, c.Target.Name, c.Slot, body, s.opts.HistoryMaxEntries,
-		now.Add(-s.opts.HistoryRetention).UnixMilli(), hour, incr,
-		projections.LatencyBucket(c.LatencyMS)+1, latUS, oldest,
+		now.Add(-s.opts.HistoryRetention).UnixMilli(), projections.HourOf(c.Slot), incr,
+		k.Bucket+1, k.LatencyUS, projections.OldestRollupHour(now),
 		projections.RollupRetention.Milliseconds(), projections.LatencyBuckets,
 		s.opts.HistoryRetention.Milliseconds()).Err()
 	if err != nil {
@@ -140,165 +135,43 @@ func (s *Store) AppendCheck(ctx context.Context, c events.HealthChecked) error {
 	return nil
 }
 
-// History limits.
+// History limits (projections.DefaultHistoryLimit, MaxHistoryLimit).
 const (
-	DefaultHistoryLimit = 100
-	MaxHistoryLimit     = 1000
+	DefaultHistoryLimit = projections.DefaultHistoryLimit
+	MaxHistoryLimit     = projections.MaxHistoryLimit
 )
 
-// History answers a history query: the checks of one target, or of every
-// target of a kind merged, newest first (by slot, then by name for checks
-// of the same slot). Since and Until bound the check's slot, the time the
-// probe started (which is also its checked_at), inclusively. Limit is
-// clamped to 1..MaxHistoryLimit (DefaultHistoryLimit when 0). Next is the
-// cursor of the following page, "" on the last one; a malformed cursor is
-// an error wrapping projections.ErrBadCursor.
+// History answers a history query (see projections.PlanHistory): the
+// checks of one target, or of every target of a kind merged, newest first
+// (by slot, then by name for checks of the same slot). Since and Until
+// bound the check's slot, the time the probe started (which is also its
+// checked_at), inclusively.
 func (s *Store) History(ctx context.Context, q projections.HistoryQuery) (projections.HistoryPage, error) {
-	page := projections.HistoryPage{Items: []projections.HistoryItem{}}
-	if q.Type == "" {
-		return page, fmt.Errorf("%w: history needs a type", projections.ErrBadQuery)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultHistoryLimit
-	}
-	limit = min(limit, MaxHistoryLimit)
-	var cur *cursor
-	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor)
-		if err != nil {
-			return page, err
-		}
-		cur = &c
-	}
-	names := []string{q.Name}
-	if q.Name == "" {
+	var names []string
+	if q.Name == "" && q.Type != "" {
 		var err error
 		if names, err = s.rdb.SMembers(ctx, s.k.names(q.Type)).Result(); err != nil {
-			return page, fmt.Errorf("redisstore: history targets: %w", err)
+			return projections.HistoryPage{Items: []projections.HistoryItem{}}, fmt.Errorf("redisstore: history targets: %w", err)
 		}
 	}
-	lo := int64(0)
-	if !q.Since.IsZero() {
-		lo = max(q.Since.UnixMilli(), 0)
-	}
-	hi := int64(math.MaxInt64)
-	if !q.Until.IsZero() {
-		hi = q.Until.UnixMilli()
-	}
-	m := newMerger(s, q.Type, names, lo, hi, cur, limit)
-	items, more, err := m.run(ctx, limit)
+	plan, err := projections.PlanHistory(q, names)
 	if err != nil {
-		return page, err
+		return projections.HistoryPage{Items: []projections.HistoryItem{}}, err
 	}
-	for _, it := range items {
-		page.Items = append(page.Items, it.item)
-	}
-	if more && len(items) > 0 {
-		last := items[len(items)-1]
-		page.Next = encodeCursor(cursor{slot: last.slot, name: last.item.Name})
-	}
-	return page, nil
+	return plan.Merge(func(need []*projections.HistoryStream) error { return s.refill(ctx, plan.Kind, need) })
 }
 
-// entry is one history item with its slot.
-type entry struct {
-	slot int64
-	item projections.HistoryItem
-}
-
-// before reports whether a comes before b in history order: slot
-// descending, then name ascending.
-func (a entry) before(b entry) bool {
-	if a.slot != b.slot {
-		return a.slot > b.slot
-	}
-	return a.item.Name < b.item.Name
-}
-
-// stream is one target's stream being read newest first.
-type stream struct {
-	name  string
-	hi    int64 // highest slot still to read (inclusive)
-	buf   []entry
-	done  bool
-	chunk int64
-}
-
-// merger reads several targets' streams newest first, a chunk at a time,
-// and merges them.
-type merger struct {
-	s       *Store
-	kind    string
-	lo      int64
-	streams []*stream
-}
-
-func newMerger(s *Store, kind string, names []string, lo, hi int64, cur *cursor, limit int) *merger {
-	m := &merger{s: s, kind: kind, lo: lo}
-	chunk := int64(limit + 1)
-	if len(names) > 1 {
-		chunk = min(chunk, max(8, 2*int64(limit+1)/int64(len(names))+1))
-	}
-	for _, n := range names {
-		st := &stream{name: n, hi: hi, chunk: chunk}
-		if cur != nil {
-			if n > cur.name {
-				st.hi = min(st.hi, cur.slot)
-			} else {
-				st.hi = min(st.hi, cur.slot-1)
-			}
-		}
-		st.done = st.hi < lo
-		m.streams = append(m.streams, st)
-	}
-	return m
-}
-
-// run pops up to limit entries in order and reports whether more follow.
-func (m *merger) run(ctx context.Context, limit int) ([]entry, bool, error) {
-	var out []entry
-	for {
-		if err := m.refill(ctx); err != nil {
-			return nil, false, err
-		}
-		var best *stream
-		for _, st := range m.streams {
-			if len(st.buf) > 0 && (best == nil || st.buf[0].before(best.buf[0])) {
-				best = st
-			}
-		}
-		if best == nil {
-			return out, false, nil
-		}
-		if len(out) == limit {
-			return out, true, nil
-		}
-		out = append(out, best.buf[0])
-		best.buf = best.buf[1:]
-	}
-}
-
-// refill reads the next chunk of every stream whose buffer is empty, in
-// one pipelined round trip.
-func (m *merger) refill(ctx context.Context) error {
-	var need []*stream
-	for _, st := range m.streams {
-		if len(st.buf) == 0 && !st.done {
-			need = append(need, st)
-		}
-	}
-	if len(need) == 0 {
-		return nil
-	}
-	pipe := m.s.rdb.Pipeline()
+// refill reads the next chunk of every stream in need, in one pipelined
+// round trip.
+func (s *Store) refill(ctx context.Context, kind string, need []*projections.HistoryStream) error {
+	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.XMessageSliceCmd, len(need))
 	for i, st := range need {
 		end := "+"
-		if st.hi != math.MaxInt64 {
-			end = strconv.FormatInt(st.hi, 10)
+		if st.Hi != math.MaxInt64 {
+			end = strconv.FormatInt(st.Hi, 10)
 		}
-		cmds[i] = pipe.XRevRangeN(ctx, m.s.k.hist(m.kind, st.name), end, strconv.FormatInt(m.lo, 10), st.chunk)
+		cmds[i] = pipe.XRevRangeN(ctx, s.k.hist(kind, st.Name), end, strconv.FormatInt(st.Lo, 10), st.Chunk)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return fmt.Errorf("redisstore: read history: %w", err)
@@ -308,34 +181,31 @@ func (m *merger) refill(ctx context.Context) error {
 		if err != nil && err != redis.Nil {
 			return fmt.Errorf("redisstore: read history: %w", err)
 		}
+		es := make([]projections.HistoryEntry, 0, len(msgs))
 		for _, msg := range msgs {
-			e, err := parseEntry(m.kind, st.name, msg)
+			e, err := parseEntry(kind, st.Name, msg)
 			if err != nil {
 				return err
 			}
-			st.buf = append(st.buf, e)
-			st.hi = e.slot - 1
+			es = append(es, e)
 		}
-		if int64(len(msgs)) < st.chunk || st.hi < m.lo {
-			st.done = true
-		}
-		st.chunk = min(st.chunk*2, MaxHistoryLimit+1)
+		st.Took(es)
 	}
 	return nil
 }
 
-func parseEntry(kind, name string, msg redis.XMessage) (entry, error) {
+func parseEntry(kind, name string, msg redis.XMessage) (projections.HistoryEntry, error) {
 	id, _, _ := strings.Cut(msg.ID, "-")
 	slot, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
-		return entry{}, fmt.Errorf("redisstore: history %s/%s: entry id %q", kind, name, msg.ID)
+		return projections.HistoryEntry{}, fmt.Errorf("redisstore: history %s/%s: entry id %q", kind, name, msg.ID)
 	}
 	var v historyValue
 	body, _ := msg.Values["c"].(string)
 	if err := json.Unmarshal([]byte(body), &v); err != nil {
-		return entry{}, fmt.Errorf("redisstore: history %s/%s: entry %s: %w", kind, name, msg.ID, err)
+		return projections.HistoryEntry{}, fmt.Errorf("redisstore: history %s/%s: entry %s: %w", kind, name, msg.ID, err)
 	}
-	return entry{slot: slot, item: projections.HistoryItem{
+	return projections.HistoryEntry{Slot: slot, Item: projections.HistoryItem{
 		Type: kind, Name: name, State: v.State, CheckedAt: v.CheckedAt, LatencyMS: v.LatencyMS,
 		ErrorKind: v.ErrorKind, Error: v.Error, Prober: v.Prober,
 	}}, nil

@@ -1,4 +1,4 @@
-package redisstore
+package storetest
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/projections"
@@ -76,67 +74,63 @@ func summary(as []projections.Alert) []string {
 	return out
 }
 
-// TestAlertScriptFollowsIncidents delivers generated transitions, reordered
-// and redelivered, to the alert script on the machine's Redis and compares
-// the alerts after every delivery with projections.Incidents over the
-// transitions delivered so far; some targets are then removed
-// (projections.ResolveRemoved) and their transitions redelivered, which
-// must change nothing.
-func TestAlertScriptFollowsIncidents(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the machine's Redis")
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	defer rdb.Close()
+// testAlertsFollowIncidents delivers generated transitions, reordered and
+// redelivered, to the store and compares its alerts after every delivery
+// with projections.Incidents over the transitions delivered so far (the
+// Redis alert script computes them incrementally); some targets are then
+// removed (projections.ResolveRemoved) and their transitions redelivered,
+// which must change nothing.
+func testAlertsFollowIncidents(t *testing.T, be Backend) {
 	ctx := context.Background()
 	compared := 0
-	for seq := range 2000 {
-		r := rand.New(rand.NewPCG(uint64(seq), 7))
-		prefix := fmt.Sprintf("test-proj-diff-%d", rand.Int64())
-		st, err := New(rdb, Options{Prefix: prefix})
-		if err != nil {
-			t.Fatal(err)
-		}
-		target := ref("postgres", fmt.Sprint("t", seq))
-		base := time.Now().Add(-time.Hour).UnixMilli()
-		scs := transitions(r, target, base)
-		var log []projections.Transition
-		for i, sc := range deliveries(r, scs) {
-			if err := st.RecordTransition(ctx, sc); err != nil {
-				t.Fatal(err)
-			}
-			log = append(log, projections.TransitionOf(sc.Epoch, sc.Seq, sc.From, sc.To, sc.At, sc.Reason))
-			got, err := st.Alerts(ctx, projections.AlertQuery{Limit: 1000})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := projections.Incidents(target.Type, target.Name, log)
-			if g, w := summary(got), summary(want); !slices.Equal(g, w) {
-				t.Fatalf("sequence %d, delivery %d (%s): script\n%q\nIncidents\n%q", seq, i, sc.ID(), g, w)
-			}
-			compared++
-		}
-		if r.IntN(2) == 0 {
-			now := time.Now()
-			st.opts.Now = func() time.Time { return now }
-			if err := st.Forget(ctx, target.Type, target.Name); err != nil {
-				t.Fatal(err)
-			}
-			want := summary(projections.ResolveRemoved(projections.Incidents(target.Type, target.Name, log), now))
-			for _, sc := range deliveries(r, scs)[:len(scs)/2] {
-				if err := st.RecordTransition(ctx, sc); err != nil {
+	for batch := range 100 {
+		fx := newFixture(t, be, Options{})
+		for n := range 20 {
+			seq := batch*20 + n
+			r := rand.New(rand.NewPCG(uint64(seq), 7))
+			target := ref("postgres", fmt.Sprint("t", seq))
+			base := fx.clock.Now().Add(-time.Hour).UnixMilli()
+			scs := transitions(r, target, base)
+			var log []projections.Transition
+			of := func() []string {
+				all, err := fx.store.Alerts(ctx, projections.AlertQuery{Limit: 1000})
+				if err != nil {
 					t.Fatal(err)
 				}
+				var mine []projections.Alert
+				for _, a := range all {
+					if a.Name == target.Name {
+						mine = append(mine, a)
+					}
+				}
+				return summary(mine)
 			}
-			got, err := st.Alerts(ctx, projections.AlertQuery{Limit: 1000})
-			if err != nil {
-				t.Fatal(err)
+			for i, sc := range deliveries(r, scs) {
+				if err := fx.store.RecordTransition(ctx, sc); err != nil {
+					t.Fatal(err)
+				}
+				log = append(log, projections.TransitionOf(sc.Epoch, sc.Seq, sc.From, sc.To, sc.At, sc.Reason))
+				want := summary(projections.Incidents(target.Type, target.Name, log))
+				if got := of(); !slices.Equal(got, want) {
+					t.Fatalf("sequence %d, delivery %d (%s): store\n%q\nIncidents\n%q", seq, i, sc.ID(), got, want)
+				}
+				compared++
 			}
-			if g := summary(got); !slices.Equal(g, want) {
-				t.Fatalf("sequence %d after removal: script\n%q\nResolveRemoved\n%q", seq, g, want)
+			if r.IntN(2) == 0 {
+				if err := fx.store.Forget(ctx, target.Type, target.Name); err != nil {
+					t.Fatal(err)
+				}
+				want := summary(projections.ResolveRemoved(projections.Incidents(target.Type, target.Name, log), fx.clock.Now()))
+				for _, sc := range deliveries(r, scs)[:len(scs)/2] {
+					if err := fx.store.RecordTransition(ctx, sc); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if got := of(); !slices.Equal(got, want) {
+					t.Fatalf("sequence %d after removal: store\n%q\nResolveRemoved\n%q", seq, got, want)
+				}
 			}
 		}
-		deleteKeys(ctx, rdb, prefix)
 	}
 	t.Logf("%d deliveries agree", compared)
 }

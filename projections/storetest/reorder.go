@@ -1,4 +1,4 @@
-package redisstore
+package storetest
 
 import (
 	"context"
@@ -55,10 +55,10 @@ func scenario(r *rand.Rand, base int64) (changes []events.StateChanged, checks [
 // order. The history keeps no duplicate and nothing that was not checked;
 // it leaves out a check that arrives after a newer one of its target
 // (TestHistoryQuery shows redelivery in order keeps it whole).
-func TestRedeliveryAndReordering(t *testing.T) {
+func testRedeliveryAndReordering(t *testing.T, be Backend) {
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
-			contract2(t, Options{}, func(t *testing.T, once, twice *fixture) {
+			contract2(t, be, Options{}, func(t *testing.T, once, twice *fixture) {
 				r := rand.New(rand.NewPCG(seed, 42))
 				base := time.Now().Add(-2 * time.Hour).UnixMilli()
 				changes, checks := scenario(r, base)

@@ -1,4 +1,4 @@
-package redisstore
+package storetest
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"github.com/dbhealth/database-service/projections"
 )
 
-func TestStatusGuards(t *testing.T) {
-	contract(t, Options{}, func(t *testing.T, fx *fixture) {
+func testStatusGuards(t *testing.T, be Backend) {
+	contract(t, be, Options{}, func(t *testing.T, fx *fixture) {
 		pg := ref("postgres", "main")
 		base := time.Now().UnixMilli()
 
@@ -60,8 +60,8 @@ func TestStatusGuards(t *testing.T) {
 	})
 }
 
-func TestStatusListing(t *testing.T) {
-	contract(t, Options{}, func(t *testing.T, fx *fixture) {
+func testStatusListing(t *testing.T, be Backend) {
+	contract(t, be, Options{}, func(t *testing.T, fx *fixture) {
 		ctx := context.Background()
 		base := time.Now().UnixMilli()
 		for _, r := range []struct{ kind, name string }{
@@ -98,8 +98,8 @@ func TestStatusListing(t *testing.T) {
 	})
 }
 
-func TestForget(t *testing.T) {
-	contract(t, Options{}, func(t *testing.T, fx *fixture) {
+func testForget(t *testing.T, be Backend) {
+	contract(t, be, Options{}, func(t *testing.T, fx *fixture) {
 		ctx := context.Background()
 		base := time.Now().UnixMilli() - 10_000
 		gone, kept := ref("postgres", "gone"), ref("postgres", "kept")
@@ -142,18 +142,3 @@ func TestForget(t *testing.T) {
 	})
 }
 
-// one reads the status of one target.
-func one(t *testing.T, fx *fixture, kind, name string) projections.TargetStatus {
-	t.Helper()
-	all, err := fx.store.StatusesOf(context.Background(), kind)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range all {
-		if s.Name == name {
-			return s
-		}
-	}
-	t.Fatalf("no status for %s/%s in %+v", kind, name, all)
-	return projections.TargetStatus{}
-}

@@ -1,0 +1,159 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/projections"
+)
+
+// historyValue is the stored form of a history entry.
+type historyValue struct {
+	State     string    `json:"state"`
+	CheckedAt time.Time `json:"checked_at"`
+	LatencyMS float64   `json:"latency_ms"`
+	ErrorKind string    `json:"error_kind,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	Prober    string    `json:"prober,omitempty"`
+}
+
+// AppendCheck records c in its target's history and hourly rollups, once
+// per slot: a redelivered check changes nothing, and a check older than
+// the newest one (a slow probe finishing late) takes its place in the
+// history. A check older than the history retention is dropped. It
+// implements projections.HistoryStore.
+func (s *Store) AppendCheck(_ context.Context, c events.HealthChecked) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.appendCheckLocked(c)
+}
+
+func (s *Store) appendCheckLocked(c events.HealthChecked) error {
+	id := c.Target.Subject()
+	if s.tombstonedLocked(id, c.Slot) || c.Slot < s.historyCutoff() {
+		return nil
+	}
+	m := s.st.hist[id]
+	switch {
+	case m == nil:
+		m = &histMeta{Type: c.Target.Type, Name: c.Target.Name}
+		s.st.hist[id] = m
+	case c.Slot == m.Newest:
+		return nil
+	case c.Slot < m.Newest:
+		dup, err := s.inHistoryLocked(id, c.Slot)
+		if err != nil || dup {
+			return err
+		}
+	}
+	v, err := json.Marshal(historyValue{State: c.State, CheckedAt: c.CheckedAt.UTC(), LatencyMS: c.LatencyMS,
+		ErrorKind: c.ErrorKind, Error: c.Error, Prober: c.Prober})
+	if err != nil {
+		return fmt.Errorf("boltstore: encode history: %w", err)
+	}
+	s.pd.hist[id] = append(s.pd.hist[id], histPut{slot: c.Slot, val: v})
+	m.Count++
+	m.Newest = max(m.Newest, c.Slot)
+	s.pd.histMeta[id] = ptr(*m)
+	return s.rollLocked(id, c)
+}
+
+// inHistoryLocked reports whether target id has a history entry at slot,
+// pending or on disk.
+func (s *Store) inHistoryLocked(id string, slot int64) (bool, error) {
+	for _, pd := range []*pending{s.pd, s.flushing} {
+		if pd == nil {
+			continue
+		}
+		for _, h := range pd.hist[id] {
+			if h.slot == slot {
+				return true, nil
+			}
+		}
+	}
+	found := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bHist).Get(slotKey(id, slot)) != nil
+		return nil
+	})
+	return found, err
+}
+
+// History answers a history query (see projections.PlanHistory): the
+// checks of one target, or of every target of a kind merged, newest first.
+func (s *Store) History(_ context.Context, q projections.HistoryQuery) (projections.HistoryPage, error) {
+	s.mu.Lock()
+	var names []string
+	for _, m := range s.st.hist {
+		if m.Type == q.Type {
+			names = append(names, m.Name)
+		}
+	}
+	s.mu.Unlock()
+	plan, err := projections.PlanHistory(q, names)
+	if err != nil {
+		return projections.HistoryPage{Items: []projections.HistoryItem{}}, err
+	}
+	if err := s.flush(); err != nil {
+		return projections.HistoryPage{Items: []projections.HistoryItem{}}, err
+	}
+	var page projections.HistoryPage
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bHist)
+		page, err = plan.Merge(func(need []*projections.HistoryStream) error {
+			for _, st := range need {
+				es, err := readBack(b, plan.Kind, st)
+				if err != nil {
+					return err
+				}
+				st.Took(es)
+			}
+			return nil
+		})
+		return err
+	})
+	return page, err
+}
+
+// readBack reads up to st.Chunk entries of st's target with slots in
+// [st.Lo, st.Hi], newest first.
+func readBack(b *bolt.Bucket, kind string, st *projections.HistoryStream) ([]projections.HistoryEntry, error) {
+	id := kind + "/" + st.Name
+	prefix := tkey(id)
+	c := b.Cursor()
+	k, v := seekLE(c, slotKey(id, st.Hi))
+	var out []projections.HistoryEntry
+	for ; k != nil && bytes.HasPrefix(k, prefix) && int64(len(out)) < st.Chunk; k, v = c.Prev() {
+		slot := tailInt(k)
+		if slot < st.Lo {
+			break
+		}
+		var h historyValue
+		if err := json.Unmarshal(v, &h); err != nil {
+			return nil, fmt.Errorf("boltstore: history %s@%d: %w", id, slot, err)
+		}
+		out = append(out, projections.HistoryEntry{Slot: slot, Item: projections.HistoryItem{
+			Type: kind, Name: st.Name, State: h.State, CheckedAt: h.CheckedAt, LatencyMS: h.LatencyMS,
+			ErrorKind: h.ErrorKind, Error: h.Error, Prober: h.Prober,
+		}})
+	}
+	return out, nil
+}
+
+// seekLE positions c at the greatest key <= key.
+func seekLE(c *bolt.Cursor, key []byte) (k, v []byte) {
+	k, v = c.Seek(key)
+	switch {
+	case k == nil:
+		return c.Last()
+	case bytes.Equal(k, key):
+		return k, v
+	}
+	return c.Prev()
+}

@@ -1,0 +1,262 @@
+// Package boltstore is the store of standalone mode: one process runs the
+// domain rules of package projections (the transition state machine,
+// incident derivation, rollups) over in-memory state and persists it in
+// one bbolt file in DATA_DIR, written in batches.
+//
+// It plays both roles the shared Redis plays for a fleet: the
+// coordinator's (Claim, Apply: slots, fencing, debounce, seq and epochs,
+// an outbox of transitions) and the read models' (status, history,
+// rollups, alerts). Apply projects each check and transition into the
+// read models in the same step, so the read models never lag the state
+// machine and one commit persists both; the outbox carries the
+// transitions to the in-process bus (live streams, alert delivery) once
+// they are on disk.
+//
+// # Durability
+//
+// Changes are committed by a flusher: every Options.FlushInterval (1s),
+// and at once after a transition, a removal or a read that needs the disk
+// (history, metrics). bbolt fsyncs every commit. A transition is published
+// only after the commit that holds it, so what the bus carried survives a
+// crash. A SIGKILL or power loss can lose what was applied after the last
+// commit: at most about FlushInterval of checks (history entries, the
+// last check of a status, rollup counts, debounce counters); never a
+// transition that was published, an alert, an epoch or a seq.
+package boltstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/projections"
+)
+
+// Defaults of Options.
+const (
+	DefaultFlushInterval     = time.Second
+	DefaultSweepInterval     = time.Minute
+	DefaultHistoryMaxEntries = 10000
+	DefaultHistoryRetention  = 168 * time.Hour
+	DefaultAlertRetention    = 720 * time.Hour
+	// FileName is the store's file in DATA_DIR.
+	FileName = "state.db"
+)
+
+// tombstoneTTL is how long events older than a Forget are dropped.
+const tombstoneTTL = 24 * time.Hour
+
+// ErrLocked is returned by Open when another process holds the file.
+var ErrLocked = errors.New("boltstore: the store file is in use by another process")
+
+// Options tune a Store. Zero values take the defaults.
+type Options struct {
+	// Replica is the prober id recorded in checks (REPLICA_ID).
+	Replica string
+	// Source is the CloudEvents source of the transitions the relay
+	// publishes.
+	Source string
+	// OnChecked, when set, receives the checks each Apply recorded (to
+	// publish them as HealthChecked events); it must not block.
+	OnChecked func([]events.HealthChecked)
+	// HistoryMaxEntries bounds each target's history (HISTORY_MAX_ENTRIES).
+	HistoryMaxEntries int
+	// HistoryRetention drops history entries older than this
+	// (HISTORY_RETENTION).
+	HistoryRetention time.Duration
+	// AlertRetention is how long resolved alerts are kept (ALERT_RETENTION).
+	AlertRetention time.Duration
+	// FlushInterval is the longest applied changes wait for a commit.
+	FlushInterval time.Duration
+	// SweepInterval is how often retention is enforced on disk.
+	SweepInterval time.Duration
+	// Now is the clock (time.Now); tests inject one.
+	Now func() time.Time
+	// Logger receives flush failures; nil discards.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.HistoryMaxEntries <= 0 {
+		o.HistoryMaxEntries = DefaultHistoryMaxEntries
+	}
+	if o.HistoryRetention <= 0 {
+		o.HistoryRetention = DefaultHistoryRetention
+	}
+	if o.AlertRetention <= 0 {
+		o.AlertRetention = DefaultAlertRetention
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = DefaultFlushInterval
+	}
+	if o.SweepInterval <= 0 {
+		o.SweepInterval = DefaultSweepInterval
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Store is the embedded store. It is safe for concurrent use.
+type Store struct {
+	db   *bolt.DB
+	opts Options
+	log  *slog.Logger
+
+	mu sync.Mutex // guards everything below
+	st state
+	pd *pending
+	// flushing is the pending set being committed (nil when none): not in
+	// pd any more, not on disk yet.
+	flushing *pending
+
+	flushMu sync.Mutex // serialises commits
+	kick    chan struct{}
+	outbox  chan struct{} // signalled when outbox entries became durable
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+// Open opens (creating it if needed) the store file in dir, loads its
+// state and starts the flusher. It fails with ErrLocked when another
+// process has the file open.
+func Open(dir string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("boltstore: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	s := &Store{
+		db: db, opts: opts, log: opts.Logger,
+		st: newState(), pd: newPending(),
+		kick: make(chan struct{}, 1), outbox: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	if err := s.load(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	go s.flusher()
+	return s, nil
+}
+
+// Path is the store's file.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Ping reports whether the store can be written: nil unless the last
+// commit failed.
+func (s *Store) Ping(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.flushErr
+}
+
+// Close commits what is pending and closes the file. It is idempotent.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.stop)
+		<-s.done
+		err = errors.Join(s.flush(), s.db.Close())
+	})
+	return err
+}
+
+// flusher commits every FlushInterval, when kicked, and sweeps retention.
+func (s *Store) flusher() {
+	defer close(s.done)
+	t := time.NewTicker(s.opts.FlushInterval)
+	defer t.Stop()
+	sweep := time.NewTicker(s.opts.SweepInterval)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		case <-s.kick:
+		case <-sweep.C:
+			s.sweep()
+		}
+		if err := s.flush(); err != nil {
+			s.log.Error("store commit failed; retrying", "err", err)
+		}
+	}
+}
+
+// kickFlush asks the flusher for a commit now.
+func (s *Store) kickFlush() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// flush commits everything pending in one transaction. On failure the
+// changes stay pending and the next flush tries again.
+func (s *Store) flush() error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	s.mu.Lock()
+	pd := s.pd
+	if pd.empty() {
+		s.mu.Unlock()
+		return nil
+	}
+	s.pd, s.flushing = newPending(), pd
+	s.mu.Unlock()
+	err := s.db.Update(func(tx *bolt.Tx) error { return pd.write(tx) })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.flushing = nil
+	if err != nil {
+		s.pd = pd.merge(s.pd)
+		s.st.flushErr = fmt.Errorf("boltstore: commit: %w", err)
+		return s.st.flushErr
+	}
+	s.st.flushErr = nil
+	s.evictRollupsLocked()
+	if pd.outboxTop > s.st.durableOutbox {
+		s.st.durableOutbox = pd.outboxTop
+		select {
+		case s.outbox <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// now is the store's clock in Unix ms.
+func (s *Store) now() int64 { return s.opts.Now().UnixMilli() }
+
+// checkRetention is the oldest slot the history keeps at now.
+func (s *Store) historyCutoff() int64 {
+	return s.opts.Now().Add(-s.opts.HistoryRetention).UnixMilli()
+}
+
+// The store serves every projection.
+var (
+	_ projections.StatusStore  = (*Store)(nil)
+	_ projections.HistoryStore = (*Store)(nil)
+	_ projections.AlertStore   = (*Store)(nil)
+)
