@@ -41,4 +41,3 @@ func TestCursor(t *testing.T) {
 		}
 	}
 }
-

@@ -213,5 +213,3 @@ func testAlertQuery(t *testing.T, be Backend) {
 		}
 	})
 }
-
-

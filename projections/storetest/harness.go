@@ -239,5 +239,3 @@ func alerts(t *testing.T, fx *fixture, state string) []projections.Alert {
 	}
 	return as
 }
-
-

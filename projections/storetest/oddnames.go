@@ -7,6 +7,7 @@ import (
 
 	"github.com/dbhealth/database-service/projections"
 )
+
 func testOddNames(t *testing.T, be Backend) {
 	contract(t, be, Options{}, func(t *testing.T, fx *fixture) {
 		ctx := context.Background()

@@ -141,4 +141,3 @@ func testForget(t *testing.T, be Backend) {
 		}
 	})
 }
-
