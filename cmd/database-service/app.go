@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,10 +17,8 @@ import (
 	"github.com/dbhealth/database-service/config/logging"
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/events/bus"
-	"github.com/dbhealth/database-service/events/coord"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
-	redisstore "github.com/dbhealth/database-service/projections/redis"
 	"github.com/dbhealth/database-service/registry"
 )
 
@@ -45,13 +42,10 @@ type app struct {
 	log     *slog.Logger
 	prom    *prometheus.Registry
 	metrics *serviceMetrics
-	store   *coord.Store
+	store   *storeSide
 	bus     *bus.Bus
 	mgr     *probes.Manager
 	sched   *probes.Scheduler
-	applier *coord.Applier
-	relay   *coord.Relay
-	proj    *redisstore.Store
 	live    *broadcaster
 	api     *api.Server
 	conf    *configState
@@ -70,10 +64,6 @@ func (a *app) source() string { return "/" + a.cfg.Service.Name }
 // newApp connects to the store and the bus and builds every component. On
 // error everything opened so far is closed.
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appOptions) (_ *app, err error) {
-	if cfg.Bus.Embedded() && !cfg.Store.Embedded() {
-		return nil, errors.New("BUS_URL is empty (embedded in-process bus) but STORE_URL is shared: " +
-			"other replicas would claim probes whose events this process alone sees; set BUS_URL too, or unset STORE_URL")
-	}
 	a := &app{cfg: cfg, log: log, prom: opts.Registry, started: time.Now(), ln: opts.Listener}
 	if a.prom == nil {
 		a.prom = prometheus.NewRegistry()
@@ -83,10 +73,6 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 			a.close()
 		}
 	}()
-	a.store, err = coord.OpenStore(ctx, cfg.Store.URL)
-	if err != nil {
-		return nil, err
-	}
 	a.bus, err = bus.New(ctx, bus.Config{
 		URL:         cfg.Bus.URL,
 		Exchange:    cfg.Bus.Exchange,
@@ -95,6 +81,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		Registerer:  a.prom,
 	}, log)
 	if err != nil {
+		return nil, err
+	}
+	if a.store, err = a.openStore(ctx, opts); err != nil {
 		return nil, err
 	}
 	if err := a.buildPipeline(opts); err != nil {
@@ -115,7 +104,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	return a, nil
 }
 
-// buildPipeline wires probing: manager, scheduler, claims, apply, relay.
+// buildPipeline wires probing: manager, scheduler, claims, apply.
 func (a *app) buildPipeline(opts appOptions) error {
 	cfg := a.cfg
 	openers := opts.Openers
@@ -123,35 +112,17 @@ func (a *app) buildPipeline(opts appOptions) error {
 		openers = probes.Openers()
 		openers[probes.Nacos] = probes.NacosOpener(cfg.Service.DataDir)
 	}
-	replica, prefix := cfg.Service.ReplicaID, cfg.Store.KeyPrefix
-	a.applier = coord.NewApplier(a.store.Client, prefix, replica, a.source(), a.bus, a.log.With("component", "apply"))
-	claimIdle := cfg.Store.OutboxClaimIdle
-	if opts.RelayClaimIdle != 0 {
-		claimIdle = opts.RelayClaimIdle
-	}
-	a.relay = coord.NewRelay(a.store.Client, prefix, replica, a.source(), a.bus,
-		coord.RelayOptions{ClaimIdle: claimIdle}, a.log.With("component", "relay"))
-	var err error
-	a.proj, err = redisstore.New(a.store.Client, redisstore.Options{
-		Prefix:            prefix,
-		HistoryMaxEntries: int64(cfg.History.MaxEntries),
-		HistoryRetention:  cfg.History.Retention,
-		AlertRetention:    cfg.Alerts.Retention,
-	})
-	if err != nil {
-		return err
-	}
 	a.metrics = newServiceMetrics(a.prom,
-		func(ctx context.Context) (float64, error) { n, err := a.relay.Len(ctx); return float64(n), err },
-		func(ctx context.Context) (float64, error) { n, err := a.proj.Firing(ctx); return float64(n), err })
+		func(ctx context.Context) (float64, error) { n, err := a.store.outbox(ctx); return float64(n), err },
+		func(ctx context.Context) (float64, error) { n, err := a.store.models.Firing(ctx); return float64(n), err })
 	// The scheduler and the manager point at each other (a lost connection
 	// triggers a probe): the manager reports through a closure.
 	var sched *probes.Scheduler
 	a.mgr = probes.NewManager(openers, a.log.With("component", "probes"), func(id, _ string) {
 		sched.Trigger(id, probes.TriggerWatch)
 	})
-	sched = probes.NewScheduler(a.mgr, coord.NewClaimer(a.store.Client, prefix, replica),
-		observedSink{next: a.applier, m: a.metrics}, probes.SchedulerOptions{
+	sched = probes.NewScheduler(a.mgr, a.store.claimer,
+		observedSink{next: a.store.sink, m: a.metrics}, probes.SchedulerOptions{
 			Concurrency:   cfg.Probe.Concurrency,
 			RetryInterval: cfg.Probe.RetryInterval,
 			Logger:        a.log.With("component", "scheduler"),
@@ -167,18 +138,23 @@ type projection interface {
 	Handle(ctx context.Context, e events.Envelope) error
 }
 
-// buildProjections puts each projection on its shared queue and the live
-// event stream on this replica's own queue.
+// buildProjections puts each projection on its shared queue (shared mode;
+// the embedded store projects as it applies) and the live event stream on
+// this replica's own queue.
 func (a *app) buildProjections() error {
-	st, err := projections.NewStatus(a.proj)
+	a.live = newBroadcaster()
+	if !a.store.projected {
+		return a.bus.AddReplicaConsumer("live", []string{"db.health.#"}, a.live.handle)
+	}
+	st, err := projections.NewStatus(a.store.models)
 	if err != nil {
 		return err
 	}
-	hi, err := projections.NewHistory(a.proj)
+	hi, err := projections.NewHistory(a.store.models)
 	if err != nil {
 		return err
 	}
-	al, err := projections.NewAlerts(a.proj)
+	al, err := projections.NewAlerts(a.store.models)
 	if err != nil {
 		return err
 	}
@@ -187,7 +163,6 @@ func (a *app) buildProjections() error {
 			return fmt.Errorf("projection %s: %w", p.Name(), err)
 		}
 	}
-	a.live = newBroadcaster()
 	return a.bus.AddReplicaConsumer("live", []string{"db.health.#"}, a.live.handle)
 }
 
@@ -195,10 +170,10 @@ func (a *app) buildProjections() error {
 func (a *app) buildAPI() error {
 	cfg := a.cfg
 	srv, err := api.New(api.Deps{
-		Status:      a.proj,
-		History:     a.proj,
-		Alerts:      a.proj,
-		Metrics:     api.MetricsReaderFunc(a.proj.AllMetrics),
+		Status:      a.store.models,
+		History:     a.store.models,
+		Alerts:      a.store.models,
+		Metrics:     api.MetricsReaderFunc(a.store.models.AllMetrics),
 		Connections: a.mgr,
 		Tester:      api.TesterFunc(a.test),
 		Config:      api.ConfigViewFunc(func() api.ConfigInfo { return a.conf.info() }),
@@ -228,7 +203,7 @@ func (a *app) buildAPI() error {
 
 // ready checks the bus and the store for GET /health.
 func (a *app) ready(ctx context.Context) map[string]error {
-	return map[string]error{"bus": a.bus.Check(ctx), "store": a.store.Ping(ctx)}
+	return map[string]error{"bus": a.bus.Check(ctx), "store": a.store.ping(ctx)}
 }
 
 // test probes the targets of kind (or the one called name) now, through
@@ -278,7 +253,7 @@ func (a *app) setTargets(ctx context.Context, ts []probes.Target) {
 		t := before[id]
 		a.metrics.forget(t)
 		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if err := a.proj.Forget(fctx, string(t.Kind), t.Name); err != nil {
+		if err := a.store.models.Forget(fctx, string(t.Kind), t.Name); err != nil {
 			a.log.Warn("forgetting removed target", "target", id, "err", err)
 		}
 		cancel()
@@ -333,7 +308,7 @@ func (a *app) run(ctx context.Context) error {
 	g.Go(func() error { return a.bus.Run(gctx) })
 	g.Go(func() error { return a.mgr.Run(gctx) })
 	g.Go(func() error { return a.sched.Run(gctx) })
-	g.Go(func() error { return a.relay.Run(gctx) })
+	g.Go(func() error { return a.store.relay(gctx) })
 	err := g.Wait()
 	a.close()
 	return err
@@ -347,7 +322,7 @@ func (a *app) close() {
 		}
 	}
 	if a.store != nil {
-		if err := a.store.Close(); err != nil {
+		if err := a.store.close(); err != nil {
 			a.log.Warn("closing store", "err", err)
 		}
 	}

@@ -105,6 +105,7 @@ func (c *cluster) env(replica, rabbit, store string, extra map[string]string) ma
 		"NACOS_ENABLED":         "false",
 		"RABBITMQ_ENABLED":      "false",
 		"REGISTRY_ENABLED":      "false",
+		"DATA_DIR":              filepath.Join(c.dir, "data-"+replica),
 	}
 	for k, v := range extra {
 		e[k] = v
@@ -312,7 +313,10 @@ func scriptedOpeners(state func(string) probes.State, count func(string)) map[pr
 // relayPendingOf reports how many transitions replica holds unpublished
 // (-1 when the store cannot tell).
 func (a *app) relayPendingOf(ctx context.Context, replica string) int64 {
-	n, err := a.relay.PendingOf(ctx, replica)
+	if a.store.sharedRelay == nil {
+		return -1
+	}
+	n, err := a.store.sharedRelay.PendingOf(ctx, replica)
 	if err != nil {
 		return -1
 	}

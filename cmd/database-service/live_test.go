@@ -184,7 +184,7 @@ func TestNacosRegistrationDiscoveryAndLiveConfig(t *testing.T) {
 		return map[string]string{
 			"BUS_URL": "", "STORE_URL": "",
 			"REGISTRY_ENABLED": "true", "NACOS_SERVERS": fake.Addr(), "SERVICE_IP": "127.0.0.1",
-			"NACOS_CONFIG_DATA_ID": "dbsvc-targets", "DB_SERVICE_PORT": strconv.Itoa(port), "DATA_DIR": dataDir,
+			"NACOS_CONFIG_DATA_ID": "dbsvc-targets", "DB_SERVICE_PORT": strconv.Itoa(port), "DATA_DIR": filepath.Join(dataDir, strconv.Itoa(port)),
 			"PROBE_INTERVAL": "500ms", "PROBE_TIMEOUT": "200ms",
 		}
 	}

@@ -392,7 +392,9 @@ func startProc(t *testing.T, bin, id string, env func(string, *servers.Proxy) ma
 	dir := t.TempDir()
 	p := &proc{id: id, rabbit: servers.StartProxy(t, rabbitAddr), log: filepath.Join(dir, id+".log"), done: make(chan struct{})}
 	e := env(id, p.rabbit)
-	e["DATA_DIR"] = filepath.Join(dir, "data")
+	if _, ok := e["DATA_DIR"]; !ok {
+		e["DATA_DIR"] = filepath.Join(dir, "data")
+	}
 	logf, err := os.Create(p.log)
 	if err != nil {
 		t.Fatal(err)

@@ -1,5 +1,5 @@
 // Package redisstore keeps the read models of the projections in Redis
-// (standalone server or the embedded miniredis): current status, history
+// (shared mode: the Redis of STORE_URL): current status, history
 // streams with hourly metrics rollups, and alerts. Every write is one Lua
 // script, so its guard (epoch/seq, slot, event id) and its effects are
 // atomic and cost one round trip.
