@@ -114,7 +114,10 @@ func (a *app) buildPipeline(opts appOptions) error {
 	}
 	a.metrics = newServiceMetrics(a.prom,
 		func(ctx context.Context) (float64, error) { n, err := a.store.outbox(ctx); return float64(n), err },
-		func(ctx context.Context) (float64, error) { n, err := a.store.models.Firing(ctx); return float64(n), err })
+		func(ctx context.Context) (float64, error) {
+			n, err := a.store.models.Firing(ctx)
+			return float64(n), err
+		})
 	// The scheduler and the manager point at each other (a lost connection
 	// triggers a probe): the manager reports through a closure.
 	var sched *probes.Scheduler
