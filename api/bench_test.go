@@ -32,7 +32,7 @@ func benchStatuses(n int) []projections.TargetStatus {
 		k := probes.Kinds[i%len(probes.Kinds)]
 		out[i] = projections.TargetStatus{
 			Type: string(k), Name: fmt.Sprintf("%s-%04d", k, i), State: "UP", Since: &at, CheckedAt: &at,
-			LatencyMS: 1.25, Details: map[string]any{"version": "7.0.15", "connected_clients": 12, "role": "master"},
+			LatencyMS: 1.25, Details: rawJSON(map[string]any{"version": "7.0.15", "connected_clients": 12, "role": "master"}),
 			Prober: "replica-a",
 		}
 	}

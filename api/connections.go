@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
 )
 
@@ -59,9 +60,7 @@ func (s *Server) postTest(c echo.Context) error {
 	}
 	out := TestResponse{Type: string(kind), Results: make([]TestResult, len(results))}
 	for i, r := range results {
-		if r.Details == nil {
-			r.Details = map[string]any{}
-		}
+		r.Details = events.DetailsOrEmpty(r.Details)
 		out.Results[i] = r
 	}
 	return c.JSON(http.StatusOK, out)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/dbhealth/database-service/events"
@@ -103,12 +104,12 @@ func (f ConnectionsFunc) Connections() []probes.ConnInfo { return f() }
 
 // TestResult is the outcome of one on-demand probe.
 type TestResult struct {
-	Type      string         `json:"type"`
-	Name      string         `json:"name"`
-	State     string         `json:"state"`
-	LatencyMS float64        `json:"latency_ms"`
-	Details   map[string]any `json:"details"`
-	ErrorKind string         `json:"error_kind"`
+	Type      string          `json:"type"`
+	Name      string          `json:"name"`
+	State     string          `json:"state"`
+	LatencyMS float64         `json:"latency_ms"`
+	Details   json.RawMessage `json:"details"`
+	ErrorKind string          `json:"error_kind"`
 	// Error is the failure message, already scrubbed of credentials.
 	Error     string    `json:"error"`
 	CheckedAt time.Time `json:"checked_at"`

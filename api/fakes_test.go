@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -99,9 +100,9 @@ func newFakes() *fakes {
 	checked := t0.Add(-10 * time.Second)
 	f.statuses = []projections.TargetStatus{
 		{Type: "redis", Name: "cache", State: "UP", Since: &since, CheckedAt: &checked, LatencyMS: 0.8,
-			Details: map[string]any{"version": "7.0.15"}, Prober: "replica-a", Seq: 3, Slot: 99},
+			Details: rawJSON(map[string]any{"version": "7.0.15"}), Prober: "replica-a", Seq: 3, Slot: 99},
 		{Type: "postgres", Name: "main", State: "DEGRADED", Since: &since, CheckedAt: &checked, LatencyMS: 3.5,
-			Details: map[string]any{"connections": 90, "max_connections": 100}, Prober: "replica-b"},
+			Details: rawJSON(map[string]any{"connections": 90, "max_connections": 100}), Prober: "replica-b"},
 		{Type: "postgres", Name: "analytics", State: "UP", Since: &since, CheckedAt: &checked, LatencyMS: 2.1},
 		{Type: "elasticsearch", Name: "search", State: "DOWN", Since: &since, CheckedAt: &checked, LatencyMS: 5000,
 			ErrorKind: "timeout", Error: "context deadline exceeded", Reason: "3 consecutive failures"},
@@ -345,3 +346,12 @@ func (s *fakeStream) publish(env events.Envelope) {
 
 // errWithSecret is a dependency failure whose text holds the canary.
 var errWithSecret = errors.New("dial redis://:" + canaryPassword + "@10.1.2.3:6379: connection refused")
+
+// rawJSON encodes v as JSON details.
+func rawJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -37,6 +37,9 @@ type Options struct {
 	// RuntimeCollectors registers the Go runtime and process collectors on
 	// Registerer (leave false when the caller registers them itself).
 	RuntimeCollectors bool
+	// Profiling serves Go's profiles under /debug/pprof/ (DEBUG=true). With
+	// an APIToken they need it, like every other diagnostic route.
+	Profiling bool
 
 	// StatusCacheTTL is how long one read of the status read model serves
 	// the status and health endpoints (concurrent requests share one read

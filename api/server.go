@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +69,10 @@ func (s *Server) routes() *echo.Echo {
 	e.GET(pathSwaggerLibs+"/*", assets(s.docs.swaggerLibs))
 	e.GET(pathRedoc, s.docs.redoc)
 	e.GET(pathRedocLibs+"/*", assets(s.docs.redocLibs))
+
+	if s.opts.Profiling {
+		e.Any("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprofHandler)), auth)
+	}
 
 	g := e.Group("/api/database")
 	g.GET("/health", s.getHealth)
@@ -140,4 +146,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		err = serr
 	}
 	return err
+}
+
+// pprofHandler serves net/http/pprof's index, profiles and traces.
+func pprofHandler(w http.ResponseWriter, r *http.Request) {
+	switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	case "profile":
+		pprof.Profile(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	default:
+		pprof.Index(w, r)
+	}
 }

@@ -1,26 +1,28 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
 )
 
 // DatabaseStatus is one target in the status responses.
 type DatabaseStatus struct {
-	Type      string         `json:"type"`
-	Name      string         `json:"name"`
-	State     string         `json:"state"`
-	Since     *time.Time     `json:"since"`
-	CheckedAt *time.Time     `json:"checked_at"`
-	LatencyMS float64        `json:"latency_ms"`
-	Details   map[string]any `json:"details"`
-	ErrorKind string         `json:"error_kind"`
-	Error     string         `json:"error"`
+	Type      string          `json:"type"`
+	Name      string          `json:"name"`
+	State     string          `json:"state"`
+	Since     *time.Time      `json:"since"`
+	CheckedAt *time.Time      `json:"checked_at"`
+	LatencyMS float64         `json:"latency_ms"`
+	Details   json.RawMessage `json:"details"`
+	ErrorKind string          `json:"error_kind"`
+	Error     string          `json:"error"`
 	// Reason explains the current state (from the last transition).
 	Reason string `json:"reason"`
 	Prober string `json:"prober"`
@@ -43,10 +45,7 @@ func stateOf(s projections.TargetStatus) string {
 
 // databaseStatus is the API view of one target's status.
 func databaseStatus(s projections.TargetStatus) DatabaseStatus {
-	details := s.Details
-	if details == nil {
-		details = map[string]any{}
-	}
+	details := events.DetailsOrEmpty(s.Details)
 	return DatabaseStatus{
 		Type: s.Type, Name: s.Name, State: stateOf(s),
 		Since: s.Since, CheckedAt: s.CheckedAt, LatencyMS: s.LatencyMS,

@@ -5,6 +5,7 @@
 package events
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -41,15 +42,17 @@ func (t TargetRef) Subject() string { return t.Type + "/" + t.Name }
 // result. Slot is the start of the probing slot in Unix milliseconds; it
 // orders checks of a target and fences stale results.
 type HealthChecked struct {
-	Target    TargetRef      `json:"target"`
-	State     string         `json:"state"`
-	LatencyMS float64        `json:"latency_ms"`
-	Details   map[string]any `json:"details,omitempty"`
-	ErrorKind string         `json:"error_kind,omitempty"`
-	Error     string         `json:"error,omitempty"`
-	CheckedAt time.Time      `json:"checked_at"`
-	Slot      int64          `json:"slot"`
-	Prober    string         `json:"prober"`
+	Target    TargetRef `json:"target"`
+	State     string    `json:"state"`
+	LatencyMS float64   `json:"latency_ms"`
+	// Details are the probe's facts, a JSON object of kind-specific
+	// fields (see the schema).
+	Details   json.RawMessage `json:"details,omitempty"`
+	ErrorKind string          `json:"error_kind,omitempty"`
+	Error     string          `json:"error,omitempty"`
+	CheckedAt time.Time       `json:"checked_at"`
+	Slot      int64           `json:"slot"`
+	Prober    string          `json:"prober"`
 }
 
 // ID is the event id of the check: "<type>/<name>:<slot>". Two replicas
@@ -89,4 +92,13 @@ func RoutingKey(eventType, kind string) string {
 		return "db.health.state_changed." + kind
 	}
 	return "db.health.unknown." + kind
+}
+
+// DetailsOrEmpty is d, or an empty JSON object when d is empty (the API
+// always shows details as an object).
+func DetailsOrEmpty(d json.RawMessage) json.RawMessage {
+	if len(d) == 0 {
+		return json.RawMessage("{}")
+	}
+	return d
 }

@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -26,12 +27,12 @@ func checkedUp() events.HealthChecked {
 		Target:    events.TargetRef{Type: "postgres", Name: "orders"},
 		State:     "UP",
 		LatencyMS: 1.25,
-		Details: map[string]any{
+		Details: rawJSON(map[string]any{
 			"server_version":  "15.4",
 			"connections":     12.0,
 			"max_connections": 100.0,
 			"in_recovery":     false,
-		},
+		}),
 		CheckedAt: t0.Add(12345678 * time.Nanosecond),
 		Slot:      t0.UnixMilli(),
 		Prober:    "replica-1",
@@ -56,12 +57,12 @@ func checkedDegraded() events.HealthChecked {
 		Target:    events.TargetRef{Type: "elasticsearch", Name: "search-eu/main"},
 		State:     "DEGRADED",
 		LatencyMS: 42,
-		Details: map[string]any{
+		Details: rawJSON(map[string]any{
 			"cluster_status": "yellow",
 			"nodes":          []any{"es-1", "es-2"},
 			"shards":         map[string]any{"active": 10.0, "unassigned": 2.0},
 			"note":           "<html> & \"quotes\"",
-		},
+		}),
 		CheckedAt: t0.Add(time.Second),
 		Slot:      t0.UnixMilli(),
 		Prober:    "replica-3",
@@ -176,7 +177,7 @@ func TestEmittedEventsMatchSchema(t *testing.T) {
 	zero := checkedUp()
 	zero.Details, zero.LatencyMS, zero.Slot = nil, 0, 0
 	envs["checked zero values"] = mustChecked(t, zero)
-	zero.Details = map[string]any{}
+	zero.Details = rawJSON(map[string]any{})
 	envs["checked empty details"] = mustChecked(t, zero)
 	local := checkedUp()
 	local.CheckedAt = local.CheckedAt.In(time.FixedZone("CET", 3600))
@@ -308,4 +309,13 @@ func TestEnvelopeKind(t *testing.T) {
 			t.Errorf("Kind() of subject %q = %q, want %q", tt.subject, got, tt.want)
 		}
 	}
+}
+
+// rawJSON encodes v as JSON details.
+func rawJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

@@ -48,7 +48,7 @@ func TestGolden(t *testing.T) {
 			}
 
 			// A consumer reading the golden file gets the event back.
-			e, err := events.Decode(golden)
+			e, err := events.Decode(compact.Bytes())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -90,12 +90,12 @@ func TestElasticsearchClusterStatus(t *testing.T) {
 				"number_of_data_nodes": "2",
 			}
 			for k, v := range want {
-				if fmt.Sprint(r.Details[k]) != v {
-					t.Errorf("details[%s] = %v, want %v", k, r.Details[k], v)
+				if fmt.Sprint(r.DetailsMap()[k]) != v {
+					t.Errorf("details[%s] = %v, want %v", k, r.DetailsMap()[k], v)
 				}
 			}
-			if tt.status != "green" && (fmt.Sprint(r.Details["unassigned_shards"]) == "0" || r.Reason == "") {
-				t.Errorf("%s cluster: unassigned_shards %v, reason %q", tt.status, r.Details["unassigned_shards"], r.Reason)
+			if tt.status != "green" && (fmt.Sprint(r.DetailsMap()["unassigned_shards"]) == "0" || r.Reason == "") {
+				t.Errorf("%s cluster: unassigned_shards %v, reason %q", tt.status, r.DetailsMap()["unassigned_shards"], r.Reason)
 			}
 		})
 	}
@@ -249,8 +249,8 @@ func TestElasticsearchVersionRefreshedAfterFailure(t *testing.T) {
 		t.Fatalf("first probe made %d requests, want 2 (GET /, health)", n)
 	}
 	fake.SetVersion("8.16.1")
-	if r := probes.RunProbe(context.Background(), target, c); r.Details["version"] != fakees.DefaultVersion {
-		t.Fatalf("probe 2: version %v, want the cached %s", r.Details["version"], fakees.DefaultVersion)
+	if r := probes.RunProbe(context.Background(), target, c); r.DetailsMap()["version"] != fakees.DefaultVersion {
+		t.Fatalf("probe 2: version %v, want the cached %s", r.DetailsMap()["version"], fakees.DefaultVersion)
 	}
 	if n := fake.Requests(); n != 3 {
 		t.Fatalf("second probe made %d requests in all, want 3 (version cached)", n)
@@ -262,8 +262,8 @@ func TestElasticsearchVersionRefreshedAfterFailure(t *testing.T) {
 	}
 	fake.FailWith(0)
 	r := probes.RunProbe(context.Background(), target, c)
-	if r.State != probes.StateUp || r.Details["version"] != "8.16.1" {
-		t.Fatalf("probe 4: %s version %v, want UP with the new version", r.State, r.Details["version"])
+	if r.State != probes.StateUp || r.DetailsMap()["version"] != "8.16.1" {
+		t.Fatalf("probe 4: %s version %v, want UP with the new version", r.State, r.DetailsMap()["version"])
 	}
 
 	st := c.Stats()

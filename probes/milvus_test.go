@@ -71,8 +71,8 @@ func TestMilvusHealthy(t *testing.T) {
 	if r.State != probes.StateUp || r.ErrorKind != probes.ErrKindNone {
 		t.Fatalf("state %s kind %q (%s), want UP", r.State, r.ErrorKind, r.Error)
 	}
-	if r.Details["version"] != fakemilvus.DefaultVersion || r.Details["is_healthy"] != true || r.Details["deploy_mode"] != "STANDALONE" {
-		t.Fatalf("details %v", r.Details)
+	if r.DetailsMap()["version"] != fakemilvus.DefaultVersion || r.DetailsMap()["is_healthy"] != true || r.DetailsMap()["deploy_mode"] != "STANDALONE" {
+		t.Fatalf("details %s", r.Details)
 	}
 	// The connection and the version are reused by the next probe.
 	if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateUp {
@@ -100,8 +100,8 @@ func TestMilvusUnhealthy(t *testing.T) {
 	if !strings.Contains(r.Reason, "rootcoord is not healthy; querynode 12 lost") {
 		t.Fatalf("reason %q lacks the server's reasons", r.Reason)
 	}
-	if reasons, _ := r.Details["reasons"].([]any); len(reasons) != 2 {
-		t.Fatalf("details reasons %v", r.Details["reasons"])
+	if reasons, _ := r.DetailsMap()["reasons"].([]any); len(reasons) != 2 {
+		t.Fatalf("details reasons %v", r.DetailsMap()["reasons"])
 	}
 }
 
@@ -259,8 +259,8 @@ func TestMilvusReconnectsAfterRestart(t *testing.T) {
 	fake.SetVersion("v2.4.99")
 	fake.Restart()
 	r = probes.RunProbe(context.Background(), target, c)
-	if r.State != probes.StateUp || r.Details["version"] != "v2.4.99" {
-		t.Fatalf("restarted: state %s (%s) version %v, want UP with the new version", r.State, r.Error, r.Details["version"])
+	if r.State != probes.StateUp || r.DetailsMap()["version"] != "v2.4.99" {
+		t.Fatalf("restarted: state %s (%s) version %v, want UP with the new version", r.State, r.Error, r.DetailsMap()["version"])
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)

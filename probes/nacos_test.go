@@ -84,8 +84,8 @@ func TestNacosUp(t *testing.T) {
 	if r.State != probes.StateUp || r.ErrorKind != probes.ErrKindNone {
 		t.Fatalf("state %s kind %q reason %q error %q, want UP", r.State, r.ErrorKind, r.Reason, r.Error)
 	}
-	if r.Details["version"] != fakenacos.DefaultVersion || r.Details["sdk_connected"] != true || fmt.Sprint(r.Details["servers_ready"]) != "1" {
-		t.Fatalf("details %v", r.Details)
+	if r.DetailsMap()["version"] != fakenacos.DefaultVersion || r.DetailsMap()["sdk_connected"] != true || fmt.Sprint(r.DetailsMap()["servers_ready"]) != "1" {
+		t.Fatalf("details %s", r.Details)
 	}
 	t.Logf("first probe (SDK client created) %v", r.Latency)
 	r = probes.RunProbe(context.Background(), target, c)
@@ -113,8 +113,8 @@ func TestNacosDown(t *testing.T) {
 	if !strings.Contains(r.Reason, "readiness 500") || !strings.Contains(r.Reason, "gRPC") {
 		t.Fatalf("reason %q", r.Reason)
 	}
-	if r.Details["sdk_connected"] != false {
-		t.Fatalf("details %v", r.Details)
+	if r.DetailsMap()["sdk_connected"] != false {
+		t.Fatalf("details %s", r.Details)
 	}
 }
 

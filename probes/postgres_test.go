@@ -31,7 +31,7 @@ func openForTest(t *testing.T, open Opener, tg Target) Client {
 // the JSON of the details of r.
 func requireNoLeak(t *testing.T, r Result, secrets ...string) {
 	t.Helper()
-	details, err := json.Marshal(r.Details)
+	details, err := json.Marshal(r.DetailsMap())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,14 +142,14 @@ func TestPostgresUp(t *testing.T) {
 	if pf.InRecovery || pf.ReplicaLagSeconds != nil {
 		t.Fatalf("the local server is a primary, got in_recovery=%v lag=%v", pf.InRecovery, pf.ReplicaLagSeconds)
 	}
-	if r.Details["version"] != pf.Version {
-		t.Fatalf("details version = %v, want %q", r.Details["version"], pf.Version)
+	if r.DetailsMap()["version"] != pf.Version {
+		t.Fatalf("details version = %v, want %q", r.DetailsMap()["version"], pf.Version)
 	}
 	st := c.Stats()
 	if st.Open < 1 || st.Acquires < 2 || st.Errors != 0 {
 		t.Fatalf("stats after two probes = %+v", st)
 	}
-	t.Logf("details: %v", r.Details)
+	t.Logf("details: %s", r.Details)
 }
 
 func TestPostgresWrongPassword(t *testing.T) {

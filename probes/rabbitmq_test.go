@@ -52,7 +52,7 @@ func TestRabbitMQUp(t *testing.T) {
 	if st := c.Stats(); st != (PoolStats{Open: 1, Idle: 1, Acquires: 4}) {
 		t.Fatalf("stats = %+v", st)
 	}
-	t.Logf("details: %v", r.Details)
+	t.Logf("details: %s", r.Details)
 }
 
 func TestRabbitMQRefusesCredentials(t *testing.T) {
@@ -108,8 +108,8 @@ func TestRabbitMQBlocked(t *testing.T) {
 		r = RunProbe(context.Background(), tg, c)
 		return r.State != StateUp
 	})
-	if r.State != StateDegraded || r.Reason != "connection blocked: low on memory" || r.Details["blocked"] != true {
-		t.Fatalf("blocked: got %s %q details %v", r.State, r.Reason, r.Details)
+	if r.State != StateDegraded || r.Reason != "connection blocked: low on memory" || r.DetailsMap()["blocked"] != true {
+		t.Fatalf("blocked: got %s %q details %s", r.State, r.Reason, r.Details)
 	}
 	if err := proxy.InjectToClients(amqpFrame(0, 10, 61, "")); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package probes
 
 import (
-	"bufio"
 	"fmt"
 	"strconv"
 	"strings"
@@ -78,48 +77,67 @@ func orUnknown(s string) string {
 	return s
 }
 
-// parseRedisInfo reads the "key:value" lines of an INFO reply; section
-// headers, blank lines and lines without a colon are skipped.
-func parseRedisInfo(info string) map[string]string {
-	m := make(map[string]string)
-	sc := bufio.NewScanner(strings.NewReader(info))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+// redisFactsFromInfo picks the facts out of an INFO reply's "key:value"
+// lines (section headers, blank lines and lines without a colon are
+// skipped) in one pass without building a map. Missing or malformed
+// numbers read as 0.
+func redisFactsFromInfo(info string) RedisFacts {
+	var f RedisFacts
+	num := func(v string) int64 {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		return n
+	}
+	for len(info) > 0 {
+		var line string
+		if i := strings.IndexByte(info, '\n'); i >= 0 {
+			line, info = info[:i], info[i+1:]
+		} else {
+			line, info = info, ""
+		}
+		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			m[k] = v
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "redis_version":
+			f.Version = v
+		case "redis_mode":
+			f.Mode = v
+		case "role":
+			f.Role = v
+		case "uptime_in_seconds":
+			f.UptimeSeconds = num(v)
+		case "connected_clients":
+			f.ConnectedClients = num(v)
+		case "maxclients":
+			f.MaxClients = num(v)
+		case "rejected_connections":
+			f.RejectedConnections = num(v)
+		case "used_memory":
+			f.UsedMemory = num(v)
+		case "maxmemory":
+			f.MaxMemory = num(v)
+		case "maxmemory_policy":
+			f.MaxMemoryPolicy = v
+		case "evicted_keys":
+			f.EvictedKeys = num(v)
+		case "loading":
+			f.Loading = v == "1"
+		case "rdb_last_bgsave_status":
+			f.RDBLastBgsaveStatus = v
+		case "aof_enabled":
+			f.AOFEnabled = v == "1"
+		case "aof_last_write_status":
+			f.AOFLastWriteStatus = v
+		case "master_link_status":
+			f.MasterLinkStatus = v
+		case "connected_slaves":
+			f.ConnectedSlaves = num(v)
 		}
 	}
-	return m
-}
-
-// redisFactsFromInfo picks the facts out of parsed INFO fields. Missing
-// or malformed numbers read as 0.
-func redisFactsFromInfo(m map[string]string) RedisFacts {
-	num := func(k string) int64 {
-		n, _ := strconv.ParseInt(m[k], 10, 64)
-		return n
-	}
-	return RedisFacts{
-		Version:             m["redis_version"],
-		Mode:                m["redis_mode"],
-		Role:                m["role"],
-		UptimeSeconds:       num("uptime_in_seconds"),
-		ConnectedClients:    num("connected_clients"),
-		MaxClients:          num("maxclients"),
-		RejectedConnections: num("rejected_connections"),
-		UsedMemory:          num("used_memory"),
-		MaxMemory:           num("maxmemory"),
-		MaxMemoryPolicy:     m["maxmemory_policy"],
-		EvictedKeys:         num("evicted_keys"),
-		Loading:             m["loading"] == "1",
-		RDBLastBgsaveStatus: m["rdb_last_bgsave_status"],
-		AOFEnabled:          m["aof_enabled"] == "1",
-		AOFLastWriteStatus:  m["aof_last_write_status"],
-		MasterLinkStatus:    m["master_link_status"],
-		ConnectedSlaves:     num("connected_slaves"),
-	}
+	return f
 }

@@ -58,7 +58,7 @@ func TestRedisFactsFromInfo(t *testing.T) {
 		"# Stats\r\nrejected_connections:2\r\nevicted_keys:3\r\n\r\n" +
 		"# Replication\r\nrole:slave\r\nmaster_host:10.0.0.1\r\nmaster_link_status:down\r\nconnected_slaves:0\r\n" +
 		"garbage line\r\nmaxclients:not-a-number-is-ignored-below\r\n"
-	got := redisFactsFromInfo(parseRedisInfo(info))
+	got := redisFactsFromInfo(info)
 	want := RedisFacts{Version: "7.0.15", Mode: "standalone", Role: "slave", UptimeSeconds: 1234,
 		ConnectedClients: 7, MaxClients: 0, RejectedConnections: 2, UsedMemory: 1048576,
 		MaxMemoryPolicy: "noeviction", EvictedKeys: 3, RDBLastBgsaveStatus: "ok",
@@ -83,17 +83,11 @@ func TestClassifyRedis(t *testing.T) {
 		{"ERR unknown command 'INFO'", ErrKindProtocol},
 	}
 	for _, tt := range tests {
-		if got := Classify(classifyRedis(redisTestError(tt.reply))); got != tt.want {
+		if got := Classify(classifyRedis(respError(tt.reply))); got != tt.want {
 			t.Errorf("%q: kind %q, want %q", tt.reply, got, tt.want)
 		}
 	}
 }
-
-// redisTestError is an error reply as go-redis returns it.
-type redisTestError string
-
-func (e redisTestError) Error() string { return string(e) }
-func (e redisTestError) RedisError()   {}
 
 func TestReadRESP(t *testing.T) {
 	in := "+OK\r\n-WRONGPASS bad\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n"

@@ -8,13 +8,17 @@ import (
 	"strconv"
 )
 
-// A minimal RESP2 codec for the Redis watch connection, which must see the
-// raw connection to notice its loss (go-redis PubSub reconnects silently).
+// A minimal RESP2 codec for the Redis probe, which keeps one raw
+// connection per target: it must see that connection to notice its loss.
 
 // respError is an error reply ("-ERR ...") read as a value.
 type respError string
 
 func (e respError) Error() string { return string(e) }
+
+// RedisError marks it as a server's error reply (the go-redis
+// convention).
+func (respError) RedisError() {}
 
 // Limits that keep a misbehaving server from making the reader allocate
 // without bound.

@@ -3,6 +3,7 @@ package probes
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -51,29 +52,37 @@ type Facts interface {
 
 // Result is one probe's outcome: the verdict plus the observed facts.
 type Result struct {
-	Target    Target
-	State     State
-	Reason    string
-	Latency   time.Duration
-	Details   map[string]any
+	Target  Target
+	State   State
+	Reason  string
+	Latency time.Duration
+	// Details are the facts as a JSON object (nil without facts).
+	Details   json.RawMessage
 	ErrorKind ErrorKind
 	// Error is the failure message, scrubbed of credentials.
 	Error     string
 	CheckedAt time.Time
 }
 
-// detailsOf turns typed facts into the generic details map of a Result.
-func detailsOf(f Facts) map[string]any {
+// detailsOf encodes typed facts as the JSON object of a Result's details.
+func detailsOf(f Facts) json.RawMessage {
 	if f == nil {
 		return nil
 	}
 	b, err := json.Marshal(f)
-	if err != nil {
-		return map[string]any{"marshal_error": err.Error()}
+	if err != nil || len(b) == 0 || b[0] != '{' {
+		b, _ = json.Marshal(map[string]string{"marshal_error": fmt.Sprint(err)})
 	}
-	// UseNumber keeps integers exact (used_memory would otherwise become
-	// a float64 printed as 1.4e+06).
-	dec := json.NewDecoder(bytes.NewReader(b))
+	return b
+}
+
+// DetailsMap decodes the details (numbers kept exact as json.Number); nil
+// without details.
+func (r Result) DetailsMap() map[string]any {
+	if len(r.Details) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(r.Details))
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -93,11 +94,24 @@ type Scheduler struct {
 	opts    SchedulerOptions
 	log     *slog.Logger
 
-	sem     chan struct{}
 	cmds    chan func(*loopState)
+	jobs    chan job
 	results chan Check
 	wg      sync.WaitGroup
+
+	mu      sync.Mutex
+	busy    map[string]bool // targets whose probe is queued or running
+	skipped atomic.Int64
 }
+
+// job is one won probe waiting for a worker.
+type job struct {
+	due  Due
+	slot int64
+}
+
+// maxQueued bounds the probes waiting for a worker; one per target at most.
+const maxQueued = 1 << 16
 
 // NewScheduler returns a scheduler; call SetTargets and Run.
 func NewScheduler(p Prober, c Claimer, s Sink, opts SchedulerOptions) *Scheduler {
@@ -112,9 +126,10 @@ func NewScheduler(p Prober, c Claimer, s Sink, opts SchedulerOptions) *Scheduler
 	}
 	return &Scheduler{
 		prober: p, claimer: c, sink: s, opts: opts, log: opts.Logger,
-		sem:     make(chan struct{}, opts.Concurrency),
 		cmds:    make(chan func(*loopState), 1024),
+		jobs:    make(chan job, maxQueued),
 		results: make(chan Check, 4096),
+		busy:    map[string]bool{},
 	}
 }
 
@@ -233,10 +248,16 @@ func (s *Scheduler) firstDelay(t Target) time.Duration {
 }
 
 // Run drives the schedule until ctx is done, then waits for running probes.
+// Opts.Concurrency workers run the probes; they live as long as Run, so a
+// probe never pays for a new goroutine and its stack.
 func (s *Scheduler) Run(ctx context.Context) error {
 	ls := &loopState{targets: map[string]Target{}, scheduled: map[string]*item{}, extra: map[string]*item{}}
 	applyDone := make(chan struct{})
 	go func() { defer close(applyDone); s.applyLoop(ctx) }()
+	for range s.opts.Concurrency {
+		s.wg.Add(1)
+		go s.worker(ctx)
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -326,24 +347,50 @@ func (s *Scheduler) triggerAtLocked(ls *loopState, id string, why Trigger, after
 	heap.Push(&ls.heap, it)
 }
 
-// start runs one won probe under the concurrency cap.
-func (s *Scheduler) start(ctx context.Context, d Due, slot int64) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+// start queues one won probe for the workers. A target whose previous
+// probe is still queued or running is skipped (and counted): piling up
+// probes of a slow target helps nobody.
+func (s *Scheduler) start(_ context.Context, d Due, slot int64) {
+	id := d.Target.ID()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.busy[id] {
+		s.skipped.Add(1)
+		return
+	}
+	select {
+	case s.jobs <- job{due: d, slot: slot}:
+		s.busy[id] = true
+	default:
+		s.skipped.Add(1)
+	}
+}
+
+// worker runs queued probes until ctx is done.
+func (s *Scheduler) worker(ctx context.Context) {
+	defer s.wg.Done()
+	for {
+		var j job
 		select {
-		case s.sem <- struct{}{}:
 		case <-ctx.Done():
 			return
+		case j = <-s.jobs:
 		}
-		defer func() { <-s.sem }()
-		r, err := s.prober.Probe(ctx, d.Target.ID())
+		id := j.due.Target.ID()
+		r, err := s.prober.Probe(ctx, id)
+		s.mu.Lock()
+		delete(s.busy, id)
+		s.mu.Unlock()
 		if err != nil || ctx.Err() != nil {
-			return
+			continue
 		}
-		s.results <- Check{Result: r, Slot: slot, Trigger: d.Trigger}
-	}()
+		s.results <- Check{Result: r, Slot: j.slot, Trigger: j.due.Trigger}
+	}
 }
+
+// Skipped is the number of probes skipped because the target's previous
+// probe was still queued or running.
+func (s *Scheduler) Skipped() int64 { return s.skipped.Load() }
 
 // applyLoop hands results to the sink in batches and schedules re-probes
 // for pending transitions.

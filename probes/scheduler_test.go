@@ -183,3 +183,28 @@ func TestProbeNowFeedsThePipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSchedulerSkipsATargetStillBeingProbed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		p := newFakeProber()
+		p.delay = 2500 * time.Millisecond // slower than the interval
+		s := NewScheduler(p, &allClaimer{}, &pendingSink{}, SchedulerOptions{Concurrency: 8, FirstSpread: time.Millisecond})
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		s.SetTargets([]Target{tg("slow", time.Second)})
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if m := p.maxSeen.Load(); m != 1 {
+			t.Fatalf("%d probes of one target ran at once, want 1", m)
+		}
+		if n := p.count("postgres/slow"); n < 3 || n > 4 {
+			t.Fatalf("probed %d times in 10s at 2.5s per probe", n)
+		}
+		if s.Skipped() < 5 {
+			t.Fatalf("skipped %d of the due probes, want those that came while one ran", s.Skipped())
+		}
+		cancel()
+		<-done
+	})
+}

@@ -5,20 +5,23 @@
 // read model backwards. The Redis store lives in the redis sub-package.
 package projections
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // TargetStatus is the current status of one target.
 type TargetStatus struct {
-	Type      string         `json:"type"`
-	Name      string         `json:"name"`
-	State     string         `json:"state"`
-	Since     *time.Time     `json:"since"`
-	CheckedAt *time.Time     `json:"checked_at"`
-	LatencyMS float64        `json:"latency_ms"`
-	Details   map[string]any `json:"details"`
-	ErrorKind string         `json:"error_kind"`
-	Error     string         `json:"error"`
-	Prober    string         `json:"prober,omitempty"`
+	Type      string          `json:"type"`
+	Name      string          `json:"name"`
+	State     string          `json:"state"`
+	Since     *time.Time      `json:"since"`
+	CheckedAt *time.Time      `json:"checked_at"`
+	LatencyMS float64         `json:"latency_ms"`
+	Details   json.RawMessage `json:"details"`
+	ErrorKind string          `json:"error_kind"`
+	Error     string          `json:"error"`
+	Prober    string          `json:"prober,omitempty"`
 	// Seq and Slot are the last applied transition and check (guards).
 	Seq  int64 `json:"seq"`
 	Slot int64 `json:"slot"`

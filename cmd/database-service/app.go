@@ -141,13 +141,21 @@ type projection interface {
 	Handle(ctx context.Context, e events.Envelope) error
 }
 
+// The live group is this replica's own queue for the SSE streams: every
+// transition, and checks while a client wants them.
+const (
+	liveGroup          = "live"
+	liveBinding        = "db.health.state_changed.*"
+	liveCheckedBinding = "db.health.checked.*"
+)
+
 // buildProjections puts each projection on its shared queue (shared mode;
 // the embedded store projects as it applies) and the live event stream on
 // this replica's own queue.
 func (a *app) buildProjections() error {
 	a.live = newBroadcaster()
 	if !a.store.projected {
-		return a.bus.AddReplicaConsumer("live", []string{"db.health.#"}, a.live.handle)
+		return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.handle)
 	}
 	st, err := projections.NewStatus(a.store.models)
 	if err != nil {
@@ -166,7 +174,7 @@ func (a *app) buildProjections() error {
 			return fmt.Errorf("projection %s: %w", p.Name(), err)
 		}
 	}
-	return a.bus.AddReplicaConsumer("live", []string{"db.health.#"}, a.live.handle)
+	return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.handle)
 }
 
 // buildAPI builds the HTTP server over the read models and the pipeline.
@@ -196,6 +204,7 @@ func (a *app) buildAPI() error {
 		Gatherer:        a.prom,
 		ShutdownTimeout: cfg.Service.ShutdownTimeout,
 		Secrets:         cfg.Secrets,
+		Profiling:       cfg.Debug,
 	})
 	if err != nil {
 		return err
@@ -309,6 +318,11 @@ func (a *app) run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return a.bus.Run(gctx) })
+	g.Go(func() error {
+		return a.live.bindChecked(gctx, func(ctx context.Context, on bool) error {
+			return a.bus.BindReplica(ctx, liveGroup, liveCheckedBinding, on)
+		}, func(err error) { a.log.Warn("live stream binding", "err", err) })
+	})
 	g.Go(func() error { return a.mgr.Run(gctx) })
 	g.Go(func() error { return a.sched.Run(gctx) })
 	g.Go(func() error { return a.store.relay(gctx) })

@@ -228,6 +228,21 @@ func runFlow(t *testing.T, es *fakees.Server, urls []string, projected bool) {
 		}
 	}
 
+	// A stream asking for checks gets them while it is open: the replica
+	// binds HealthChecked to its own queue (or, standalone, publishes it)
+	// only then.
+	checks := openSSE(t, urls[0]+"/api/database/events?type=checked")
+	waitFor(t, "checks on a ?type=checked stream", waitLimit, func() (bool, string) {
+		n := 0
+		for _, ev := range checks.snapshot() {
+			if ev.Type != events.TypeHealthChecked {
+				t.Errorf("?type=checked delivered a %s", ev.Type)
+			}
+			n++
+		}
+		return n >= 2, fmt.Sprintf("%d checks, stream error %v", n, checks.error())
+	})
+
 	// /metrics counted the incident.
 	after := scrape(t, urls)
 	type want struct {
@@ -238,11 +253,12 @@ func runFlow(t *testing.T, es *fakees.Server, urls []string, projected bool) {
 	wants := []want{
 		{"dbhealth_checks_total", []string{`type="elasticsearch"`, `state="UP"`}, 2},
 		{"dbhealth_bus_events_published_total", []string{`type="` + events.TypeStateChanged + `"`}, 2},
-		{"dbhealth_bus_events_published_total", []string{`type="` + events.TypeHealthChecked + `"`}, 4},
 		{"dbhealth_bus_events_consumed_total", []string{`group="live"`, `type="` + events.TypeStateChanged + `"`}, 2},
+		{"dbhealth_bus_events_consumed_total", []string{`group="live"`, `type="` + events.TypeHealthChecked + `"`}, 2},
 	}
 	if projected {
 		wants = append(wants,
+			want{"dbhealth_bus_events_published_total", []string{`type="` + events.TypeHealthChecked + `"`}, 4},
 			want{"dbhealth_bus_events_consumed_total", []string{`group="alerts"`, `type="` + events.TypeStateChanged + `"`}, 2},
 			want{"dbhealth_bus_events_consumed_total", []string{`group="status"`}, 4},
 			want{"dbhealth_bus_events_consumed_total", []string{`group="history"`}, 4})

@@ -17,17 +17,17 @@ import (
 
 // probeResult is the JSON form of one result of `database-service probe -json`.
 type probeResult struct {
-	Type      string         `json:"type"`
-	Name      string         `json:"name"`
-	Address   string         `json:"address"`
-	State     string         `json:"state"`
-	Reason    string         `json:"reason,omitempty"`
-	LatencyMS float64        `json:"latency_ms"`
-	Version   string         `json:"version,omitempty"`
-	ErrorKind string         `json:"error_kind,omitempty"`
-	Error     string         `json:"error,omitempty"`
-	Details   map[string]any `json:"details,omitempty"`
-	CheckedAt time.Time      `json:"checked_at"`
+	Type      string          `json:"type"`
+	Name      string          `json:"name"`
+	Address   string          `json:"address"`
+	State     string          `json:"state"`
+	Reason    string          `json:"reason,omitempty"`
+	LatencyMS float64         `json:"latency_ms"`
+	Version   string          `json:"version,omitempty"`
+	ErrorKind string          `json:"error_kind,omitempty"`
+	Error     string          `json:"error,omitempty"`
+	Details   json.RawMessage `json:"details,omitempty"`
+	CheckedAt time.Time       `json:"checked_at"`
 }
 
 // probeOnce probes every enabled target once, prints a table (or JSON) and
@@ -68,7 +68,7 @@ func probeOnce(ctx context.Context, cfg *config.Config, args []string, stdout, s
 		out[i] = probeResult{
 			Type: string(r.Target.Kind), Name: r.Target.Name, Address: r.Target.Addr(),
 			State: string(r.State), Reason: r.Reason, LatencyMS: probes.LatencyMS(r.Latency),
-			Version: versionOf(r.Details), ErrorKind: string(r.ErrorKind), Error: r.Error,
+			Version: versionOf(r.DetailsMap()), ErrorKind: string(r.ErrorKind), Error: r.Error,
 			Details: r.Details, CheckedAt: r.CheckedAt.UTC(),
 		}
 		if r.State == probes.StateDown {

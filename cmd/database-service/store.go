@@ -100,8 +100,13 @@ func (a *app) openStore(ctx context.Context, opts appOptions) (*storeSide, error
 }
 
 // publishChecks publishes checks the embedded store applied as
-// HealthChecked events (best effort).
+// HealthChecked events (best effort). In process their only consumer is
+// the live stream: without a client asking for them they are not even
+// encoded.
 func (a *app) publishChecks(hs []events.HealthChecked) {
+	if a.live == nil || !a.live.wantsChecked() {
+		return
+	}
 	for _, h := range hs {
 		env, err := events.NewHealthChecked(a.source(), h)
 		if err != nil {

@@ -3,6 +3,7 @@ package bus
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -23,7 +24,7 @@ func benchEvents(b *testing.B) []events.Envelope {
 	for i := range evs {
 		e, err := events.NewHealthChecked("bench", events.HealthChecked{
 			Target: events.TargetRef{Type: kinds[i%len(kinds)], Name: fmt.Sprint("target-", i)}, State: "UP",
-			LatencyMS: 1.25, Details: map[string]any{"version": "15.4", "connections": 12, "max_connections": 100},
+			LatencyMS: 1.25, Details: rawJSON(map[string]any{"version": "15.4", "connections": 12, "max_connections": 100}),
 			CheckedAt: time.Now().UTC(), Slot: int64(i), Prober: "bench-replica",
 		})
 		if err != nil {
@@ -218,4 +219,13 @@ func BenchmarkConsume(b *testing.B) {
 	runBus(b, bus)
 	<-done
 	report(b, b.N, cpu0)
+}
+
+// rawJSON encodes v as JSON details.
+func rawJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

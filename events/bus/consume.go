@@ -40,6 +40,9 @@ func (b *Bus) addConsumer(g Group, h Handler) error {
 		}
 	}
 	g.Bindings = slices.Clone(g.Bindings)
+	if g.PerReplica {
+		g.extra = &extraBindings{}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch {
@@ -137,5 +140,59 @@ func (b *Bus) Run(ctx context.Context) error {
 	}
 	cancel()
 	<-errc
+	return nil
+}
+
+// BindReplica adds (on) or removes (!on) the binding key of the
+// per-replica group's queue while the bus runs, and keeps it across
+// reconnects: a stream that wants high-volume events only while somebody
+// watches binds them then (the SSE hub binds HealthChecked only while a
+// client asks for it).
+func (b *Bus) BindReplica(ctx context.Context, group, key string, on bool) error {
+	if err := checkBinding(key); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	b.mu.Lock()
+	var g *Group
+	for i := range b.consumers {
+		if c := &b.consumers[i]; c.group.Name == group && c.group.PerReplica {
+			g = &c.group
+		}
+	}
+	b.mu.Unlock()
+	if g == nil {
+		return fmt.Errorf("%w: no per-replica group %q", ErrConfig, group)
+	}
+	g.extra.mu.Lock()
+	had := slices.Contains(g.extra.keys, key)
+	switch {
+	case on && !had:
+		g.extra.keys = append(g.extra.keys, key)
+	case !on && had:
+		g.extra.keys = slices.DeleteFunc(g.extra.keys, func(k string) bool { return k == key })
+	}
+	g.extra.mu.Unlock()
+	if b.emb != nil || on == had {
+		return nil
+	}
+	// The queue is exclusive to the consuming connection: bind there. A
+	// connection that is down gets the new bindings when it resubscribes.
+	if b.consConn.check() != nil {
+		return nil
+	}
+	ch, err := b.consConn.channel(ctx)
+	if err != nil {
+		return nil
+	}
+	defer ch.Close()
+	queue := b.cfg.ReplicaQueueName(group)
+	if on {
+		err = ch.QueueBind(queue, key, b.cfg.Exchange, false, nil)
+	} else {
+		err = ch.QueueUnbind(queue, key, b.cfg.Exchange, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("bus: bind %s with %q: %w", queue, key, err)
+	}
 	return nil
 }

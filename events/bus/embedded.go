@@ -26,8 +26,8 @@ type embedded struct {
 }
 
 type embeddedGroup struct {
-	topic    string
-	bindings []string
+	topic string
+	group Group
 }
 
 func newEmbedded(cfg Config, logger watermill.LoggerAdapter) *embedded {
@@ -48,7 +48,7 @@ func (e *embedded) publish(_ context.Context, msgs []*outgoing) []error {
 	defer e.mu.RUnlock()
 	for i, o := range msgs {
 		for _, g := range e.groups {
-			if !matchesAny(g.bindings, o.key) {
+			if !matchesAny(g.group.keys(), o.key) {
 				continue
 			}
 			msg := message.NewMessage(o.msg.MessageId, o.msg.Body)
@@ -80,7 +80,7 @@ func (e *embedded) subscriber(g Group) (message.Subscriber, error) {
 		return nil, ErrClosed
 	}
 	e.mu.Lock()
-	e.groups = append(e.groups, embeddedGroup{topic: topic, bindings: g.Bindings})
+	e.groups = append(e.groups, embeddedGroup{topic: topic, group: g})
 	e.mu.Unlock()
 	return &forwarder{src: src, closing: make(chan struct{})}, nil
 }

@@ -2,6 +2,8 @@ package bus
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -23,6 +25,24 @@ type Group struct {
 	Name       string
 	Bindings   []string
 	PerReplica bool
+	// extra holds the bindings BindReplica added while running.
+	extra *extraBindings
+}
+
+// extraBindings are bindings added to a per-replica group while it runs.
+type extraBindings struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+// keys are the group's bindings: Bindings plus those added at run time.
+func (g Group) keys() []string {
+	if g.extra == nil {
+		return g.Bindings
+	}
+	g.extra.mu.Lock()
+	defer g.extra.mu.Unlock()
+	return append(slices.Clone(g.Bindings), g.extra.keys...)
 }
 
 // DeclareTopology declares, idempotently, the exchanges and queues of cfg
@@ -99,7 +119,7 @@ func declareGroup(ch *amqp.Channel, cfg Config, g Group) error {
 	if err != nil {
 		return fmt.Errorf("bus: declare queue %s: %w", name, err)
 	}
-	for _, key := range g.Bindings {
+	for _, key := range g.keys() {
 		if err := ch.QueueBind(name, key, cfg.Exchange, false, nil); err != nil {
 			return fmt.Errorf("bus: bind queue %s to %s with %q: %w", name, cfg.Exchange, key, err)
 		}

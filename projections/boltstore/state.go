@@ -44,7 +44,7 @@ type statusRec struct {
 	ErrorKind string
 	Error     string
 	Prober    string
-	Details   map[string]any
+	Details   json.RawMessage
 }
 
 // histMeta summarises one target's history on disk and pending.

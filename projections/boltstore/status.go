@@ -116,9 +116,7 @@ func (r *statusRec) view() projections.TargetStatus {
 		ts.CheckedAt, ts.Slot, ts.LatencyMS = &at, r.Slot, r.LatencyMS
 		ts.ErrorKind, ts.Error, ts.Prober = r.ErrorKind, r.Error, r.Prober
 	}
-	if ts.Details == nil {
-		ts.Details = map[string]any{}
-	}
+	ts.Details = events.DetailsOrEmpty(ts.Details)
 	return ts
 }
 

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func BenchmarkStatuses(b *testing.B) {
 					t := events.TargetRef{Type: kinds[i%len(kinds)], Name: fmt.Sprintf("target-%04d", i)}
 					sc := events.StateChanged{Target: t, From: "UNKNOWN", To: "UP", Seq: 1, Epoch: 1, At: time.UnixMilli(at),
 						Check: events.HealthChecked{Target: t, State: "UP", Slot: at, CheckedAt: time.UnixMilli(at)}}
-					sc.Check.Details = map[string]any{"version": "16.1", "connections": 12, "max_connections": 100, "in_recovery": false}
+					sc.Check.Details = json.RawMessage(`{"version":"16.1","connections":12,"max_connections":100,"in_recovery":false}`)
 					if err := store.PutTransition(ctx, sc); err != nil {
 						b.Fatal(err)
 					}

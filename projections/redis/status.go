@@ -99,13 +99,7 @@ func (s *Store) PutTransition(ctx context.Context, sc events.StateChanged) error
 }
 
 func checkField(c events.HealthChecked) (string, error) {
-	var details []byte
-	if len(c.Details) > 0 {
-		var err error
-		if details, err = json.Marshal(c.Details); err != nil {
-			return "", fmt.Errorf("redisstore: marshal details: %w", err)
-		}
-	}
+	details := c.Details
 	return strconv.FormatInt(c.Slot, 10) + "|" + pack(strconv.FormatInt(c.CheckedAt.UnixNano(), 10),
 		strconv.FormatFloat(c.LatencyMS, 'g', -1, 64), c.ErrorKind, c.Error, c.Prober, string(details)), nil
 }
@@ -222,9 +216,10 @@ func parseStatuses(kind string, fields map[string]string) ([]projections.TargetS
 			ts.LatencyMS, _ = strconv.ParseFloat(parts[1], 64)
 			ts.ErrorKind, ts.Error, ts.Prober = parts[2], parts[3], parts[4]
 			if parts[5] != "" {
-				if err := json.Unmarshal([]byte(parts[5]), &ts.Details); err != nil {
-					return nil, fmt.Errorf("redisstore: status %s/%s: details: %w", kind, name, err)
+				if !json.Valid([]byte(parts[5])) {
+					return nil, fmt.Errorf("redisstore: status %s/%s: details are not JSON", kind, name)
 				}
+				ts.Details = json.RawMessage(parts[5])
 			}
 		}
 	}
@@ -236,9 +231,7 @@ func parseStatuses(kind string, fields map[string]string) ([]projections.TargetS
 	sorted := make([]projections.TargetStatus, len(out))
 	for j, i := range idx {
 		sorted[j] = out[i]
-		if sorted[j].Details == nil {
-			sorted[j].Details = map[string]any{}
-		}
+		sorted[j].Details = events.DetailsOrEmpty(sorted[j].Details)
 	}
 	return sorted, nil
 }

@@ -6,6 +6,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -164,7 +165,7 @@ func checked(t events.TargetRef, state string, slot int64, latencyMS float64) ev
 		h.ErrorKind, h.Error = "timeout", "no answer"
 	}
 	if state == projections.StateUp {
-		h.Details = map[string]any{"version": "16.1", "connections": float64(3)}
+		h.Details = rawJSON(map[string]any{"version": "16.1", "connections": float64(3)})
 	}
 	return h
 }
@@ -238,4 +239,13 @@ func alerts(t *testing.T, fx *fixture, state string) []projections.Alert {
 		t.Fatal(err)
 	}
 	return as
+}
+
+// rawJSON encodes v as JSON details.
+func rawJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

@@ -1,0 +1,603 @@
+// Command scale is the load benchmark of database-service: it starts the
+// built binary with N generated Redis targets probed every S, in
+// standalone mode (embedded bus and store) or in shared mode (the
+// machine's RabbitMQ and a throwaway redis-server as the store, with one
+// or more replicas), and measures over a fixed window:
+//
+//   - service CPU per completed check (/proc and dbhealth_checks_total);
+//   - RSS (anonymous and file-backed) at the end of the window;
+//   - broker and store CPU per check (shared mode);
+//   - completion: checks done / checks due (N x window / S);
+//   - outbox length, consumer lag (queue depth) and "lost" log lines.
+//
+// Usage (make bench-scale runs the standard cases):
+//
+//	go run ./bench/scale -mode embedded -targets 1000 -interval 1s -window 30s
+//	go run ./bench/scale -mode shared -targets 10000 -interval 10s -replicas 2
+//
+// Every target is the machine's Redis (-redis), under its own name.
+// Everything the benchmark starts talks to 127.0.0.1 only and is stopped
+// at the end.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+type options struct {
+	mode       string
+	targets    int
+	interval   time.Duration
+	replicas   int
+	window     time.Duration
+	warmup     time.Duration
+	bin        string
+	redis      string
+	rabbit     string
+	profile    string
+	keep       bool
+	concurrent int
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.mode, "mode", "embedded", "embedded or shared")
+	flag.IntVar(&o.targets, "targets", 1000, "number of generated Redis targets")
+	flag.DurationVar(&o.interval, "interval", time.Second, "probe interval of every target")
+	flag.IntVar(&o.replicas, "replicas", 1, "replicas (shared mode)")
+	flag.DurationVar(&o.window, "window", 30*time.Second, "measurement window")
+	flag.DurationVar(&o.warmup, "warmup", 0, "extra time after every target was checked once (default 3 intervals, at least 5s)")
+	flag.StringVar(&o.bin, "bin", "bin/database-service", "the service binary")
+	flag.StringVar(&o.redis, "redis", "127.0.0.1:6379", "the Redis every target points at")
+	flag.StringVar(&o.rabbit, "rabbit", "127.0.0.1:5672", "RabbitMQ (shared mode)")
+	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the first replica over the window to this file")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (logs, data)")
+	flag.IntVar(&o.concurrent, "concurrency", 0, "PROBE_CONCURRENCY (default: the service's)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := run(ctx, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	res.print(os.Stdout)
+}
+
+// result is one case's figures.
+type result struct {
+	o                    options
+	checks, due          float64
+	serviceCPU           time.Duration
+	brokerCPU, storeCPU  time.Duration
+	rssMB, anonMB, filMB float64
+	outbox               float64
+	queueDepth           int
+	lostLines            int
+	lagP99               string
+}
+
+func (r result) print(w io.Writer) {
+	per := func(d time.Duration) string {
+		if r.checks == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f", float64(d.Microseconds())/r.checks)
+	}
+	fmt.Fprintf(w, "case: mode=%s targets=%d interval=%s replicas=%d window=%s\n", r.o.mode, r.o.targets, r.o.interval, r.o.replicas, r.o.window)
+	fmt.Fprintf(w, "  checks completed   %.0f of %.0f due (%.2f%%)\n", r.checks, r.due, 100*r.checks/r.due)
+	fmt.Fprintf(w, "  service CPU/check  %s us (%.2f cores)\n", per(r.serviceCPU), r.serviceCPU.Seconds()/r.o.window.Seconds())
+	if r.o.mode == "shared" {
+		fmt.Fprintf(w, "  broker CPU/check   %s us\n", per(r.brokerCPU))
+		fmt.Fprintf(w, "  store CPU/check    %s us\n", per(r.storeCPU))
+		fmt.Fprintf(w, "  checks queue depth %d\n", r.queueDepth)
+	}
+	fmt.Fprintf(w, "  RSS                %.0f MB per replica (anon %.0f, file %.0f)\n", r.rssMB, r.anonMB, r.filMB)
+	fmt.Fprintf(w, "  outbox length      %.0f\n", r.outbox)
+	fmt.Fprintf(w, "  projection lag p99 %s\n", r.lagP99)
+	fmt.Fprintf(w, "  'lost' log lines   %d\n", r.lostLines)
+}
+
+// replica is one running process of the service.
+type replica struct {
+	cmd  *exec.Cmd
+	url  string
+	log  string
+	done chan struct{}
+}
+
+func run(ctx context.Context, o options) (res result, err error) {
+	res.o = o
+	if o.mode != "embedded" && o.mode != "shared" {
+		return res, fmt.Errorf("-mode %q: want embedded or shared", o.mode)
+	}
+	if o.mode == "embedded" {
+		o.replicas = 1
+		res.o.replicas = 1
+	}
+	bin, err := filepath.Abs(o.bin)
+	if err != nil {
+		return res, err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return res, fmt.Errorf("%s: build it first (make build): %w", o.bin, err)
+	}
+	dir, err := os.MkdirTemp("", "dbsvc-bench-")
+	if err != nil {
+		return res, err
+	}
+	if !o.keep {
+		defer os.RemoveAll(dir)
+	} else {
+		fmt.Fprintln(os.Stderr, "work directory:", dir)
+	}
+	targets := filepath.Join(dir, "targets.yaml")
+	if err := writeTargets(targets, o); err != nil {
+		return res, err
+	}
+	id := fmt.Sprintf("%x", rand.Uint32())
+	env := map[string]string{
+		"APP_ENV": "production", "DB_SERVICE_NAME": "bench-" + id, "TARGETS_FILE": targets,
+		"PROBE_INTERVAL": o.interval.String(), "PROBE_TIMEOUT": min(o.interval/2, 2*time.Second).String(),
+		"POSTGRES_ENABLED": "false", "ELASTICSEARCH_ENABLED": "false", "MILVUS_ENABLED": "false",
+		"REDIS_ENABLED": "false", "NACOS_ENABLED": "false", "RABBITMQ_ENABLED": "false", "REGISTRY_ENABLED": "false",
+		"DEBUG": strconv.FormatBool(o.profile != ""),
+	}
+	if o.concurrent > 0 {
+		env["PROBE_CONCURRENCY"] = strconv.Itoa(o.concurrent)
+	}
+	var store *exec.Cmd
+	var storePID, brokerPID int
+	if o.mode == "shared" {
+		port, err := freePort()
+		if err != nil {
+			return res, err
+		}
+		store = exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--dir", dir, "--logfile", filepath.Join(dir, "store-redis.log"))
+		if err := store.Start(); err != nil {
+			return res, fmt.Errorf("start the store redis-server: %w", err)
+		}
+		defer func() { _ = store.Process.Kill(); _ = store.Wait() }()
+		storePID = store.Process.Pid
+		if err := waitTCP(ctx, fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
+			return res, err
+		}
+		if brokerPID, err = listenerPID(o.rabbit); err != nil {
+			return res, fmt.Errorf("RabbitMQ on %s: %w", o.rabbit, err)
+		}
+		env["STORE_URL"] = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+		env["BUS_URL"] = "amqp://guest:guest@" + o.rabbit + "/"
+		env["BUS_EXCHANGE"] = "bench-" + id
+		defer cleanupBroker(o.rabbit, "bench-"+id, "bench-"+id)
+	}
+	var reps []*replica
+	defer func() {
+		for _, r := range reps {
+			_ = r.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-r.done:
+			case <-time.After(20 * time.Second):
+				_ = r.cmd.Process.Kill()
+				<-r.done
+			}
+		}
+	}()
+	for i := range o.replicas {
+		r, err := startReplica(ctx, bin, dir, i, env)
+		if err != nil {
+			return res, err
+		}
+		reps = append(reps, r)
+	}
+	// Warm up: every target checked once, then a few intervals more.
+	deadline := time.Now().Add(2*time.Minute + 3*o.interval)
+	for {
+		n, err := sumMetric(reps, "dbhealth_checks_total")
+		if err == nil && n >= float64(o.targets) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return res, fmt.Errorf("warm-up: %v checks after 2 minutes (%v)", n, err)
+		}
+		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+			return res, err
+		}
+	}
+	warm := o.warmup
+	if warm == 0 {
+		warm = max(3*o.interval, 5*time.Second)
+	}
+	if err := sleep(ctx, warm); err != nil {
+		return res, err
+	}
+
+	c0, err := sumMetric(reps, "dbhealth_checks_total")
+	if err != nil {
+		return res, err
+	}
+	cpu0 := procsCPU(reps)
+	b0, s0 := cpuOf(brokerPID), cpuOf(storePID)
+	start := time.Now()
+	var prof chan error
+	if o.profile != "" {
+		prof = make(chan error, 1)
+		go func() { prof <- fetchProfile(reps[0].url, o.window, o.profile) }()
+	}
+	if err := sleep(ctx, o.window); err != nil {
+		return res, err
+	}
+	elapsed := time.Since(start)
+	c1, err := sumMetric(reps, "dbhealth_checks_total")
+	if err != nil {
+		return res, err
+	}
+	res.serviceCPU = procsCPU(reps) - cpu0
+	res.brokerCPU, res.storeCPU = cpuOf(brokerPID)-b0, cpuOf(storePID)-s0
+	res.checks = c1 - c0
+	res.due = float64(o.targets) * elapsed.Seconds() / o.interval.Seconds()
+	res.o.window = elapsed.Round(time.Millisecond)
+	for _, r := range reps {
+		rss, anon, file := memOf(r.cmd.Process.Pid)
+		res.rssMB = max(res.rssMB, rss)
+		res.anonMB, res.filMB = max(res.anonMB, anon), max(res.filMB, file)
+	}
+	res.outbox, _ = gauge(reps[0], "dbhealth_outbox_length")
+	res.lagP99 = lagP99(reps)
+	if o.mode == "shared" {
+		res.queueDepth = queueDepth(o.rabbit, "bench-"+id+".checks")
+	}
+	for _, r := range reps {
+		res.lostLines += countLines(r.log, "lost")
+	}
+	if prof != nil {
+		if err := <-prof; err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+		} else {
+			fmt.Fprintln(os.Stderr, "CPU profile written to", o.profile)
+		}
+	}
+	return res, nil
+}
+
+// writeTargets writes N Redis targets, all on o.redis.
+func writeTargets(path string, o options) error {
+	host, port, err := net.SplitHostPort(o.redis)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("targets:\n")
+	for i := range o.targets {
+		fmt.Fprintf(&b, "  - {name: r%05d, type: redis, host: %s, port: %s}\n", i, host, port)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+func startReplica(ctx context.Context, bin, dir string, i int, env map[string]string) (*replica, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	rdir := filepath.Join(dir, fmt.Sprintf("replica-%d", i))
+	if err := os.MkdirAll(rdir, 0o700); err != nil {
+		return nil, err
+	}
+	r := &replica{url: fmt.Sprintf("http://127.0.0.1:%d", port), log: filepath.Join(rdir, "service.log"), done: make(chan struct{})}
+	logf, err := os.Create(r.log)
+	if err != nil {
+		return nil, err
+	}
+	r.cmd = exec.Command(bin)
+	r.cmd.Dir = rdir
+	r.cmd.Env = append(os.Environ(), "DB_SERVICE_PORT="+strconv.Itoa(port), "DATA_DIR="+filepath.Join(rdir, "data"),
+		"REPLICA_ID="+fmt.Sprintf("bench-%d", i))
+	for k, v := range env {
+		r.cmd.Env = append(r.cmd.Env, k+"="+v)
+	}
+	r.cmd.Stdout, r.cmd.Stderr = logf, logf
+	if err := r.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { _ = r.cmd.Wait(); _ = logf.Close(); close(r.done) }()
+	if err := waitTCP(ctx, fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
+		return nil, fmt.Errorf("replica %d did not listen: %w (log: %s)", i, err, r.log)
+	}
+	return r, nil
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitTCP(ctx context.Context, addr string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// clockTick is the kernel's USER_HZ, the unit of /proc/<pid>/stat times.
+const clockTick = 100
+
+// cpuOf is the user + system CPU time of pid so far (0 for pid 0).
+func cpuOf(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	// fields after the command: state(0) ... utime(11) stime(12)
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * time.Second / clockTick
+}
+
+func procsCPU(reps []*replica) time.Duration {
+	var d time.Duration
+	for _, r := range reps {
+		d += cpuOf(r.cmd.Process.Pid)
+	}
+	return d
+}
+
+// memOf is the RSS of pid in MB: total, anonymous and file-backed.
+func memOf(pid int) (rss, anon, file float64) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+		switch k {
+		case "VmRSS":
+			rss = kb / 1024
+		case "RssAnon":
+			anon = kb / 1024
+		case "RssFile":
+			file = kb / 1024
+		}
+	}
+	return rss, anon, file
+}
+
+var pidRE = regexp.MustCompile(`pid=(\d+)`)
+
+// listenerPID is the pid of the process listening on addr's port.
+func listenerPID(addr string) (int, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, err
+	}
+	out, err := exec.Command("ss", "-Hltnp", "sport = :"+port).Output()
+	if err != nil {
+		return 0, err
+	}
+	m := pidRE.FindSubmatch(out)
+	if m == nil {
+		return 0, errors.New("no listener found (ss -Hltnp)")
+	}
+	return strconv.Atoi(string(m[1]))
+}
+
+// scrape reads one replica's /metrics.
+func scrape(r *replica) (string, error) {
+	c := http.Client{Timeout: 10 * time.Second}
+	res, err := c.Get(r.url + "/metrics")
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return string(b), err
+}
+
+// metricSum adds every sample of the series name in a text exposition.
+func metricSum(text, name string) float64 {
+	var sum float64
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, name) {
+			continue
+		}
+		rest := line[len(name):]
+		if rest == "" || (rest[0] != '{' && rest[0] != ' ') {
+			continue
+		}
+		f := strings.Fields(rest[strings.LastIndexByte(rest, '}')+1:])
+		if len(f) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[0], 64)
+		if err == nil {
+			sum += v
+		}
+	}
+	return sum
+}
+
+func sumMetric(reps []*replica, name string) (float64, error) {
+	var sum float64
+	for _, r := range reps {
+		text, err := scrape(r)
+		if err != nil {
+			return 0, err
+		}
+		sum += metricSum(text, name)
+	}
+	return sum, nil
+}
+
+func gauge(r *replica, name string) (float64, error) {
+	text, err := scrape(r)
+	if err != nil {
+		return 0, err
+	}
+	return metricSum(text, name), nil
+}
+
+// lagP99 estimates the 99th percentile of dbhealth_projection_lag_seconds
+// over every replica and group, from the histogram buckets.
+func lagP99(reps []*replica) string {
+	buckets := map[float64]float64{}
+	for _, r := range reps {
+		text, err := scrape(r)
+		if err != nil {
+			return "-"
+		}
+		for _, line := range strings.Split(text, "\n") {
+			if !strings.HasPrefix(line, "dbhealth_projection_lag_seconds_bucket{") {
+				continue
+			}
+			i := strings.Index(line, `le="`)
+			j := strings.Index(line[i+4:], `"`)
+			le, err1 := strconv.ParseFloat(line[i+4:i+4+j], 64)
+			f := strings.Fields(line)
+			n, err2 := strconv.ParseFloat(f[len(f)-1], 64)
+			if err1 == nil && err2 == nil {
+				buckets[le] += n
+			} else if line[i+4:i+4+j] == "+Inf" {
+				buckets[1e18] += n
+			}
+		}
+	}
+	total := buckets[1e18]
+	if total == 0 {
+		return "-"
+	}
+	best := 1e18
+	for le, n := range buckets {
+		if n >= 0.99*total && le < best {
+			best = le
+		}
+	}
+	if best == 1e18 {
+		return "> largest bucket"
+	}
+	return fmt.Sprintf("<= %gs (%.0f events)", best, total)
+}
+
+func countLines(path, word string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), word) {
+			n++
+		}
+	}
+	return n
+}
+
+func fetchProfile(base string, d time.Duration, path string) error {
+	c := http.Client{Timeout: d + 30*time.Second}
+	res, err := c.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof: %s", res.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// queueDepth is the number of ready messages in queue (-1 when unknown).
+func queueDepth(rabbit, queue string) int {
+	conn, err := amqp.Dial("amqp://guest:guest@" + rabbit + "/")
+	if err != nil {
+		return -1
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return -1
+	}
+	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+	if err != nil {
+		return -1
+	}
+	return q.Messages
+}
+
+// cleanupBroker deletes the exchanges and queues of the benchmark's
+// service name and exchange.
+func cleanupBroker(rabbit, service, exchange string) {
+	conn, err := amqp.Dial("amqp://guest:guest@" + rabbit + "/")
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return
+	}
+	for _, q := range []string{service + ".checks", service + ".status", service + ".history", service + ".alerts",
+		service + ".poison", exchange + ".unrouted"} {
+		_, _ = ch.QueueDelete(q, false, false, false)
+	}
+	for _, x := range []string{exchange, exchange + ".unrouted", service + ".dlx"} {
+		_ = ch.ExchangeDelete(x, false, false)
+	}
+}
