@@ -106,12 +106,13 @@ type Scheduler struct {
 
 // job is one won probe waiting for a worker.
 type job struct {
-	due  Due
-	slot int64
+	id      string
+	trigger Trigger
+	slot    int64
 }
 
 // maxQueued bounds the probes waiting for a worker; one per target at most.
-const maxQueued = 1 << 16
+const maxQueued = 1 << 14
 
 // NewScheduler returns a scheduler; call SetTargets and Run.
 func NewScheduler(p Prober, c Claimer, s Sink, opts SchedulerOptions) *Scheduler {
@@ -359,7 +360,7 @@ func (s *Scheduler) start(_ context.Context, d Due, slot int64) {
 		return
 	}
 	select {
-	case s.jobs <- job{due: d, slot: slot}:
+	case s.jobs <- job{id: id, trigger: d.Trigger, slot: slot}:
 		s.busy[id] = true
 	default:
 		s.skipped.Add(1)
@@ -376,15 +377,14 @@ func (s *Scheduler) worker(ctx context.Context) {
 			return
 		case j = <-s.jobs:
 		}
-		id := j.due.Target.ID()
-		r, err := s.prober.Probe(ctx, id)
+		r, err := s.prober.Probe(ctx, j.id)
 		s.mu.Lock()
-		delete(s.busy, id)
+		delete(s.busy, j.id)
 		s.mu.Unlock()
 		if err != nil || ctx.Err() != nil {
 			continue
 		}
-		s.results <- Check{Result: r, Slot: j.slot, Trigger: j.due.Trigger}
+		s.results <- Check{Result: r, Slot: j.slot, Trigger: j.trigger}
 	}
 }
 

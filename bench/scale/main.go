@@ -54,6 +54,7 @@ type options struct {
 	redis      string
 	rabbit     string
 	profile    string
+	heap       string
 	keep       bool
 	concurrent int
 }
@@ -70,6 +71,7 @@ func main() {
 	flag.StringVar(&o.redis, "redis", "127.0.0.1:6379", "the Redis every target points at")
 	flag.StringVar(&o.rabbit, "rabbit", "127.0.0.1:5672", "RabbitMQ (shared mode)")
 	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the first replica over the window to this file")
+	flag.StringVar(&o.heap, "heapprofile", "", "write a heap profile of the first replica at the end of the window to this file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (logs, data)")
 	flag.IntVar(&o.concurrent, "concurrency", 0, "PROBE_CONCURRENCY (default: the service's)")
 	flag.Parse()
@@ -160,7 +162,7 @@ func run(ctx context.Context, o options) (res result, err error) {
 		"PROBE_INTERVAL": o.interval.String(), "PROBE_TIMEOUT": min(o.interval/2, 2*time.Second).String(),
 		"POSTGRES_ENABLED": "false", "ELASTICSEARCH_ENABLED": "false", "MILVUS_ENABLED": "false",
 		"REDIS_ENABLED": "false", "NACOS_ENABLED": "false", "RABBITMQ_ENABLED": "false", "REGISTRY_ENABLED": "false",
-		"DEBUG": strconv.FormatBool(o.profile != ""),
+		"DEBUG": strconv.FormatBool(o.profile != "" || o.heap != ""),
 	}
 	if o.concurrent > 0 {
 		env["PROBE_CONCURRENCY"] = strconv.Itoa(o.concurrent)
@@ -268,6 +270,11 @@ func run(ctx context.Context, o options) (res result, err error) {
 	}
 	for _, r := range reps {
 		res.lostLines += countLines(r.log, "lost")
+	}
+	if o.heap != "" {
+		if err := fetch(reps[0].url+"/debug/pprof/heap", time.Minute, o.heap); err != nil {
+			fmt.Fprintln(os.Stderr, "heap profile:", err)
+		}
 	}
 	if prof != nil {
 		if err := <-prof; err != nil {
@@ -543,8 +550,13 @@ func countLines(path, word string) int {
 }
 
 func fetchProfile(base string, d time.Duration, path string) error {
-	c := http.Client{Timeout: d + 30*time.Second}
-	res, err := c.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, int(d.Seconds())))
+	return fetch(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, int(d.Seconds())), d+30*time.Second, path)
+}
+
+// fetch GETs url into the file path.
+func fetch(url string, timeout time.Duration, path string) error {
+	c := http.Client{Timeout: timeout}
+	res, err := c.Get(url)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package boltstore
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -12,16 +11,6 @@ import (
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/projections"
 )
-
-// historyValue is the stored form of a history entry.
-type historyValue struct {
-	State     string    `json:"state"`
-	CheckedAt time.Time `json:"checked_at"`
-	LatencyMS float64   `json:"latency_ms"`
-	ErrorKind string    `json:"error_kind,omitempty"`
-	Error     string    `json:"error,omitempty"`
-	Prober    string    `json:"prober,omitempty"`
-}
 
 // AppendCheck records c in its target's history and hourly rollups, once
 // per slot: a redelivered check changes nothing, and a check older than
@@ -52,11 +41,8 @@ func (s *Store) appendCheckLocked(c events.HealthChecked) error {
 			return err
 		}
 	}
-	v, err := json.Marshal(historyValue{State: c.State, CheckedAt: c.CheckedAt.UTC(), LatencyMS: c.LatencyMS,
-		ErrorKind: c.ErrorKind, Error: c.Error, Prober: c.Prober})
-	if err != nil {
-		return fmt.Errorf("boltstore: encode history: %w", err)
-	}
+	v := historyValue{State: c.State, CheckedAt: c.CheckedAt.UnixNano(), LatencyMS: c.LatencyMS,
+		ErrorKind: c.ErrorKind, Error: c.Error, Prober: c.Prober}.encode()
 	s.pd.hist[id] = append(s.pd.hist[id], histPut{slot: c.Slot, val: v})
 	m.Count++
 	m.Newest = max(m.Newest, c.Slot)
@@ -134,12 +120,12 @@ func readBack(b *bolt.Bucket, kind string, st *projections.HistoryStream) ([]pro
 		if slot < st.Lo {
 			break
 		}
-		var h historyValue
-		if err := json.Unmarshal(v, &h); err != nil {
+		h, err := decodeHistory(v)
+		if err != nil {
 			return nil, fmt.Errorf("boltstore: history %s@%d: %w", id, slot, err)
 		}
 		out = append(out, projections.HistoryEntry{Slot: slot, Item: projections.HistoryItem{
-			Type: kind, Name: st.Name, State: h.State, CheckedAt: h.CheckedAt, LatencyMS: h.LatencyMS,
+			Type: kind, Name: st.Name, State: h.State, CheckedAt: time.Unix(0, h.CheckedAt).UTC(), LatencyMS: h.LatencyMS,
 			ErrorKind: h.ErrorKind, Error: h.Error, Prober: h.Prober,
 		}})
 	}

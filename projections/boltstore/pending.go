@@ -113,16 +113,16 @@ func (p *pending) write(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	if err := putJSON(tx.Bucket(bMachines), p.machines); err != nil {
+	if err := put(tx.Bucket(bMachines), p.machines, func(m *projections.Machine) ([]byte, error) { return encodeMachine(*m), nil }); err != nil {
 		return err
 	}
-	if err := putJSON(tx.Bucket(bStatus), p.status); err != nil {
+	if err := put(tx.Bucket(bStatus), p.status, func(r *statusRec) ([]byte, error) { return r.encode(), nil }); err != nil {
 		return err
 	}
-	if err := putJSON(tx.Bucket(bHistMeta), p.histMeta); err != nil {
+	if err := put(tx.Bucket(bHistMeta), p.histMeta, func(m *histMeta) ([]byte, error) { return m.encode(), nil }); err != nil {
 		return err
 	}
-	if err := putJSON(tx.Bucket(bAlerts), p.alerts); err != nil {
+	if err := put(tx.Bucket(bAlerts), p.alerts, func(r *alertsRec) ([]byte, error) { return json.Marshal(r) }); err != nil {
 		return err
 	}
 	hb := tx.Bucket(bHist)
@@ -186,9 +186,9 @@ func (p *pending) write(tx *bolt.Tx) error {
 	return nil
 }
 
-// putJSON writes each value of m under its key as JSON; a nil value
-// deletes the key.
-func putJSON[T any](b *bolt.Bucket, m map[string]*T) error {
+// put writes each value of m under its key, encoded; a nil value deletes
+// the key.
+func put[T any](b *bolt.Bucket, m map[string]*T, encode func(*T) ([]byte, error)) error {
 	for k, v := range m {
 		if v == nil {
 			if err := b.Delete([]byte(k)); err != nil {
@@ -196,7 +196,7 @@ func putJSON[T any](b *bolt.Bucket, m map[string]*T) error {
 			}
 			continue
 		}
-		raw, err := json.Marshal(v)
+		raw, err := encode(v)
 		if err != nil {
 			return fmt.Errorf("boltstore: encode %s: %w", k, err)
 		}

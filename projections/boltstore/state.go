@@ -162,15 +162,15 @@ func (s *Store) load() error {
 		if v := tx.Bucket(bMeta).Get(keyClock); len(v) == 8 {
 			st.clock = int64(binary.BigEndian.Uint64(v))
 		}
-		if err := eachJSON(tx.Bucket(bMachines), func(k []byte, m *projections.Machine) {
-			st.machines[string(k)] = *m
+		if err := each(tx.Bucket(bMachines), decodeMachine, func(k []byte, m projections.Machine) {
+			st.machines[string(k)] = m
 		}); err != nil {
 			return err
 		}
-		if err := eachJSON(tx.Bucket(bStatus), func(k []byte, r *statusRec) { st.status[string(k)] = r }); err != nil {
+		if err := each(tx.Bucket(bStatus), decodeStatus, func(k []byte, r *statusRec) { st.status[string(k)] = r }); err != nil {
 			return err
 		}
-		if err := eachJSON(tx.Bucket(bHistMeta), func(k []byte, m *histMeta) { st.hist[string(k)] = m }); err != nil {
+		if err := each(tx.Bucket(bHistMeta), decodeHistMeta, func(k []byte, m *histMeta) { st.hist[string(k)] = m }); err != nil {
 			return err
 		}
 		if err := eachJSON(tx.Bucket(bAlerts), func(k []byte, r *alertsRec) {
@@ -207,12 +207,21 @@ func (s *Store) load() error {
 
 // eachJSON decodes every value of b into a fresh T and passes it to f.
 func eachJSON[T any](b *bolt.Bucket, f func(k []byte, v *T)) error {
-	return b.ForEach(func(k, v []byte) error {
+	return each(b, func(v []byte) (*T, error) {
 		var x T
-		if err := json.Unmarshal(v, &x); err != nil {
-			return fmt.Errorf("boltstore: bucket %s key %q: %w", "", k, err)
+		err := json.Unmarshal(v, &x)
+		return &x, err
+	}, f)
+}
+
+// each decodes every value of b and passes it to f.
+func each[T any](b *bolt.Bucket, decode func([]byte) (T, error), f func(k []byte, v T)) error {
+	return b.ForEach(func(k, v []byte) error {
+		x, err := decode(v)
+		if err != nil {
+			return fmt.Errorf("boltstore: key %q: %w", k, err)
 		}
-		f(k, &x)
+		f(k, x)
 		return nil
 	})
 }
