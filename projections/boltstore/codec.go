@@ -19,10 +19,10 @@ var errCodec = errors.New("boltstore: malformed record")
 
 type enc []byte
 
-func (e enc) str(s string) enc  { return append(binary.AppendUvarint(e, uint64(len(s))), s...) }
+func (e enc) str(s string) enc   { return append(binary.AppendUvarint(e, uint64(len(s))), s...) }
 func (e enc) bytes(b []byte) enc { return append(binary.AppendUvarint(e, uint64(len(b))), b...) }
-func (e enc) int(n int64) enc   { return binary.AppendVarint(e, n) }
-func (e enc) f64(f float64) enc { return binary.LittleEndian.AppendUint64(e, math.Float64bits(f)) }
+func (e enc) int(n int64) enc    { return binary.AppendVarint(e, n) }
+func (e enc) f64(f float64) enc  { return binary.LittleEndian.AppendUint64(e, math.Float64bits(f)) }
 func (e enc) bool(b bool) enc {
 	if b {
 		return append(e, 1)
