@@ -115,6 +115,9 @@ func (e Envelope) HealthChecked() (HealthChecked, error) {
 	if h.Target.Type == "" || h.Target.Name == "" || h.State == "" {
 		return h, fmt.Errorf("%w: data: target and state are required", ErrInvalid)
 	}
+	if len(h.Details) > 0 && h.Details[0] != '{' {
+		return h, fmt.Errorf("%w: data.details must be an object", ErrInvalid)
+	}
 	return h, checkTime("data.checked_at", h.CheckedAt)
 }
 

@@ -93,3 +93,39 @@ func payload(t *testing.T, e events.Envelope) []byte {
 	}
 	return b
 }
+
+// FuzzDecodeChecked: the one-pass decoder of the check projection accepts
+// exactly what Decode and Envelope.HealthChecked accept of
+// db.health.checked.v1 events, and decodes the same data.
+func FuzzDecodeChecked(f *testing.F) {
+	for _, s := range []string{
+		`{"specversion":"1.0","id":"a","source":"s","subject":"x/y","type":"db.health.checked.v1","data":{"target":{"type":"x","name":"y"},"state":"UP"}}`,
+		`{"specversion":"1.0","id":"a","source":"s","subject":"x/y","type":"db.health.checked.v1","data":{"target":{"type":"x","name":"y"},"state":"UP","details":[1]}}`,
+		`{"specversion":"1.0","id":"a","source":"s","subject":"x/y","type":"db.health.checked.v1","data":{"target":{"type":"x","name":"y"},"state":"UP","details":{"v":"7"},"slot":5}}`,
+		`{"specversion":"1.0","id":"a","source":"s","subject":"x/y","type":"db.health.state_changed.v1","data":{"target":{"type":"x","name":"y"},"to":"UP","seq":1}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		h1, err1 := events.DecodeChecked(body)
+		var h2 events.HealthChecked
+		e, err2 := events.Decode(body)
+		if err2 == nil {
+			h2, err2 = e.HealthChecked()
+		}
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("DecodeChecked: %v; Decode: %v", err1, err2)
+		}
+		if err1 != nil {
+			if !errors.Is(err1, events.ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err1)
+			}
+			return
+		}
+		b1, _ := json.Marshal(h1)
+		b2, _ := json.Marshal(h2)
+		if !bytes.Equal(b1, b2) {
+			t.Fatalf("decoded differently:\n%s\n%s", b1, b2)
+		}
+	})
+}

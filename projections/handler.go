@@ -39,7 +39,6 @@ func Severity(state string) string {
 
 // Routing-key bindings of the handler groups.
 var (
-	bindAll     = "db.health.#"
 	bindChecked = events.RoutingKey(events.TypeHealthChecked, "*")
 	bindChanged = events.RoutingKey(events.TypeStateChanged, "*")
 )

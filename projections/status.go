@@ -35,8 +35,9 @@ func NewStatus(store StatusStore) (*Status, error) {
 // Name is the consumer group (queue) name of the projection.
 func (*Status) Name() string { return "status" }
 
-// Bindings are the routing keys the group's queue binds.
-func (*Status) Bindings() []string { return []string{bindAll} }
+// Bindings are the routing keys the group's queue binds: transitions (the
+// Checks group writes the last check of each status).
+func (*Status) Bindings() []string { return []string{bindChanged} }
 
 // Handle applies one event; an unknown type is an error wrapping
 // events.ErrInvalid.

@@ -157,11 +157,14 @@ func (a *app) buildProjections() error {
 	if !a.store.projected {
 		return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.handle)
 	}
-	st, err := projections.NewStatus(a.store.models)
+	ck, err := projections.NewChecks(a.store.models)
 	if err != nil {
 		return err
 	}
-	hi, err := projections.NewHistory(a.store.models)
+	if err := a.bus.AddCheckConsumer(ck.Name(), ck.Bindings(), a.metrics.observedBatch(ck.Name(), ck.HandleBatch)); err != nil {
+		return fmt.Errorf("projection %s: %w", ck.Name(), err)
+	}
+	st, err := projections.NewStatus(a.store.models)
 	if err != nil {
 		return err
 	}
@@ -169,7 +172,7 @@ func (a *app) buildProjections() error {
 	if err != nil {
 		return err
 	}
-	for _, p := range []projection{st, hi, al} {
+	for _, p := range []projection{st, al} {
 		if err := a.bus.AddConsumer(p.Name(), p.Bindings(), a.metrics.observed(p.Name(), p.Handle)); err != nil {
 			return fmt.Errorf("projection %s: %w", p.Name(), err)
 		}

@@ -260,8 +260,8 @@ func runFlow(t *testing.T, es *fakees.Server, urls []string, projected bool) {
 		wants = append(wants,
 			want{"dbhealth_bus_events_published_total", []string{`type="` + events.TypeHealthChecked + `"`}, 4},
 			want{"dbhealth_bus_events_consumed_total", []string{`group="alerts"`, `type="` + events.TypeStateChanged + `"`}, 2},
-			want{"dbhealth_bus_events_consumed_total", []string{`group="status"`}, 4},
-			want{"dbhealth_bus_events_consumed_total", []string{`group="history"`}, 4})
+			want{"dbhealth_bus_events_consumed_total", []string{`group="status"`, `type="` + events.TypeStateChanged + `"`}, 2},
+			want{"dbhealth_bus_events_consumed_total", []string{`group="checks"`, `type="` + events.TypeHealthChecked + `"`}, 4})
 	}
 	for _, m := range wants {
 		if d := sumAll(after, m.name, m.labels...) - sumAll(before, m.name, m.labels...); d < m.min {

@@ -47,7 +47,7 @@ func newCluster(t *testing.T) *cluster {
 	}
 	id := fmt.Sprintf("%x", rand.Uint32())
 	c := &cluster{t: t, id: id, exchange: "test-dbh-" + id, service: "test-svc-" + id, prefix: "test-dbsvc-" + id, dir: t.TempDir(),
-		groups: []string{"status", "history", "alerts"}}
+		groups: []string{"checks", "status", "alerts"}}
 	t.Cleanup(c.cleanup)
 	return c
 }

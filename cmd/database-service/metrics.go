@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/events/bus"
 	"github.com/dbhealth/database-service/probes"
 )
 
@@ -99,6 +100,24 @@ func (m *serviceMetrics) forget(t probes.Target) {
 	m.up.DeleteLabelValues(kind, name)
 	for _, st := range []probes.State{probes.StateUp, probes.StateDegraded, probes.StateDown} {
 		m.state.DeleteLabelValues(kind, name, string(st))
+	}
+}
+
+// observedBatch wraps a batch projection handler with lag and failure
+// metrics.
+func (m *serviceMetrics) observedBatch(group string, h bus.CheckHandler) bus.CheckHandler {
+	return func(ctx context.Context, hs []events.HealthChecked) ([]int, error) {
+		poison, err := h(ctx, hs)
+		if err != nil {
+			m.projFailed.WithLabelValues(group).Add(float64(len(hs)))
+			return poison, err
+		}
+		now := time.Now()
+		lag := m.projLag.WithLabelValues(group)
+		for _, c := range hs {
+			lag.Observe(now.Sub(c.CheckedAt).Seconds())
+		}
+		return poison, nil
 	}
 }
 

@@ -16,6 +16,7 @@ type readModels interface {
 	projections.StatusStore
 	projections.HistoryStore
 	projections.AlertStore
+	projections.CheckStore
 	Statuses(ctx context.Context) ([]projections.TargetStatus, error)
 	History(ctx context.Context, q projections.HistoryQuery) (projections.HistoryPage, error)
 	Alerts(ctx context.Context, q projections.AlertQuery) ([]projections.Alert, error)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 )
@@ -16,7 +17,10 @@ import (
 // declared at once, so events published from now on are kept for the
 // group even before Run starts. Call it before Run.
 func (b *Bus) AddConsumer(group string, bindings []string, h Handler) error {
-	return b.addConsumer(Group{Name: group, Bindings: bindings}, h)
+	if h == nil {
+		return fmt.Errorf("%w: group %q needs a handler", ErrConfig, group)
+	}
+	return b.addConsumer(Group{Name: group, Bindings: bindings}, h, nil)
 }
 
 // AddReplicaConsumer registers h for a group that every replica receives
@@ -24,15 +28,18 @@ func (b *Bus) AddConsumer(group string, bindings []string, h Handler) error {
 // for server-sent event streams and caches. Events published while the
 // replica is disconnected are not delivered to it.
 func (b *Bus) AddReplicaConsumer(group string, bindings []string, h Handler) error {
-	return b.addConsumer(Group{Name: group, Bindings: bindings, PerReplica: true}, h)
+	if h == nil {
+		return fmt.Errorf("%w: group %q needs a handler", ErrConfig, group)
+	}
+	return b.addConsumer(Group{Name: group, Bindings: bindings, PerReplica: true}, h, nil)
 }
 
-func (b *Bus) addConsumer(g Group, h Handler) error {
+func (b *Bus) addConsumer(g Group, h Handler, checks CheckHandler) error {
 	if !nameRE.MatchString(g.Name) {
 		return fmt.Errorf("%w: group %q: want 1-200 of [A-Za-z0-9_.:-]", ErrConfig, g.Name)
 	}
-	if h == nil || len(g.Bindings) == 0 {
-		return fmt.Errorf("%w: group %q needs a handler and at least one binding", ErrConfig, g.Name)
+	if len(g.Bindings) == 0 {
+		return fmt.Errorf("%w: group %q needs at least one binding", ErrConfig, g.Name)
 	}
 	for _, key := range g.Bindings {
 		if err := checkBinding(key); err != nil {
@@ -53,6 +60,14 @@ func (b *Bus) addConsumer(g Group, h Handler) error {
 	case slices.ContainsFunc(b.consumers, func(c consumer) bool { return c.group.Name == g.Name }):
 		return fmt.Errorf("%w: group %q added twice", ErrConfig, g.Name)
 	}
+	if checks != nil {
+		if err := b.declareShared(g); err != nil {
+			return err
+		}
+		b.ensureConsConn()
+		b.consumers = append(b.consumers, consumer{group: g, checks: checks})
+		return nil
+	}
 	sub, err := b.subscriber(g)
 	if err != nil {
 		return err
@@ -61,27 +76,38 @@ func (b *Bus) addConsumer(g Group, h Handler) error {
 	return nil
 }
 
+// declareShared declares a shared group's queue at once, so events
+// published from now on are kept for it.
+func (b *Bus) declareShared(g Group) error {
+	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.PublishTimeout)
+	defer cancel()
+	ch, err := b.pubConn.channel(ctx)
+	if err != nil {
+		return fmt.Errorf("bus: declare group %s: %w", g.Name, err)
+	}
+	err = declareGroup(ch, b.cfg, g)
+	_ = ch.Close()
+	return err
+}
+
+// ensureConsConn opens the consuming connection on first use.
+func (b *Bus) ensureConsConn() {
+	if b.consConn == nil {
+		b.consConn = newConnection(b.cfg.URL, b.cfg.ServiceName+"/"+b.cfg.ReplicaID+"/consume", b.cfg.Heartbeat, b.log,
+			func() { b.metrics.reconnects.WithLabelValues("consume").Inc() })
+	}
+}
+
 func (b *Bus) subscriber(g Group) (message.Subscriber, error) {
 	if b.emb != nil {
 		return b.emb.subscriber(g)
 	}
 	if !g.PerReplica {
-		ctx, cancel := context.WithTimeout(context.Background(), b.cfg.PublishTimeout)
-		defer cancel()
-		ch, err := b.pubConn.channel(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("bus: declare group %s: %w", g.Name, err)
-		}
-		err = declareGroup(ch, b.cfg, g)
-		_ = ch.Close()
-		if err != nil {
+		if err := b.declareShared(g); err != nil {
 			return nil, err
 		}
 	}
-	if b.consConn == nil {
-		b.consConn = newConnection(b.cfg.URL, b.cfg.ServiceName+"/"+b.cfg.ReplicaID+"/consume", b.cfg.Heartbeat, b.log,
-			func() { b.metrics.reconnects.WithLabelValues("consume").Inc() })
-	}
+	b.ensureConsConn()
 	return newAMQPSubscriber(b.consConn, b.cfg, g, b.marshaler, b.log, func() {
 		b.metrics.reconnects.WithLabelValues("subscription").Inc()
 	}), nil
@@ -108,7 +134,20 @@ func (b *Bus) Run(ctx context.Context) error {
 	consumers := slices.Clone(b.consumers)
 	b.mu.Unlock()
 
-	if len(consumers) == 0 {
+	var checks sync.WaitGroup
+	runCtx, cancel := context.WithCancel(ctx)
+	defer func() { cancel(); checks.Wait() }()
+	routed := 0
+	for _, c := range consumers {
+		if c.checks == nil {
+			routed++
+			continue
+		}
+		cc := &checkConsumer{b: b, group: c.group, queue: b.cfg.QueueName(c.group.Name), h: c.checks}
+		checks.Add(1)
+		go func() { defer checks.Done(); cc.run(runCtx) }()
+	}
+	if routed == 0 {
 		select {
 		case <-ctx.Done():
 		case <-b.closing:
@@ -119,8 +158,6 @@ func (b *Bus) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bus: router: %w", err)
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- router.Run(runCtx) }()
 	select {

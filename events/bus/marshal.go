@@ -83,6 +83,11 @@ func toOutgoing(m wamqp.Marshaler, exchange, appID string, e events.Envelope) (*
 	}
 	pub.ContentType = ContentType
 	pub.Type = e.Type
+	if e.Type == events.TypeHealthChecked {
+		// Best effort and superseded by the next check: not written to
+		// disk by the broker (transitions stay persistent).
+		pub.DeliveryMode = amqp.Transient
+	}
 	pub.Timestamp = ts.UTC()
 	pub.AppId = appID
 	return &outgoing{exchange: exchange, key: e.RoutingKey(), subject: e.Subject, msg: pub}, nil

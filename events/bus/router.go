@@ -45,7 +45,8 @@ func isRequeue(err error) bool {
 type consumer struct {
 	group   Group
 	handler Handler
-	sub     message.Subscriber
+	sub     message.Subscriber // nil for a check group
+	checks  CheckHandler       // set for a check group
 }
 
 // newRouter builds the watermill router of the consumers. Middlewares, the
@@ -82,6 +83,9 @@ func (b *Bus) newRouter(consumers []consumer) (*message.Router, error) {
 		middleware.Recoverer,
 	)
 	for _, c := range consumers {
+		if c.checks != nil {
+			continue
+		}
 		router.AddConsumerHandler(c.group.Name, b.cfg.QueueName(c.group.Name), c.sub, adapt(c.group.Name, c.handler))
 	}
 	return router, nil

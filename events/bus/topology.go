@@ -25,6 +25,9 @@ type Group struct {
 	Name       string
 	Bindings   []string
 	PerReplica bool
+	// Checks selects a classic queue for best-effort HealthChecked
+	// events (see AddCheckConsumer).
+	Checks bool
 	// extra holds the bindings BindReplica added while running.
 	extra *extraBindings
 }
@@ -114,7 +117,11 @@ func declareGroup(ch *amqp.Channel, cfg Config, g Group) error {
 		})
 	} else {
 		name = cfg.QueueName(g.Name)
-		_, err = ch.QueueDeclare(name, true, false, false, false, groupQueueArgs(cfg))
+		args := groupQueueArgs(cfg)
+		if g.Checks {
+			args = checkQueueArgs(cfg)
+		}
+		_, err = ch.QueueDeclare(name, true, false, false, false, args)
 	}
 	if err != nil {
 		return fmt.Errorf("bus: declare queue %s: %w", name, err)
@@ -125,6 +132,19 @@ func declareGroup(ch *amqp.Channel, cfg Config, g Group) error {
 		}
 	}
 	return nil
+}
+
+// checkQueueArgs are the arguments of a check group's queue: classic (no
+// per-message fsync or replication for best-effort, superseded events),
+// one active consumer (events in order), bounded, dead-lettering poison.
+func checkQueueArgs(cfg Config) amqp.Table {
+	return amqp.Table{
+		amqp.QueueTypeArg:            amqp.QueueTypeClassic,
+		amqp.SingleActiveConsumerArg: true,
+		amqp.QueueMaxLenArg:          CheckQueueMaxLength,
+		amqp.QueueOverflowArg:        amqp.QueueOverflowRejectPublish,
+		"x-dead-letter-exchange":     cfg.DeadLetterExchange(),
+	}
 }
 
 // groupQueueArgs are the arguments of a shared group queue. Changing them

@@ -143,3 +143,18 @@ func seekLE(c *bolt.Cursor, key []byte) (k, v []byte) {
 	}
 	return c.Prev()
 }
+
+// ProjectChecks records a batch of checks in the status, the history and
+// the rollups, each as PutCheck and AppendCheck would. It implements
+// projections.CheckStore.
+func (s *Store) ProjectChecks(_ context.Context, hs []events.HealthChecked) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range hs {
+		s.putCheckLocked(c)
+		if err := s.appendCheckLocked(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

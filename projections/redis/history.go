@@ -33,7 +33,12 @@ import (
 // once: it is not in the stream, and its slot is recorded in the late-slots
 // zset (kept as long as the rollups). Returns 1 if appended to the
 // history, 2 if only counted in the rollups (late), 0 if a duplicate.
-var appendScript = redis.NewScript(`
+var appendScript = redis.NewScript(luaAppend + `return append_check(KEYS, ARGV)`)
+
+// luaAppend defines append_check(KEYS, ARGV), the body of appendScript, for
+// every script that appends checks.
+const luaAppend = `
+local function append_check(KEYS, ARGV)
 local tomb = redis.call('GET', KEYS[5])
 if tomb and tonumber(ARGV[3]) <= tonumber(tomb) then return 0 end
 local res = 1
@@ -87,7 +92,8 @@ h[b] = h[b] + 1
 redis.call('HSET', KEYS[2], hf, table.concat(h, ' '))
 redis.call('PEXPIRE', KEYS[2], ARGV[12])
 return res
-`)
+end
+`
 
 // historyValue is the JSON body of a history entry (field "c").
 type historyValue struct {
@@ -105,22 +111,13 @@ type historyValue struct {
 // history (a stream only grows at its top). It implements
 // projections.HistoryStore.
 func (s *Store) AppendCheck(ctx context.Context, c events.HealthChecked) error {
-	body, err := json.Marshal(historyValue{
-		State: c.State, CheckedAt: c.CheckedAt.UTC(), LatencyMS: c.LatencyMS,
-		ErrorKind: c.ErrorKind, Error: c.Error, Prober: c.Prober,
-	})
+	body, err := historyItem(c)
 	if err != nil {
-		return fmt.Errorf("redisstore: marshal history: %w", err)
+		return err
 	}
 	now := s.opts.Now()
 	k := projections.ContributionOf(c.State, c.LatencyMS, c.Error != "" || c.ErrorKind != "")
-	b := func(ok bool) string {
-		if ok {
-			return "1"
-		}
-		return "0"
-	}
-	incr := strings.Join([]string{"1", b(k.Up), b(k.Degraded), b(k.Down), b(k.Error)}, " ")
+	incr := increments(k)
 	err = appendScript.Run(ctx, s.rdb,
 		[]string{s.k.hist(c.Target.Type, c.Target.Name), s.k.roll(c.Target.Type, c.Target.Name),
 			s.k.kinds(), s.k.names(c.Target.Type), s.k.gone(c.Target.Type, c.Target.Name), s.k.late(c.Target.Type, c.Target.Name)},

@@ -25,7 +25,12 @@ import (
 // one, the check field only if slot is greater than the stored one; events
 // not newer than a Forget (tombstone) are dropped. Returns 1 when the
 // state moved plus 2 when the check did.
-var statusScript = redis.NewScript(`
+var statusScript = redis.NewScript(luaStatus + `return put_status(KEYS, ARGV)`)
+
+// luaStatus defines put_status(KEYS, ARGV), the body of statusScript, for
+// every script that writes statuses.
+const luaStatus = `
+local function put_status(KEYS, ARGV)
 local tomb = redis.call('GET', KEYS[4])
 if tomb then tomb = tonumber(tomb) end
 local n = 0
@@ -63,7 +68,8 @@ if n > 0 then
   redis.call('SADD', KEYS[3], ARGV[2])
 end
 return n
-`)
+end
+`
 
 // A status "s|<name>" value is "<epoch>:<seq>|" followed by the packed
 // fields state, since (Unix ns) and reason; a "c|<name>" value is

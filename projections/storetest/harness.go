@@ -21,6 +21,7 @@ type Store interface {
 	projections.StatusStore
 	projections.HistoryStore
 	projections.AlertStore
+	projections.CheckStore
 	Statuses(ctx context.Context) ([]projections.TargetStatus, error)
 	StatusesOf(ctx context.Context, kind string) ([]projections.TargetStatus, error)
 	History(ctx context.Context, q projections.HistoryQuery) (projections.HistoryPage, error)
@@ -91,6 +92,7 @@ func Run(t *testing.T, b Backend) {
 		{"OddNames", testOddNames},
 		{"RedeliveryAndReordering", testRedeliveryAndReordering},
 		{"AlertsFollowIncidents", testAlertsFollowIncidents},
+		{"ProjectChecks", testProjectChecks},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, b) })
 	}

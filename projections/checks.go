@@ -1,0 +1,60 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dbhealth/database-service/events"
+)
+
+// CheckStore projects a batch of checks, in order, into the status (last
+// check), the history and the rollups in one step, each check exactly as
+// StatusStore.PutCheck and HistoryStore.AppendCheck would: idempotent per
+// (target, slot).
+type CheckStore interface {
+	ProjectChecks(ctx context.Context, hs []events.HealthChecked) error
+}
+
+// Checks is the handler group of the HealthChecked read models: the last
+// check of each status, the history and the rollups, written a batch at a
+// time (one round trip per batch of deliveries).
+type Checks struct{ store CheckStore }
+
+// NewChecks returns the checks handler group writing to store.
+func NewChecks(store CheckStore) (*Checks, error) {
+	if store == nil {
+		return nil, errors.New("projections: checks: nil store")
+	}
+	return &Checks{store: store}, nil
+}
+
+// Name is the consumer group (queue) name of the projection.
+func (*Checks) Name() string { return "checks" }
+
+// Bindings are the routing keys the group's queue binds.
+func (*Checks) Bindings() []string { return []string{bindChecked} }
+
+// HandleBatch projects the valid checks of hs and reports the indices of
+// the others (poison). A store error is returned as is: the batch is then
+// retried, nothing is poisoned for it.
+func (c *Checks) HandleBatch(ctx context.Context, hs []events.HealthChecked) (poison []int, err error) {
+	valid := hs
+	for i, h := range hs {
+		if validChecked(h) != nil {
+			poison = append(poison, i)
+		}
+	}
+	if len(poison) > 0 {
+		valid = make([]events.HealthChecked, 0, len(hs)-len(poison))
+		for _, h := range hs {
+			if validChecked(h) == nil {
+				valid = append(valid, h)
+			}
+		}
+	}
+	if err := c.store.ProjectChecks(ctx, valid); err != nil {
+		return poison, fmt.Errorf("projections: checks (%d): %w", len(valid), err)
+	}
+	return poison, nil
+}
