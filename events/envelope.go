@@ -33,6 +33,12 @@ func NewHealthChecked(source string, h HealthChecked) (Envelope, error) {
 	return newEnvelope(source, TypeHealthChecked, h.ID(), h.Target, h.CheckedAt, h)
 }
 
+// WrapHealthChecked wraps a check whose data the caller encoded already
+// (data is json.Marshal(h)), so that a check is encoded once.
+func WrapHealthChecked(source string, h HealthChecked, data []byte) Envelope {
+	return wrap(source, TypeHealthChecked, h.ID(), h.Target, h.CheckedAt, data)
+}
+
 // NewStateChanged wraps a transition in an envelope from source.
 func NewStateChanged(source string, s StateChanged) (Envelope, error) {
 	return newEnvelope(source, TypeStateChanged, s.ID(), s.Target, s.At, s)
@@ -43,6 +49,10 @@ func newEnvelope(source, typ, id string, t TargetRef, at time.Time, data any) (E
 	if err != nil {
 		return Envelope{}, fmt.Errorf("events: marshal %s: %w", typ, err)
 	}
+	return wrap(source, typ, id, t, at, b), nil
+}
+
+func wrap(source, typ, id string, t TargetRef, at time.Time, b []byte) Envelope {
 	return Envelope{
 		SpecVersion:     SpecVersion,
 		ID:              id,
@@ -53,7 +63,7 @@ func newEnvelope(source, typ, id string, t TargetRef, at time.Time, data any) (E
 		DataContentType: DataContentType,
 		DataSchema:      SchemaURI(typ),
 		Data:            b,
-	}, nil
+	}
 }
 
 // Kind is the target type the event is about (the last word of its

@@ -392,25 +392,40 @@ func (s *Scheduler) worker(ctx context.Context) {
 // probe was still queued or running.
 func (s *Scheduler) Skipped() int64 { return s.skipped.Load() }
 
+// Batching of results: the sink costs one store round trip per batch.
+const (
+	applyBatch = 256
+	// applyLinger is how long a batch waits for more results after its
+	// first one; probes finish spread over time, and a few milliseconds
+	// turn one round trip per check into one per batch.
+	applyLinger = 10 * time.Millisecond
+)
+
 // applyLoop hands results to the sink in batches and schedules re-probes
-// for pending transitions.
+// for pending transitions. Manual and watch-triggered checks are applied
+// without waiting.
 func (s *Scheduler) applyLoop(ctx context.Context) {
-	const maxBatch = 256
-	batch := make([]Check, 0, maxBatch)
+	batch := make([]Check, 0, applyBatch)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for c := range s.results {
 		batch = append(batch[:0], c)
-	drain:
-		for len(batch) < maxBatch {
+		urgent := c.Trigger != TriggerSchedule
+		linger.Reset(applyLinger)
+	fill:
+		for len(batch) < applyBatch && !urgent {
 			select {
 			case c, ok := <-s.results:
 				if !ok {
-					break drain
+					break fill
 				}
 				batch = append(batch, c)
-			default:
-				break drain
+				urgent = c.Trigger != TriggerSchedule
+			case <-linger.C:
+				break fill
 			}
 		}
+		linger.Stop()
 		s.apply(context.WithoutCancel(ctx), batch)
 	}
 }

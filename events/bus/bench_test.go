@@ -229,3 +229,40 @@ func rawJSON(v any) json.RawMessage {
 	}
 	return b
 }
+
+// BenchmarkCheckPath: the HealthChecked path end to end on RabbitMQ: b.N
+// events published with PublishAsync (transient, confirmed) and handed in
+// batches to a check consumer (classic queue, multiple acks) that only
+// counts.
+func BenchmarkCheckPath(b *testing.B) {
+	cfg := rabbitConfig(b, "checks")
+	cfg.AsyncBuffer = max(b.N, 1024)
+	bus := newBus(b, cfg)
+	evs := benchEvents(b)
+	var got atomic.Int64
+	var once sync.Once
+	done := make(chan struct{})
+	n := int64(b.N)
+	if err := bus.AddCheckConsumer("checks", []string{"db.health.checked.*"}, func(_ context.Context, hs []events.HealthChecked) ([]int, error) {
+		if got.Add(int64(len(hs))) >= n {
+			once.Do(func() { close(done) })
+		}
+		return nil, nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	runBus(b, bus)
+	cpu0 := markCPU()
+	b.ResetTimer()
+	for i := range b.N {
+		for !bus.PublishAsync(evs[i%len(evs)]) {
+			time.Sleep(time.Millisecond) // the buffer is full: wait, do not count drops
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Minute):
+		b.Fatalf("consumed %d of %d", got.Load(), b.N)
+	}
+	report(b, b.N, cpu0)
+}

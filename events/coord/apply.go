@@ -29,7 +29,11 @@ import (
 // is appended to the outbox in the same script.
 //
 // Returns {applied, transitioned, pending, seq, epoch}.
-var applyScript = redis.NewScript(`
+var applyScript = redis.NewScript(luaApply + `return apply_check(KEYS, ARGV)`)
+
+// luaApply defines apply_check(KEYS, ARGV), the body of applyScript.
+const luaApply = `
+local function apply_check(KEYS, ARGV)
 local st = redis.call('HMGET', KEYS[1], 'stable', 'cand', 'count', 'seq', 'epoch', 'last_slot', 'creason')
 local slot, obs = tonumber(ARGV[1]), ARGV[2]
 local stable, cand, creason = st[1], st[2] or '', st[7] or ''
@@ -73,6 +77,22 @@ end
 redis.call('HSET', KEYS[1], 'stable', stable, 'cand', cand, 'count', count, 'seq', seq, 'epoch', epoch,
   'last_slot', slot, 'creason', creason)
 return {1, moved, pend(), seq, tonumber(epoch)}
+end
+`
+
+// applyBatchScript applies a batch of checks in order, each as
+// applyScript would, in one script call. ARGV: the key prefix, then per
+// check 10 fields: target id, then applyScript's ARGV 1-9. Returns the 5
+// values of applyScript per check, flattened.
+var applyBatchScript = redis.NewScript(luaApply + `
+local out = {}
+for i = 2, #ARGV, 10 do
+  local id = ARGV[i]
+  local r = apply_check({ARGV[1] .. ':state:' .. id, ARGV[1] .. ':outbox'},
+    {ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4], ARGV[i+5], ARGV[i+6], ARGV[i+7], ARGV[i+8], ARGV[i+9]})
+  for j = 1, 5 do out[#out + 1] = r[j] end
+end
+return out
 `)
 
 // CheckedPublisher publishes HealthChecked events without blocking.
@@ -112,15 +132,21 @@ func NewApplier(rdb redis.UniversalClient, prefix, replica, source string, pub C
 // check, whether a transition is pending confirmation.
 func (a *Applier) Apply(ctx context.Context, checks []probes.Check) ([]probes.Outcome, error) {
 	hcs := make([]events.HealthChecked, len(checks))
+	bodies := make([][]byte, len(checks))
 	for i, c := range checks {
 		hcs[i] = c.HealthChecked(a.replica)
+		b, err := json.Marshal(hcs[i])
+		if err != nil {
+			return nil, fmt.Errorf("coord: marshal check: %w", err)
+		}
+		bodies[i] = b
 	}
-	res, err := a.run(ctx, checks, hcs)
+	res, err := a.run(ctx, checks, bodies)
 	if errors.Is(err, errNoScript) {
-		if lerr := applyScript.Load(ctx, a.rdb).Err(); lerr != nil {
+		if lerr := applyBatchScript.Load(ctx, a.rdb).Err(); lerr != nil {
 			return nil, fmt.Errorf("coord: load apply script: %w", lerr)
 		}
-		res, err = a.run(ctx, checks, hcs)
+		res, err = a.run(ctx, checks, bodies)
 	}
 	if err != nil {
 		return nil, err
@@ -133,13 +159,8 @@ func (a *Applier) Apply(ctx context.Context, checks []probes.Check) ([]probes.Ou
 		}
 	}
 	if a.pub != nil {
-		for _, hc := range hcs {
-			env, err := events.NewHealthChecked(a.source, hc)
-			if err != nil {
-				a.log.Error("encode HealthChecked", "err", err)
-				continue
-			}
-			a.pub.PublishAsync(env)
+		for i, hc := range hcs {
+			a.pub.PublishAsync(events.WrapHealthChecked(a.source, hc, bodies[i]))
 		}
 	}
 	return out, nil
@@ -150,35 +171,29 @@ type applied struct {
 	seq, epoch         int64
 }
 
-func (a *Applier) run(ctx context.Context, checks []probes.Check, hcs []events.HealthChecked) ([]applied, error) {
-	pipe := a.rdb.Pipeline()
-	cmds := make([]*redis.Cmd, len(checks))
+func (a *Applier) run(ctx context.Context, checks []probes.Check, bodies [][]byte) ([]applied, error) {
+	args := make([]any, 0, 1+10*len(checks))
+	args = append(args, a.keys.Prefix)
 	for i, c := range checks {
 		t := c.Result.Target
-		body, err := json.Marshal(hcs[i])
-		if err != nil {
-			return nil, fmt.Errorf("coord: marshal check: %w", err)
-		}
 		th := projections.Thresholds{Failure: t.FailureThreshold, Success: t.SuccessThreshold}.WithDefaults()
-		cmds[i] = applyScript.EvalSha(ctx, pipe, []string{a.keys.State(t.ID()), a.keys.Outbox()},
-			c.Slot, string(c.Result.State), th.Failure, th.Success, c.Reason(), c.Result.CheckedAt.UnixMilli(), body, string(t.Kind), t.Name)
+		args = append(args, t.ID(), c.Slot, string(c.Result.State), th.Failure, th.Success, c.Reason(),
+			c.Result.CheckedAt.UnixMilli(), bodies[i], string(t.Kind), t.Name)
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !isNoScript(err) {
+	v, err := applyBatchScript.EvalSha(ctx, a.rdb, nil, args...).Int64Slice()
+	if isNoScript(err) {
+		return nil, errNoScript
+	}
+	if err != nil {
 		return nil, fmt.Errorf("coord: apply: %w", err)
 	}
-	out := make([]applied, len(cmds))
-	for i, cmd := range cmds {
-		v, err := cmd.Int64Slice()
-		if isNoScript(err) {
-			return nil, errNoScript
-		}
-		if err != nil {
-			return nil, fmt.Errorf("coord: apply: %w", err)
-		}
-		if len(v) != 5 {
-			return nil, fmt.Errorf("coord: apply: unexpected reply %v", v)
-		}
-		out[i] = applied{ok: v[0] == 1, moved: v[1] == 1, pending: v[2] == 1, seq: v[3], epoch: v[4]}
+	if len(v) != 5*len(checks) {
+		return nil, fmt.Errorf("coord: apply: %d values for %d checks", len(v), len(checks))
+	}
+	out := make([]applied, len(checks))
+	for i := range out {
+		r := v[5*i : 5*i+5]
+		out[i] = applied{ok: r[0] == 1, moved: r[1] == 1, pending: r[2] == 1, seq: r[3], epoch: r[4]}
 	}
 	return out, nil
 }

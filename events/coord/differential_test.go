@@ -2,6 +2,7 @@ package coord
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
 )
@@ -29,7 +29,7 @@ func TestApplyScriptFollowsDecide(t *testing.T) {
 	prefix := fmt.Sprintf("test-coord-diff-%d", rand.Int64())
 	defer deletePrefix(ctx, rdb, prefix)
 	a := NewApplier(rdb, prefix, "r1", "/test", nil, nil)
-	if err := applyScript.Load(ctx, rdb).Err(); err != nil {
+	if err := applyBatchScript.Load(ctx, rdb).Err(); err != nil {
 		t.Fatal(err)
 	}
 	states := []probes.State{probes.StateUp, probes.StateDegraded, probes.StateDown}
@@ -73,7 +73,8 @@ func TestApplyScriptFollowsDecide(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := a.run(ctx, []probes.Check{c}, []events.HealthChecked{c.HealthChecked("r1")})
+			body, _ := json.Marshal(c.HealthChecked("r1"))
+			res, err := a.run(ctx, []probes.Check{c}, [][]byte{body})
 			if err != nil {
 				t.Fatal(err)
 			}
