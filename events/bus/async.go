@@ -126,7 +126,11 @@ func (b *Bus) publishBestEffort(ctx context.Context, batch []events.Envelope) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, b.cfg.PublishTimeout, ErrTimeout)
 	defer cancel()
-	for i, err := range b.publishRetry(ctx, msgs) {
+	send := b.send
+	if b.pub != nil {
+		send = b.pub.publishBatch
+	}
+	for i, err := range b.publishRetryWith(ctx, send, msgs) {
 		if err != nil {
 			b.drop(sent[i].Type, dropPublishFailed, err)
 			continue

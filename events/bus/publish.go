@@ -58,7 +58,12 @@ func (b *Bus) Publish(ctx context.Context, envs ...events.Envelope) error {
 // lasts (a connection drop fails the messages in flight; the retry goes
 // out on a fresh channel).
 func (b *Bus) publishRetry(ctx context.Context, msgs []*outgoing) []error {
-	errs := b.send(ctx, msgs)
+	return b.publishRetryWith(ctx, b.send, msgs)
+}
+
+// publishRetryWith is publishRetry over send.
+func (b *Bus) publishRetryWith(ctx context.Context, send func(context.Context, []*outgoing) []error, msgs []*outgoing) []error {
+	errs := send(ctx, msgs)
 	var again []int
 	for i, err := range errs {
 		if err != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrBlocked) {
@@ -72,7 +77,7 @@ func (b *Bus) publishRetry(ctx context.Context, msgs []*outgoing) []error {
 	for j, i := range again {
 		retry[j] = msgs[i]
 	}
-	for j, err := range b.send(ctx, retry) {
+	for j, err := range send(ctx, retry) {
 		errs[again[j]] = err
 	}
 	return errs
