@@ -54,7 +54,21 @@ type entry struct {
 	stopW    context.CancelFunc
 	watching atomic.Bool
 	errors   atomic.Int64
+	// lastUsed is when the client last probed (Unix ns).
+	lastUsed atomic.Int64
 }
+
+// idleAfter is how long a client may go unused before it is closed: a
+// replica that stops winning a target's probes (another replica has them)
+// hands its connections back, and a target whose probes resume opens a
+// new client. Three intervals, at least idleMin.
+func idleAfter(t Target) time.Duration { return max(3*t.Interval, idleMin) }
+
+// Idle-client sweeping.
+const (
+	idleMin   = 30 * time.Second
+	idleSweep = 10 * time.Second
+)
 
 // NewManager returns a manager over the given openers (usually Openers()).
 // onLost may be nil.
@@ -136,6 +150,7 @@ func (m *Manager) Probe(ctx context.Context, id string) (Result, error) {
 	if !ok {
 		return Result{}, ErrUnknownTarget
 	}
+	e.lastUsed.Store(time.Now().UnixNano())
 	c, err := m.client(ctx, e)
 	if err != nil {
 		e.errors.Add(1)
@@ -208,8 +223,45 @@ func (m *Manager) Run(ctx context.Context) error {
 		}
 		e.mu.Unlock()
 	}
-	<-ctx.Done()
-	return m.Close()
+	t := time.NewTicker(idleSweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return m.Close()
+		case <-t.C:
+			m.closeIdle(time.Now())
+		}
+	}
+}
+
+// closeIdle closes the clients unused for longer than idleAfter.
+func (m *Manager) closeIdle(now time.Time) {
+	m.mu.Lock()
+	var idle []*entry
+	for _, e := range m.entries {
+		if now.Sub(time.Unix(0, e.lastUsed.Load())) > idleAfter(e.target) {
+			idle = append(idle, e)
+		}
+	}
+	m.mu.Unlock()
+	n := 0
+	for _, e := range idle {
+		e.mu.Lock()
+		if e.client != nil && now.Sub(time.Unix(0, e.lastUsed.Load())) > idleAfter(e.target) {
+			if e.stopW != nil {
+				e.stopW()
+				e.stopW = nil
+			}
+			_ = e.client.Close()
+			e.client = nil
+			n++
+		}
+		e.mu.Unlock()
+	}
+	if n > 0 {
+		m.logger.Debug("idle clients closed", "count", n)
+	}
 }
 
 // Close closes every client. The manager can no longer be used.

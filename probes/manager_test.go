@@ -123,3 +123,46 @@ func TestManagerOpensOnceReusesAndCloses(t *testing.T) {
 		t.Fatal("clients not closed on stop")
 	}
 }
+
+func TestManagerClosesIdleClients(t *testing.T) {
+	var opened, closed atomic.Int32
+	open := func(context.Context, Target) (Client, error) {
+		opened.Add(1)
+		return &closeCounter{closed: &closed}, nil
+	}
+	m := NewManager(map[Kind]Opener{Postgres: open}, nil, nil)
+	defer m.Close()
+	busy, quiet := Target{Kind: Postgres, Name: "busy", Interval: time.Second}, Target{Kind: Postgres, Name: "quiet", Interval: time.Second}
+	m.SetTargets([]Target{busy, quiet})
+	ctx := context.Background()
+	for _, tg := range []Target{busy, quiet} {
+		if _, err := m.Probe(ctx, tg.ID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	m.entries[busy.ID()].lastUsed.Store(now.UnixNano())
+	m.closeIdle(now.Add(idleMin - time.Second))
+	if closed.Load() != 0 {
+		t.Fatal("a client closed before it was idle")
+	}
+	m.entries[quiet.ID()].lastUsed.Store(now.Add(-idleMin).UnixNano())
+	m.closeIdle(now.Add(time.Second))
+	if closed.Load() != 1 {
+		t.Fatalf("%d clients closed, want the idle one", closed.Load())
+	}
+	// A probe of the quiet target opens a new client.
+	if _, err := m.Probe(ctx, quiet.ID()); err != nil || opened.Load() != 3 {
+		t.Fatalf("reopen: %v, %d opened", err, opened.Load())
+	}
+}
+
+type closeCounter struct{ closed *atomic.Int32 }
+
+func (c *closeCounter) Probe(context.Context) (Facts, error) { return scriptedUp{}, nil }
+func (c *closeCounter) Stats() PoolStats                  { return PoolStats{} }
+func (c *closeCounter) Close() error                      { c.closed.Add(1); return nil }
+
+type scriptedUp struct{}
+
+func (scriptedUp) Health(Limits) (State, string) { return StateUp, "" }

@@ -201,7 +201,9 @@ func (c *redisClient) dial(ctx context.Context) (*redisConn, error) {
 		cmds, n = appendRESP(cmds, "SELECT", strconv.Itoa(c.t.DB)), n+1
 	}
 	if n == 0 {
-		return rc, nil
+		// A server that refuses the client (max number of clients) says
+		// so right after accepting: ask something, to hear it here.
+		cmds, n = appendRESP(cmds, "PING"), 1
 	}
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -248,6 +250,13 @@ func (rc *redisConn) do(ctx context.Context, cmds []byte, n int) ([]any, error) 
 	select {
 	case r := <-rc.res:
 		return r.vals, r.err
+	case <-rc.dead:
+		select {
+		case r := <-rc.res:
+			return r.vals, r.err
+		default:
+			return nil, errRedisConnLost
+		}
 	case <-ctx.Done():
 		rc.abandon()
 		return nil, ctx.Err()
@@ -396,10 +405,14 @@ func classifyRedis(err error) error {
 	case "LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "MISCONF":
 		return Fail(ErrKindUnavailable, err)
 	}
+	msg := strings.ToLower(err.Error())
 	// Older servers: "ERR invalid password", "ERR AUTH <password> called
 	// without any password configured ...".
-	if msg := strings.ToLower(err.Error()); strings.Contains(msg, "password") || strings.Contains(msg, "auth") {
+	if strings.Contains(msg, "password") || strings.Contains(msg, "auth") {
 		return Fail(ErrKindAuth, err)
+	}
+	if strings.Contains(msg, "max number of clients") {
+		return Fail(ErrKindUnavailable, err)
 	}
 	return Fail(ErrKindProtocol, err)
 }

@@ -81,6 +81,7 @@ func TestClassifyRedis(t *testing.T) {
 		{"LOADING Redis is loading the dataset in memory", ErrKindUnavailable},
 		{"MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", ErrKindUnavailable},
 		{"ERR unknown command 'INFO'", ErrKindProtocol},
+		{"ERR max number of clients reached", ErrKindUnavailable},
 	}
 	for _, tt := range tests {
 		if got := Classify(classifyRedis(respError(tt.reply))); got != tt.want {

@@ -2,6 +2,7 @@ package probes
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +107,29 @@ func TestRedisWatchNoticesKill(t *testing.T) {
 	case reason := <-lost:
 		t.Fatalf("lost called again without a loss: %s", reason)
 	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+func TestRedisMaxClients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a throwaway redis-server")
+	}
+	srv := servers.StartRedis(t, "")
+	tg := Target{Kind: Redis, Name: "full", Host: srv.Host, Port: srv.Port, Timeout: 2 * time.Second}
+	admin := openForTest(t, OpenRedis, tg).(*redisClient)
+	ctx := context.Background()
+	rc, _, err := admin.connection(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.do(ctx, appendRESP(nil, "CONFIG", "SET", "maxclients", "1"), 1); err != nil {
+		t.Fatal(err)
+	}
+	// The held connection is the one client allowed: a new one is refused
+	// with "max number of clients reached" right after the accept.
+	r := RunProbe(ctx, tg, openForTest(t, OpenRedis, tg))
+	requireState(t, r, StateDown, ErrKindUnavailable)
+	if !strings.Contains(r.Error, "max number of clients") {
+		t.Fatalf("error %q does not say why", r.Error)
 	}
 }

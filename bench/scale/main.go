@@ -68,7 +68,7 @@ func main() {
 	flag.DurationVar(&o.window, "window", 30*time.Second, "measurement window")
 	flag.DurationVar(&o.warmup, "warmup", 0, "extra time after every target was checked once (default 3 intervals, at least 5s)")
 	flag.StringVar(&o.bin, "bin", "bin/database-service", "the service binary")
-	flag.StringVar(&o.redis, "redis", "127.0.0.1:6379", "the Redis every target points at")
+	flag.StringVar(&o.redis, "redis", "127.0.0.1:6379", "the Redis every target points at, or \"spawn\": a redis-server of the benchmark's own that accepts 19000 clients (the machine's accepts 10000 in all)")
 	flag.StringVar(&o.rabbit, "rabbit", "127.0.0.1:5672", "RabbitMQ (shared mode)")
 	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the first replica over the window to this file")
 	flag.StringVar(&o.heap, "heapprofile", "", "write a heap profile of the first replica at the end of the window to this file")
@@ -89,9 +89,11 @@ func main() {
 type result struct {
 	o                    options
 	checks, due          float64
+	up                   float64 // checks that found their target UP
 	serviceCPU           time.Duration
 	brokerCPU, storeCPU  time.Duration
 	rssMB, anonMB, filMB float64
+	rssFirst, rssMax     float64 // first and largest sample of the window (MB)
 	outbox               float64
 	queueDepth           int
 	lostLines            int
@@ -106,14 +108,15 @@ func (r result) print(w io.Writer) {
 		return fmt.Sprintf("%.1f", float64(d.Microseconds())/r.checks)
 	}
 	fmt.Fprintf(w, "case: mode=%s targets=%d interval=%s replicas=%d window=%s\n", r.o.mode, r.o.targets, r.o.interval, r.o.replicas, r.o.window)
-	fmt.Fprintf(w, "  checks completed   %.0f of %.0f due (%.2f%%)\n", r.checks, r.due, 100*r.checks/r.due)
+	fmt.Fprintf(w, "  checks completed   %.0f of %.0f due (%.2f%%), %.2f%% of them UP\n", r.checks, r.due, 100*r.checks/r.due, 100*r.up/max(r.checks, 1))
 	fmt.Fprintf(w, "  service CPU/check  %s us (%.2f cores)\n", per(r.serviceCPU), r.serviceCPU.Seconds()/r.o.window.Seconds())
 	if r.o.mode == "shared" {
 		fmt.Fprintf(w, "  broker CPU/check   %s us\n", per(r.brokerCPU))
 		fmt.Fprintf(w, "  store CPU/check    %s us\n", per(r.storeCPU))
 		fmt.Fprintf(w, "  checks queue depth %d\n", r.queueDepth)
 	}
-	fmt.Fprintf(w, "  RSS                %.0f MB per replica (anon %.0f, file %.0f)\n", r.rssMB, r.anonMB, r.filMB)
+	fmt.Fprintf(w, "  RSS                %.0f MB per replica at the end (anon %.0f, file %.0f); %.0f MB at the start of the window, %.0f MB at most\n",
+		r.rssMB, r.anonMB, r.filMB, r.rssFirst, r.rssMax)
 	fmt.Fprintf(w, "  outbox length      %.0f\n", r.outbox)
 	fmt.Fprintf(w, "  projection lag p99 %s\n", r.lagP99)
 	fmt.Fprintf(w, "  'lost' log lines   %d\n", r.lostLines)
@@ -151,6 +154,22 @@ func run(ctx context.Context, o options) (res result, err error) {
 		defer os.RemoveAll(dir)
 	} else {
 		fmt.Fprintln(os.Stderr, "work directory:", dir)
+	}
+	if o.redis == "spawn" {
+		port, err := freePort()
+		if err != nil {
+			return res, err
+		}
+		tr := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--maxclients", "19000", "--dir", dir, "--logfile", filepath.Join(dir, "target-redis.log"))
+		if err := tr.Start(); err != nil {
+			return res, fmt.Errorf("start the target redis-server: %w", err)
+		}
+		defer func() { _ = tr.Process.Kill(); _ = tr.Wait() }()
+		o.redis = fmt.Sprintf("127.0.0.1:%d", port)
+		if err := waitTCP(ctx, o.redis); err != nil {
+			return res, err
+		}
 	}
 	targets := filepath.Join(dir, "targets.yaml")
 	if err := writeTargets(targets, o); err != nil {
@@ -237,6 +256,7 @@ func run(ctx context.Context, o options) (res result, err error) {
 	if err != nil {
 		return res, err
 	}
+	up0, _ := sumMetric(reps, `dbhealth_checks_total{`, `state="UP"`)
 	cpu0 := procsCPU(reps)
 	b0, s0 := cpuOf(brokerPID), cpuOf(storePID)
 	start := time.Now()
@@ -245,8 +265,21 @@ func run(ctx context.Context, o options) (res result, err error) {
 		prof = make(chan error, 1)
 		go func() { prof <- fetchProfile(reps[0].url, o.window, o.profile) }()
 	}
-	if err := sleep(ctx, o.window); err != nil {
-		return res, err
+	sample := func() {
+		for _, r := range reps {
+			rss, _, _ := memOf(r.cmd.Process.Pid)
+			if res.rssFirst == 0 {
+				res.rssFirst = rss
+			}
+			res.rssMax = max(res.rssMax, rss)
+		}
+	}
+	sample()
+	for end := start.Add(o.window); time.Now().Before(end); {
+		if err := sleep(ctx, min(10*time.Second, time.Until(end))); err != nil {
+			return res, err
+		}
+		sample()
 	}
 	elapsed := time.Since(start)
 	c1, err := sumMetric(reps, "dbhealth_checks_total")
@@ -256,6 +289,8 @@ func run(ctx context.Context, o options) (res result, err error) {
 	res.serviceCPU = procsCPU(reps) - cpu0
 	res.brokerCPU, res.storeCPU = cpuOf(brokerPID)-b0, cpuOf(storePID)-s0
 	res.checks = c1 - c0
+	up1, _ := sumMetric(reps, `dbhealth_checks_total{`, `state="UP"`)
+	res.up = up1 - up0
 	res.due = float64(o.targets) * elapsed.Seconds() / o.interval.Seconds()
 	res.o.window = elapsed.Round(time.Millisecond)
 	for _, r := range reps {
@@ -448,15 +483,25 @@ func scrape(r *replica) (string, error) {
 	return string(b), err
 }
 
-// metricSum adds every sample of the series name in a text exposition.
-func metricSum(text, name string) float64 {
+// metricSum adds every sample of the series name in a text exposition
+// whose labels contain every one of labels. A name ending in "{" selects
+// labelled samples of the series.
+func metricSum(text, name string, labels ...string) float64 {
 	var sum float64
+	name = strings.TrimSuffix(name, "{")
 	for _, line := range strings.Split(text, "\n") {
 		if !strings.HasPrefix(line, name) {
 			continue
 		}
 		rest := line[len(name):]
 		if rest == "" || (rest[0] != '{' && rest[0] != ' ') {
+			continue
+		}
+		missing := false
+		for _, l := range labels {
+			missing = missing || !strings.Contains(rest, l)
+		}
+		if missing {
 			continue
 		}
 		f := strings.Fields(rest[strings.LastIndexByte(rest, '}')+1:])
@@ -471,14 +516,14 @@ func metricSum(text, name string) float64 {
 	return sum
 }
 
-func sumMetric(reps []*replica, name string) (float64, error) {
+func sumMetric(reps []*replica, name string, labels ...string) (float64, error) {
 	var sum float64
 	for _, r := range reps {
 		text, err := scrape(r)
 		if err != nil {
 			return 0, err
 		}
-		sum += metricSum(text, name)
+		sum += metricSum(text, name, labels...)
 	}
 	return sum, nil
 }
