@@ -6,7 +6,9 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build run run-cluster test test-short lint fmt vet tidy-check bench clean
+BENCH_WINDOW ?= 30s
+
+.PHONY: all build run run-cluster test test-short lint fmt vet tidy-check bench bench-scale bench-soak clean
 
 all: lint test build
 
@@ -50,6 +52,19 @@ tidy-check:
 ## bench: benchmarks (needs the machine's Redis and RabbitMQ)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+## bench-scale: the load benchmark (docs/benchmarks.md): 1000 Redis targets at 1s
+## standalone and shared, 10,000 at 10s on two replicas; needs the machine's Redis
+## and RabbitMQ, and redis-server for the store
+bench-scale: build
+	$(GO) run ./bench/scale -mode embedded -targets 1000 -interval 1s -window $(BENCH_WINDOW)
+	$(GO) run ./bench/scale -mode shared -targets 1000 -interval 1s -window $(BENCH_WINDOW)
+	$(GO) run ./bench/scale -mode shared -targets 10000 -interval 10s -replicas 2 -redis spawn -window $(BENCH_WINDOW)
+
+## bench-soak: 1000 targets at 1s for 10 minutes in each mode (RSS must stay flat)
+bench-soak: build
+	$(GO) run ./bench/scale -mode embedded -targets 1000 -interval 1s -window 10m
+	$(GO) run ./bench/scale -mode shared -targets 1000 -interval 1s -window 10m
 
 clean:
 	rm -rf bin
