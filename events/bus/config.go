@@ -18,18 +18,18 @@ import (
 
 // Defaults applied by Config for zero values.
 const (
-	DefaultServiceName     = "database-service"
-	DefaultPrefetch        = 64
-	DefaultConcurrency     = 16
-	DefaultDeliveryLimit   = 5
-	DefaultPublishTimeout  = 5 * time.Second
-	DefaultChannelPoolSize = 8
-	DefaultAsyncBuffer     = 8192
-	DefaultAsyncWorkers    = 2
-	DefaultHandlerTimeout  = 30 * time.Second
-	DefaultMaxRetries      = 3
-	DefaultRetryInterval   = 100 * time.Millisecond
-	DefaultHeartbeat       = 10 * time.Second
+	DefaultServiceName      = "database-service"
+	DefaultPrefetch         = 64
+	DefaultConcurrency      = 16
+	DefaultDeliveryLimit    = 5
+	DefaultPublishTimeout   = 5 * time.Second
+	DefaultChannelPoolSize  = 8
+	DefaultAsyncBuffer      = 8192
+	DefaultAsyncWorkers     = 2
+	DefaultHandlerTimeout   = 30 * time.Second
+	DefaultRetryInterval    = 100 * time.Millisecond
+	DefaultRetryMaxInterval = 10 * time.Second
+	DefaultHeartbeat        = 10 * time.Second
 )
 
 // ErrConfig is wrapped by every configuration error of New.
@@ -71,12 +71,11 @@ type Config struct {
 	AsyncWorkers int
 	// HandlerTimeout bounds one handler attempt (default 30s).
 	HandlerTimeout time.Duration
-	// MaxRetries is the number of in-process retries of a failed handler
-	// (default 3; negative for none).
-	MaxRetries int
-	// RetryInterval is the first retry's backoff, doubled each time
-	// (default 100ms).
-	RetryInterval time.Duration
+	// RetryInterval is the first retry's backoff of a failed handler,
+	// doubled each time (default 100ms), up to RetryMaxInterval (default
+	// 10s); transient failures are retried until they pass.
+	RetryInterval    time.Duration
+	RetryMaxInterval time.Duration
 	// Heartbeat is the AMQP heartbeat interval (default 10s).
 	Heartbeat time.Duration
 	// Registerer receives the bus metrics; nil registers nothing.
@@ -114,10 +113,10 @@ func (c Config) WithDefaults() Config {
 	def(&c.ChannelPoolSize, DefaultChannelPoolSize)
 	def(&c.AsyncBuffer, DefaultAsyncBuffer)
 	def(&c.AsyncWorkers, DefaultAsyncWorkers)
-	def(&c.MaxRetries, DefaultMaxRetries)
 	defDur(&c.PublishTimeout, DefaultPublishTimeout)
 	defDur(&c.HandlerTimeout, DefaultHandlerTimeout)
 	defDur(&c.RetryInterval, DefaultRetryInterval)
+	defDur(&c.RetryMaxInterval, DefaultRetryMaxInterval)
 	defDur(&c.Heartbeat, DefaultHeartbeat)
 	return c
 }
@@ -152,7 +151,7 @@ func (c Config) Validate() error {
 	if c.DeliveryLimit < 1 {
 		bad("DeliveryLimit %d: want >= 1", c.DeliveryLimit)
 	}
-	if c.PublishTimeout < 0 || c.HandlerTimeout < 0 || c.RetryInterval < 0 || c.Heartbeat < 0 {
+	if c.PublishTimeout < 0 || c.HandlerTimeout < 0 || c.RetryInterval < 0 || c.RetryMaxInterval < 0 || c.Heartbeat < 0 {
 		bad("durations must not be negative")
 	}
 	if c.ChannelPoolSize < 1 || c.ChannelPoolSize > 1024 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -14,32 +15,20 @@ import (
 )
 
 // Handler handles one event of a consumer group. Delivery is at least once:
-// a handler must be idempotent. An error wrapping events.ErrInvalid sends
-// the message to the poison queue at once; another error is retried in
-// process (Config.MaxRetries) and then poisoned, or requeued when wrapped
-// with Requeue.
+// a handler must be idempotent. An error wrapping events.ErrInvalid (the
+// event cannot be understood) or a panic sends the message to the poison
+// queue at once. Any other error is transient (a store or network
+// failure): the delivery is retried in process with backoff, capped at
+// Config.RetryMaxInterval, for as long as it takes; the group's queue has
+// one active consumer, so its consumption pauses meanwhile and nothing
+// behind it overtakes it. Stopping requeues it.
 type Handler func(ctx context.Context, e events.Envelope) error
 
-// requeueError marks an error whose message should go back to the queue.
-type requeueError struct{ err error }
-
-func (r requeueError) Error() string { return r.err.Error() }
-func (r requeueError) Unwrap() error { return r.err }
-
-// Requeue marks a transient handler error (its store is unreachable, say):
-// after the in-process retries the delivery is returned to the queue instead
-// of being poisoned, and the broker dead-letters it to the poison queue once
-// it was delivered Config.DeliveryLimit times. Requeue(nil) is nil.
-func Requeue(err error) error {
-	if err == nil {
-		return nil
-	}
-	return requeueError{err}
-}
-
-func isRequeue(err error) bool {
-	var r requeueError
-	return errors.As(err, &r)
+// poisonous reports whether a handler error condemns its message: an
+// invalid event or a panic. Everything else is retried.
+func poisonous(err error) bool {
+	var p middleware.RecoveredPanicError
+	return errors.Is(err, events.ErrInvalid) || errors.As(err, &p)
 }
 
 type consumer struct {
@@ -57,26 +46,30 @@ func (b *Bus) newRouter(consumers []consumer) (*message.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	poison, err := middleware.PoisonQueueWithFilter(b.poisonPub, b.cfg.PoisonQueue(), func(err error) bool {
-		return !isRequeue(err) && !errors.Is(err, context.Canceled)
-	})
+	poison, err := middleware.PoisonQueueWithFilter(b.poisonPub, b.cfg.PoisonQueue(), poisonous)
 	if err != nil {
 		return nil, err
 	}
-	retries := max(b.cfg.MaxRetries, 0)
 	router.AddMiddleware(
 		b.observe,
 		middleware.CorrelationID,
 		poison,
 		middleware.Retry{
-			MaxRetries:          retries,
+			// As many as it takes: a transient failure is never a reason
+			// to give an event up (the stop of the router ends them).
+			MaxRetries:          math.MaxInt32,
 			InitialInterval:     b.cfg.RetryInterval,
-			MaxInterval:         10 * b.cfg.RetryInterval,
+			MaxInterval:         b.cfg.RetryMaxInterval,
 			Multiplier:          2,
 			RandomizationFactor: 0.2,
 			ResetContextOnRetry: true,
+			OnRetryHook: func(n int, delay time.Duration) {
+				if n == 1 || n%10 == 0 {
+					b.log.Warn("bus handler failing; retrying", "attempt", n, "retry_in", delay)
+				}
+			},
 			ShouldRetry: func(p middleware.RetryParams) bool {
-				return !errors.Is(p.Err, events.ErrInvalid) && !errors.Is(p.Err, context.Canceled)
+				return !poisonous(p.Err) && !errors.Is(p.Err, context.Canceled)
 			},
 		}.Middleware,
 		middleware.Timeout(b.cfg.HandlerTimeout),

@@ -1,0 +1,143 @@
+package servers
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Rabbit is a RabbitMQ node of a test's own on 127.0.0.1 (a second node
+// beside the machine's), for faults of the whole broker: SIGKILL, restart,
+// lost definitions.
+type Rabbit struct {
+	// Port is the AMQP port.
+	Port int
+
+	t    testing.TB
+	dir  string
+	name string
+	dist int
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	out  *bytes.Buffer
+}
+
+// StartRabbit starts a node on free ports with its own directory and kills
+// it in t.Cleanup. The test is skipped when rabbitmq-server is missing.
+// The Debian wrapper runs the node as the rabbitmq user, so the directory
+// belongs to that user.
+func StartRabbit(t testing.TB) *Rabbit {
+	t.Helper()
+	if _, err := exec.LookPath("rabbitmq-server"); err != nil {
+		t.Skip("servers: rabbitmq-server not installed")
+	}
+	dir, err := os.MkdirTemp("", "rabbit-node-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := user.Lookup("rabbitmq"); err == nil {
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatalf("servers: chown %s: %v", dir, err)
+		}
+	}
+	r := &Rabbit{Port: FreePort(t), dist: FreePort(t), t: t, dir: dir,
+		name: fmt.Sprintf("t%d@localhost", FreePort(t))}
+	t.Cleanup(func() {
+		r.Kill()
+		_ = os.RemoveAll(dir)
+	})
+	r.Start()
+	return r
+}
+
+// URL is the AMQP URL of the node (guest may log in over loopback).
+func (r *Rabbit) URL() string { return fmt.Sprintf("amqp://guest:guest@127.0.0.1:%d/", r.Port) }
+
+// Addr is host:port of the AMQP listener.
+func (r *Rabbit) Addr() string { return fmt.Sprintf("127.0.0.1:%d", r.Port) }
+
+// Start (re)starts the node on its ports and directory; it fails the test
+// if the node does not accept AMQP connections within 60s.
+func (r *Rabbit) Start() {
+	r.t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd != nil {
+		return
+	}
+	cmd := exec.Command("rabbitmq-server")
+	cmd.Dir = r.dir
+	cmd.Env = append(os.Environ(),
+		"RABBITMQ_NODENAME="+r.name,
+		"RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
+		"RABBITMQ_NODE_PORT="+strconv.Itoa(r.Port),
+		"RABBITMQ_DIST_PORT="+strconv.Itoa(r.dist),
+		"RABBITMQ_MNESIA_BASE="+filepath.Join(r.dir, "mnesia"),
+		"RABBITMQ_LOG_BASE="+filepath.Join(r.dir, "log"),
+		"RABBITMQ_ENABLED_PLUGINS_FILE="+filepath.Join(r.dir, "plugins"),
+		"RABBITMQ_FEATURE_FLAGS_FILE="+filepath.Join(r.dir, "ff"),
+		"RABBITMQ_PID_FILE="+filepath.Join(r.dir, "pid"),
+		"RABBITMQ_CONFIG_FILE="+filepath.Join(r.dir, "rabbitmq"),
+	)
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		r.t.Fatalf("servers: start rabbitmq-server: %v", err)
+	}
+	go func() { _ = cmd.Wait() }()
+	r.cmd, r.out = cmd, out
+	if err := waitDial(r.Addr(), 60*time.Second); err != nil {
+		r.killLocked()
+		r.t.Fatalf("servers: rabbitmq node did not start: %v\n%s", err, out)
+	}
+}
+
+var pidRE = regexp.MustCompile(`pid=(\d+)`)
+
+// Kill sends SIGKILL to the node (the Erlang VM, which leaves the
+// wrapper's process group: found by the port it listens on) and waits
+// until the port is closed. Killing a stopped node does nothing.
+func (r *Rabbit) Kill() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.killLocked()
+}
+
+func (r *Rabbit) killLocked() {
+	if r.cmd == nil {
+		return
+	}
+	for range 100 {
+		out, _ := exec.Command("ss", "-Hltnp", fmt.Sprintf("sport = :%d", r.Port)).Output()
+		m := pidRE.FindSubmatch(out)
+		if m == nil {
+			break
+		}
+		if pid, err := strconv.Atoi(string(m[1])); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = r.cmd.Process.Signal(syscall.SIGKILL)
+	r.cmd = nil
+}
+
+// Forget deletes the node's definitions and messages (its mnesia
+// directory), as a broker replaced by a fresh one loses them. Call it
+// while the node is stopped.
+func (r *Rabbit) Forget() {
+	if err := os.RemoveAll(filepath.Join(r.dir, "mnesia")); err != nil {
+		r.t.Fatalf("servers: forget the definitions: %v", err)
+	}
+}
