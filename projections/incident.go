@@ -9,7 +9,7 @@ import (
 
 // Incident derivation: how a target's transitions become alerts. It is
 // pure; the Redis alert script computes the same incrementally (whatever
-// order the transitions arrive in), boltstore calls it directly, and a
+// order the transitions arrive in), localstore calls it directly, and a
 // differential test proves both agree.
 
 // Transition is one recorded transition of a target, as the alerts

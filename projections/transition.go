@@ -2,7 +2,7 @@ package projections
 
 // The transition state machine: how a target's observed states become its
 // stable state. It is pure; the stores execute it (the Redis apply script
-// in shared mode, boltstore in standalone mode) and a differential test
+// in shared mode, localstore in standalone mode) and a differential test
 // proves the Lua follows it step for step.
 
 // Default debounce thresholds.

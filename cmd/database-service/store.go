@@ -7,7 +7,7 @@ import (
 	"github.com/dbhealth/database-service/events/coord"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
-	"github.com/dbhealth/database-service/projections/boltstore"
+	"github.com/dbhealth/database-service/projections/localstore"
 	redisstore "github.com/dbhealth/database-service/projections/redis"
 )
 
@@ -49,7 +49,7 @@ func (a *app) openStore(ctx context.Context, opts appOptions) (*storeSide, error
 	cfg := a.cfg
 	replica, prefix := cfg.Service.ReplicaID, cfg.Store.KeyPrefix
 	if !cfg.Store.URL.IsSet() {
-		st, err := boltstore.Open(cfg.Service.DataDir, boltstore.Options{
+		st, err := localstore.Open(cfg.Service.DataDir, localstore.Options{
 			Replica:           replica,
 			Source:            a.source(),
 			HistoryMaxEntries: cfg.History.MaxEntries,

@@ -18,7 +18,7 @@ type Store struct {
 }
 
 // ErrNoURL is returned by OpenStore without a URL: standalone mode uses
-// the embedded store (projections/boltstore) instead.
+// the embedded store (projections/localstore) instead.
 var ErrNoURL = errors.New("coord: STORE_URL is empty")
 
 // OpenStore connects to the Redis at url (redis:// or rediss://). It

@@ -1,4 +1,4 @@
-package boltstore
+package localstore
 
 import (
 	"encoding/binary"
@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/projections"
@@ -99,49 +98,48 @@ func (p *pending) merge(q *pending) *pending {
 	return p
 }
 
-// write applies the changes in tx.
-func (p *pending) write(tx *bolt.Tx) error {
+// write adds the changes to b.
+func (p *pending) write(b *pebble.Batch) error {
 	for _, id := range p.forget {
-		for _, b := range [][]byte{bHist, bRoll, bTLog} {
-			if err := deletePrefix(tx.Bucket(b), tkey(id)); err != nil {
+		for _, ns := range []byte{nsHist, nsRoll, nsLog} {
+			pre := tkey(ns, id)
+			if err := b.DeleteRange(pre, prefixEnd(pre), nil); err != nil {
 				return err
 			}
 		}
 	}
 	if p.clock != 0 {
-		if err := tx.Bucket(bMeta).Put(keyClock, be64(uint64(p.clock))); err != nil {
+		if err := b.Set(keyClock, be64(uint64(p.clock)), nil); err != nil {
 			return err
 		}
 	}
-	if err := put(tx.Bucket(bMachines), p.machines, func(m *projections.Machine) ([]byte, error) { return encodeMachine(*m), nil }); err != nil {
+	if err := put(b, nsMachine, p.machines, func(m *projections.Machine) ([]byte, error) { return encodeMachine(*m), nil }); err != nil {
 		return err
 	}
-	if err := put(tx.Bucket(bStatus), p.status, func(r *statusRec) ([]byte, error) { return r.encode(), nil }); err != nil {
+	if err := put(b, nsStatus, p.status, func(r *statusRec) ([]byte, error) { return r.encode(), nil }); err != nil {
 		return err
 	}
-	if err := put(tx.Bucket(bHistMeta), p.histMeta, func(m *histMeta) ([]byte, error) { return m.encode(), nil }); err != nil {
+	if err := put(b, nsHistMeta, p.histMeta, func(m *histMeta) ([]byte, error) { return m.encode(), nil }); err != nil {
 		return err
 	}
-	if err := put(tx.Bucket(bAlerts), p.alerts, func(r *alertsRec) ([]byte, error) { return json.Marshal(r) }); err != nil {
+	if err := put(b, nsAlerts, p.alerts, func(r *alertsRec) ([]byte, error) { return json.Marshal(r) }); err != nil {
 		return err
 	}
-	hb := tx.Bucket(bHist)
-	for _, id := range slices.Sorted(maps.Keys(p.hist)) {
-		for _, h := range p.hist[id] {
-			if err := hb.Put(slotKey(id, h.slot), h.val); err != nil {
+	for id, hs := range p.hist {
+		for _, h := range hs {
+			if err := b.Set(slotKey(nsHist, id, h.slot), h.val, nil); err != nil {
 				return err
 			}
 		}
 	}
-	rb := tx.Bucket(bRoll)
 	for k, r := range p.roll {
-		if err := rb.Put(slotKey(k.id, k.hour), encodeRollup(r)); err != nil {
+		if err := b.Set(slotKey(nsRoll, k.id, k.hour), encodeRollup(r), nil); err != nil {
 			return err
 		}
 	}
-	lb := tx.Bucket(bTLog)
 	for _, d := range p.tlogDel {
-		if err := deleteLogUpTo(lb, d); err != nil {
+		// Everything of the target's log up to and including (epoch, seq).
+		if err := b.DeleteRange(tkey(nsLog, d.id), prefixEnd(logKey(d.id, d.epoch, d.seq)), nil); err != nil {
 			return err
 		}
 	}
@@ -151,85 +149,61 @@ func (p *pending) write(tx *bolt.Tx) error {
 			if err != nil {
 				return err
 			}
-			if err := lb.Put(logKey(id, t.Epoch, t.Seq), v); err != nil {
+			if err := b.Set(logKey(id, t.Epoch, t.Seq), v, nil); err != nil {
 				return err
 			}
 		}
 	}
-	tb := tx.Bucket(bTombs)
 	for id, at := range p.tombs {
 		var err error
 		if at == 0 {
-			err = tb.Delete([]byte(id))
+			err = b.Delete(idKey(nsTomb, id), nil)
 		} else {
-			err = tb.Put([]byte(id), be64(uint64(at)))
+			err = b.Set(idKey(nsTomb, id), be64(uint64(at)), nil)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	ob := tx.Bucket(bOutbox)
 	for _, e := range p.outPut {
 		v, err := json.Marshal(e.sc)
 		if err != nil {
 			return err
 		}
-		if err := ob.Put(be64(e.seq), v); err != nil {
+		if err := b.Set(outboxKey(e.seq), v, nil); err != nil {
 			return err
 		}
 	}
 	for _, seq := range p.outDel {
-		if err := ob.Delete(be64(seq)); err != nil {
+		if err := b.Delete(outboxKey(seq), nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// put writes each value of m under its key, encoded; a nil value deletes
-// the key.
-func put[T any](b *bolt.Bucket, m map[string]*T, encode func(*T) ([]byte, error)) error {
-	for k, v := range m {
+// put sets each value of m under its id in namespace ns, encoded; a nil
+// value deletes the key.
+func put[T any](b *pebble.Batch, ns byte, m map[string]*T, encode func(*T) ([]byte, error)) error {
+	for id, v := range m {
 		if v == nil {
-			if err := b.Delete([]byte(k)); err != nil {
+			if err := b.Delete(idKey(ns, id), nil); err != nil {
 				return err
 			}
 			continue
 		}
 		raw, err := encode(v)
 		if err != nil {
-			return fmt.Errorf("boltstore: encode %s: %w", k, err)
+			return fmt.Errorf("localstore: encode %s: %w", id, err)
 		}
-		if err := b.Put([]byte(k), raw); err != nil {
+		if err := b.Set(idKey(ns, id), raw, nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// deletePrefix deletes every key of b starting with prefix.
-func deletePrefix(b *bolt.Bucket, prefix []byte) error {
-	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, _ = c.Seek(prefix) {
-		if err := c.Delete(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// deleteLogUpTo deletes the log entries of d.id at or below (epoch, seq).
-func deleteLogUpTo(b *bolt.Bucket, d tlogDel) error {
-	prefix := tkey(d.id)
-	limit := logKey(d.id, d.epoch, d.seq)
-	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)) && string(k) <= string(limit); k, _ = c.Seek(prefix) {
-		if err := c.Delete(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func outboxKey(seq uint64) []byte { return binary.BigEndian.AppendUint64([]byte{nsOutbox}, seq) }
 
 // newOutboxEntry queues sc for the relay.
 func (s *Store) enqueueLocked(sc events.StateChanged) {

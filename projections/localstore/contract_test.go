@@ -1,10 +1,7 @@
-package boltstore
+package localstore
 
 import (
-	"bytes"
 	"testing"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/dbhealth/database-service/projections/storetest"
 )
@@ -23,7 +20,7 @@ func openTest(t testing.TB, opts Options) *Store {
 // TestContract runs the read-model store contract on the embedded store.
 func TestContract(t *testing.T) {
 	storetest.Run(t, storetest.Backend{
-		Name: "bolt",
+		Name: "local",
 		Open: func(t testing.TB, o storetest.Options) storetest.Store {
 			return openTest(t, Options{HistoryMaxEntries: int(o.HistoryMaxEntries), HistoryRetention: o.HistoryRetention,
 				AlertRetention: o.AlertRetention, Now: o.Now})
@@ -37,11 +34,8 @@ func TestContract(t *testing.T) {
 			st := s.(*Store)
 			_ = st.flush()
 			kept := false
-			_ = st.db.View(func(tx *bolt.Tx) error {
-				c := tx.Bucket(bTLog).Cursor()
-				prefix := tkey(kind + "/" + name)
-				k, _ := c.Seek(prefix)
-				kept = k != nil && bytes.HasPrefix(k, prefix) && tailInt(k[:len(k)-8]) == 1
+			_ = scan(st.db, tkey(nsLog, kind+"/"+name), func(k, _ []byte) error {
+				kept = kept || tailInt(k[:len(k)-8]) == 1
 				return nil
 			})
 			st.mu.Lock()

@@ -1,4 +1,4 @@
-package boltstore
+package localstore
 
 import (
 	"encoding/binary"
@@ -15,7 +15,7 @@ import (
 
 const codecVersion = 1
 
-var errCodec = errors.New("boltstore: malformed record")
+var errCodec = errors.New("localstore: malformed record")
 
 type enc []byte
 

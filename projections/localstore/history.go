@@ -1,12 +1,12 @@
-package boltstore
+package localstore
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/projections"
@@ -63,12 +63,19 @@ func (s *Store) inHistoryLocked(id string, slot int64) (bool, error) {
 			}
 		}
 	}
-	found := false
-	err := s.db.View(func(tx *bolt.Tx) error {
-		found = tx.Bucket(bHist).Get(slotKey(id, slot)) != nil
-		return nil
-	})
-	return found, err
+	return s.has(slotKey(nsHist, id, slot))
+}
+
+// has reports whether key is on disk.
+func (s *Store) has(key []byte) (bool, error) {
+	_, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("localstore: %w", err)
+	}
+	return true, closer.Close()
 }
 
 // History answers a history query (see projections.PlanHistory): the
@@ -89,59 +96,44 @@ func (s *Store) History(_ context.Context, q projections.HistoryQuery) (projecti
 	if err := s.flush(); err != nil {
 		return projections.HistoryPage{Items: []projections.HistoryItem{}}, err
 	}
-	var page projections.HistoryPage
-	err = s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bHist)
-		page, err = plan.Merge(func(need []*projections.HistoryStream) error {
-			for _, st := range need {
-				es, err := readBack(b, plan.Kind, st)
-				if err != nil {
-					return err
-				}
-				st.Took(es)
+	return plan.Merge(func(need []*projections.HistoryStream) error {
+		for _, st := range need {
+			es, err := s.readBack(plan.Kind, st)
+			if err != nil {
+				return err
 			}
-			return nil
-		})
-		return err
+			st.Took(es)
+		}
+		return nil
 	})
-	return page, err
 }
 
 // readBack reads up to st.Chunk entries of st's target with slots in
 // [st.Lo, st.Hi], newest first.
-func readBack(b *bolt.Bucket, kind string, st *projections.HistoryStream) ([]projections.HistoryEntry, error) {
+func (s *Store) readBack(kind string, st *projections.HistoryStream) ([]projections.HistoryEntry, error) {
 	id := kind + "/" + st.Name
-	prefix := tkey(id)
-	c := b.Cursor()
-	k, v := seekLE(c, slotKey(id, st.Hi))
+	upper := prefixEnd(tkey(nsHist, id))
+	if st.Hi < int64(^uint64(0)>>1) {
+		upper = slotKey(nsHist, id, st.Hi+1)
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: slotKey(nsHist, id, max(st.Lo, 0)), UpperBound: upper})
+	if err != nil {
+		return nil, fmt.Errorf("localstore: %w", err)
+	}
+	defer it.Close()
 	var out []projections.HistoryEntry
-	for ; k != nil && bytes.HasPrefix(k, prefix) && int64(len(out)) < st.Chunk; k, v = c.Prev() {
-		slot := tailInt(k)
-		if slot < st.Lo {
-			break
-		}
-		h, err := decodeHistory(v)
+	for it.Last(); it.Valid() && int64(len(out)) < st.Chunk; it.Prev() {
+		slot := tailInt(it.Key())
+		h, err := decodeHistory(it.Value())
 		if err != nil {
-			return nil, fmt.Errorf("boltstore: history %s@%d: %w", id, slot, err)
+			return nil, fmt.Errorf("localstore: history %s@%d: %w", id, slot, err)
 		}
 		out = append(out, projections.HistoryEntry{Slot: slot, Item: projections.HistoryItem{
 			Type: kind, Name: st.Name, State: h.State, CheckedAt: time.Unix(0, h.CheckedAt).UTC(), LatencyMS: h.LatencyMS,
 			ErrorKind: h.ErrorKind, Error: h.Error, Prober: h.Prober,
 		}})
 	}
-	return out, nil
-}
-
-// seekLE positions c at the greatest key <= key.
-func seekLE(c *bolt.Cursor, key []byte) (k, v []byte) {
-	k, v = c.Seek(key)
-	switch {
-	case k == nil:
-		return c.Last()
-	case bytes.Equal(k, key):
-		return k, v
-	}
-	return c.Prev()
+	return out, it.Error()
 }
 
 // ProjectChecks records a batch of checks in the status, the history and

@@ -1,4 +1,4 @@
-package boltstore
+package localstore
 
 import (
 	"context"
@@ -251,22 +251,23 @@ func TestLateResultOfARemovedTargetIsDropped(t *testing.T) {
 }
 
 func TestOpenRefusesASecondProcess(t *testing.T) {
-	if os.Getenv("BOLTSTORE_HELPER") == "lock" {
-		_, err := Open(os.Getenv("BOLTSTORE_DIR"), Options{})
+	if os.Getenv("LOCALSTORE_HELPER") == "lock" {
+		_, err := Open(os.Getenv("LOCALSTORE_DIR"), Options{})
 		if errors.Is(err, ErrLocked) {
 			os.Exit(3)
 		}
+		fmt.Println(err)
 		os.Exit(0)
 	}
 	dir := t.TempDir()
 	s := openTestIn(t, dir)
 	_ = s
 	cmd := exec.Command(os.Args[0], "-test.run=^TestOpenRefusesASecondProcess$")
-	cmd.Env = append(os.Environ(), "BOLTSTORE_HELPER=lock", "BOLTSTORE_DIR="+dir)
-	err := cmd.Run()
+	cmd.Env = append(os.Environ(), "LOCALSTORE_HELPER=lock", "LOCALSTORE_DIR="+dir)
+	out, err := cmd.Output()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
-		t.Fatalf("second process: %v, want ErrLocked (exit 3)", err)
+		t.Fatalf("second process: %v (%s), want ErrLocked (exit 3)", err, out)
 	}
 }
 
@@ -285,8 +286,8 @@ func openTestIn(t *testing.T, dir string) *Store {
 // the transition, its alert, epoch and seq are there, and the history up
 // to the last commit.
 func TestSigkillKeepsTransitionsAndAlerts(t *testing.T) {
-	if os.Getenv("BOLTSTORE_HELPER") == "kill" {
-		s, err := Open(os.Getenv("BOLTSTORE_DIR"), Options{FlushInterval: 50 * time.Millisecond})
+	if os.Getenv("LOCALSTORE_HELPER") == "kill" {
+		s, err := Open(os.Getenv("LOCALSTORE_DIR"), Options{FlushInterval: 50 * time.Millisecond})
 		if err != nil {
 			os.Exit(2)
 		}
@@ -304,7 +305,7 @@ func TestSigkillKeepsTransitionsAndAlerts(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSigkillKeepsTransitionsAndAlerts$")
-	cmd.Env = append(os.Environ(), "BOLTSTORE_HELPER=kill", "BOLTSTORE_DIR="+dir)
+	cmd.Env = append(os.Environ(), "LOCALSTORE_HELPER=kill", "LOCALSTORE_DIR="+dir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,12 @@
-package boltstore
+package localstore
 
 import (
-	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/projections"
@@ -103,30 +103,33 @@ func (s *Store) sweep() {
 	cutoff, oldest, maxN := s.historyCutoff(), projections.OldestRollupHour(s.opts.Now()), int64(s.opts.HistoryMaxEntries)
 	removed := map[string]int64{}
 	s.flushMu.Lock()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		hc := tx.Bucket(bHist).Cursor()
+	err := s.commit(func(b *pebble.Batch) error {
 		for id, n := range counts {
-			prefix := tkey(id)
-			for k, _ := hc.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = hc.Seek(prefix) {
-				if n-removed[id] <= maxN && tailInt(k) >= cutoff {
-					break
+			// The oldest entries go: those past the retention, then as many
+			// as the bound leaves over.
+			var end []byte
+			k := int64(0)
+			err := scan(s.db, tkey(nsHist, id), func(key, _ []byte) error {
+				if n-k <= maxN && tailInt(key) >= cutoff {
+					return errStop
 				}
-				if err := hc.Delete(); err != nil {
+				k++
+				end = append(end[:0], key...)
+				return nil
+			})
+			if err != nil && !errors.Is(err, errStop) {
+				return err
+			}
+			if k > 0 {
+				if err := b.DeleteRange(tkey(nsHist, id), prefixEnd(end), nil); err != nil {
 					return err
 				}
-				removed[id]++
+				removed[id] = k
 			}
-		}
-		rc := tx.Bucket(bRoll).Cursor()
-		for k, _ := rc.First(); k != nil; {
-			if _, rest, ok := splitTKey(k); ok && len(rest) == 8 && tailInt(k) < oldest {
-				if err := rc.Delete(); err != nil {
-					return err
-				}
-				k, _ = rc.Seek(k)
-				continue
+			// Rollups older than the oldest hour kept.
+			if err := b.DeleteRange(tkey(nsRoll, id), slotKey(nsRoll, id, oldest), nil); err != nil {
+				return err
 			}
-			k, _ = rc.Next()
 		}
 		return nil
 	})
@@ -149,13 +152,9 @@ func (s *Store) sweep() {
 // (tests).
 func (s *Store) historyLen(id string) int {
 	n := 0
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bHist).Cursor()
-		prefix := tkey(id)
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			n++
-		}
-		return nil
-	})
+	_ = scan(s.db, tkey(nsHist, id), func([]byte, []byte) error { n++; return nil })
 	return n
 }
+
+// errStop ends a scan early.
+var errStop = errors.New("stop")

@@ -1,11 +1,12 @@
-package boltstore
+package localstore
 
 import (
-	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/projections"
@@ -47,14 +48,15 @@ func (s *Store) loadRollupLocked(k rollKey) (projections.Rollup, error) {
 			return r, nil
 		}
 	}
-	r := projections.Rollup{Hour: timeMS(k.hour)}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bRoll).Get(slotKey(k.id, k.hour)); v != nil {
-			r = decodeRollup(k.hour, v)
-		}
-		return nil
-	})
-	return r, err
+	v, closer, err := s.db.Get(slotKey(nsRoll, k.id, k.hour))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return projections.Rollup{Hour: timeMS(k.hour)}, nil
+	}
+	if err != nil {
+		return projections.Rollup{}, fmt.Errorf("localstore: read rollup: %w", err)
+	}
+	defer closer.Close()
+	return decodeRollup(k.hour, v), nil
 }
 
 // evictRollupsLocked drops cached rollups of hours before the current one
@@ -96,31 +98,25 @@ func (s *Store) metrics(ts []events.TargetRef) ([]projections.TargetMetrics, err
 	now := s.opts.Now()
 	oldest := projections.OldestRollupHour(now)
 	out := make([]projections.TargetMetrics, len(ts))
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bRoll).Cursor()
-		for i, t := range ts {
-			id := t.Subject()
-			prefix := tkey(id)
-			var rs []projections.Rollup
-			for k, v := c.Seek(slotKey(id, oldest)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				rs = append(rs, decodeRollup(tailInt(k), v))
-			}
-			out[i] = projections.Summarize(t.Type, t.Name, rs, now)
+	for i, t := range ts {
+		id := t.Subject()
+		var rs []projections.Rollup
+		if err := scanRange(s.db, slotKey(nsRoll, id, oldest), prefixEnd(tkey(nsRoll, id)), func(k, v []byte) error {
+			rs = append(rs, decodeRollup(tailInt(k), v))
+			return nil
+		}); err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	return out, err
+		out[i] = projections.Summarize(t.Type, t.Name, rs, now)
+	}
+	return out, nil
 }
 
 // rollupHours lists the hours (ms) of target id's rollups on disk (tests).
 func (s *Store) rollupHours(id string) []int64 {
 	var out []int64
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bRoll).Cursor()
-		prefix := tkey(id)
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			out = append(out, tailInt(k))
-		}
+	_ = scan(s.db, tkey(nsRoll, id), func(k, _ []byte) error {
+		out = append(out, tailInt(k))
 		return nil
 	})
 	return out

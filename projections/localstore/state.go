@@ -1,31 +1,19 @@
-package boltstore
+package localstore
 
 import (
 	"encoding/binary"
+	"errors"
 	"encoding/json"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/projections"
 )
 
-// Buckets of the file. Per-target keys start with tkey(id) (see keys.go).
-var (
-	bMeta     = []byte("meta")     // "clock" -> last slot issued (8 bytes)
-	bMachines = []byte("machines") // id -> projections.Machine (JSON)
-	bStatus   = []byte("status")   // id -> statusRec (JSON)
-	bHist     = []byte("hist")     // tkey(id)+slot -> historyValue (JSON)
-	bHistMeta = []byte("hmeta")    // id -> histMeta (JSON)
-	bRoll     = []byte("roll")     // tkey(id)+hour -> rollup (text)
-	bTLog     = []byte("tlog")     // tkey(id)+epoch+seq -> projections.Transition (JSON)
-	bAlerts   = []byte("alerts")   // id -> alertsRec (JSON)
-	bTombs    = []byte("tombs")    // id -> forget time in ms (8 bytes)
-	bOutbox   = []byte("outbox")   // seq (8 bytes) -> events.StateChanged (JSON)
-	buckets   = [][]byte{bMeta, bMachines, bStatus, bHist, bHistMeta, bRoll, bTLog, bAlerts, bTombs, bOutbox}
-	keyClock  = []byte("clock")
-)
+// keyClock holds the last slot issued.
+var keyClock = []byte{nsMeta}
 
 // statusRec is one target's current status.
 type statusRec struct {
@@ -150,80 +138,107 @@ func newState() state {
 	}
 }
 
-// load reads the file into memory.
+// load reads the store's small state into memory (everything but the
+// history and the rollups).
 func (s *Store) load() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range buckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return fmt.Errorf("boltstore: bucket %s: %w", b, err)
-			}
-		}
-		st := &s.st
-		if v := tx.Bucket(bMeta).Get(keyClock); len(v) == 8 {
+	st := &s.st
+	if v, closer, err := s.db.Get(keyClock); err == nil {
+		if len(v) == 8 {
 			st.clock = int64(binary.BigEndian.Uint64(v))
 		}
-		if err := each(tx.Bucket(bMachines), decodeMachine, func(k []byte, m projections.Machine) {
-			st.machines[string(k)] = m
-		}); err != nil {
-			return err
-		}
-		if err := each(tx.Bucket(bStatus), decodeStatus, func(k []byte, r *statusRec) { st.status[string(k)] = r }); err != nil {
-			return err
-		}
-		if err := each(tx.Bucket(bHistMeta), decodeHistMeta, func(k []byte, m *histMeta) { st.hist[string(k)] = m }); err != nil {
-			return err
-		}
-		if err := eachJSON(tx.Bucket(bAlerts), func(k []byte, r *alertsRec) {
-			st.alertsOf(string(k)).rec = *r
-		}); err != nil {
-			return err
-		}
-		if err := eachJSON(tx.Bucket(bTLog), func(k []byte, t *projections.Transition) {
-			id, _, ok := splitTKey(k)
-			if ok {
-				ta := st.alertsOf(id)
-				ta.log = append(ta.log, *t)
-			}
-		}); err != nil {
-			return err
-		}
-		for id, ta := range st.alerts {
-			ta.Type, ta.Name = splitID(id)
-			ta.derive()
-		}
-		_ = tx.Bucket(bTombs).ForEach(func(k, v []byte) error {
-			if len(v) == 8 {
-				st.tombs[string(k)] = int64(binary.BigEndian.Uint64(v))
-			}
+		_ = closer.Close()
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("localstore: read the clock: %w", err)
+	}
+	if err := each(s.db, nsMachine, decodeMachine, func(id string, m projections.Machine) { st.machines[id] = m }); err != nil {
+		return err
+	}
+	if err := each(s.db, nsStatus, decodeStatus, func(id string, r *statusRec) { st.status[id] = r }); err != nil {
+		return err
+	}
+	if err := each(s.db, nsHistMeta, decodeHistMeta, func(id string, m *histMeta) { st.hist[id] = m }); err != nil {
+		return err
+	}
+	if err := each(s.db, nsAlerts, decodeJSON[alertsRec], func(id string, r *alertsRec) { st.alertsOf(id).rec = *r }); err != nil {
+		return err
+	}
+	if err := scan(s.db, []byte{nsLog}, func(k, v []byte) error {
+		id, _, ok := splitTKey(k)
+		if !ok {
 			return nil
-		})
-		return eachJSON(tx.Bucket(bOutbox), func(k []byte, sc *events.StateChanged) {
-			seq := binary.BigEndian.Uint64(k)
-			st.out = append(st.out, outboxEntry{seq: seq, sc: *sc})
-			st.outSeq, st.durableOutbox = max(st.outSeq, seq), max(st.durableOutbox, seq)
-		})
-	})
-}
-
-// eachJSON decodes every value of b into a fresh T and passes it to f.
-func eachJSON[T any](b *bolt.Bucket, f func(k []byte, v *T)) error {
-	return each(b, func(v []byte) (*T, error) {
-		var x T
-		err := json.Unmarshal(v, &x)
-		return &x, err
-	}, f)
-}
-
-// each decodes every value of b and passes it to f.
-func each[T any](b *bolt.Bucket, decode func([]byte) (T, error), f func(k []byte, v T)) error {
-	return b.ForEach(func(k, v []byte) error {
-		x, err := decode(v)
-		if err != nil {
-			return fmt.Errorf("boltstore: key %q: %w", k, err)
 		}
-		f(k, x)
+		t, err := decodeJSON[projections.Transition](v)
+		if err != nil {
+			return err
+		}
+		ta := st.alertsOf(id)
+		ta.log = append(ta.log, *t)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for id, ta := range st.alerts {
+		ta.Type, ta.Name = splitID(id)
+		ta.derive()
+	}
+	if err := scan(s.db, []byte{nsTomb}, func(k, v []byte) error {
+		if len(v) == 8 {
+			st.tombs[string(k[1:])] = int64(binary.BigEndian.Uint64(v))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return scan(s.db, []byte{nsOutbox}, func(k, v []byte) error {
+		sc, err := decodeJSON[events.StateChanged](v)
+		if err != nil || len(k) != 9 {
+			return fmt.Errorf("localstore: outbox entry %x: %w", k, err)
+		}
+		seq := binary.BigEndian.Uint64(k[1:])
+		st.out = append(st.out, outboxEntry{seq: seq, sc: *sc})
+		st.outSeq, st.durableOutbox = max(st.outSeq, seq), max(st.durableOutbox, seq)
 		return nil
 	})
+}
+
+// scan calls f with every key and value starting with prefix, in order.
+func scan(db *pebble.DB, prefix []byte, f func(k, v []byte) error) error {
+	return scanRange(db, prefix, prefixEnd(prefix), f)
+}
+
+// scanRange calls f with every key and value in [lo, hi), in order.
+func scanRange(db *pebble.DB, lo, hi []byte, f func(k, v []byte) error) error {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return fmt.Errorf("localstore: %w", err)
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		if err := f(it.Key(), it.Value()); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// each decodes every value of namespace ns and passes it to f with the id
+// of its key.
+func each[T any](db *pebble.DB, ns byte, decode func([]byte) (T, error), f func(id string, v T)) error {
+	return scan(db, []byte{ns}, func(k, v []byte) error {
+		x, err := decode(v)
+		if err != nil {
+			return fmt.Errorf("localstore: key %q: %w", k, err)
+		}
+		f(string(k[1:]), x)
+		return nil
+	})
+}
+
+// decodeJSON decodes a JSON value into a fresh T.
+func decodeJSON[T any](v []byte) (*T, error) {
+	var x T
+	err := json.Unmarshal(v, &x)
+	return &x, err
 }
 
 // alertsOf returns (creating it) the alert state of target id.

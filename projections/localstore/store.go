@@ -1,7 +1,8 @@
-// Package boltstore is the store of standalone mode: one process runs the
+// Package localstore is the store of standalone mode: one process runs the
 // domain rules of package projections (the transition state machine,
 // incident derivation, rollups) over in-memory state and persists it in
-// one bbolt file in DATA_DIR, written in batches.
+// DATA_DIR with Pebble (the LSM key-value store of CockroachDB), written
+// in batches.
 //
 // It plays both roles the shared Redis plays for a fleet: the
 // coordinator's (Claim, Apply: slots, fencing, debounce, seq and epochs,
@@ -16,13 +17,21 @@
 //
 // Changes are committed by a flusher: every Options.FlushInterval (1s),
 // and at once after a transition, a removal or a read that needs the disk
-// (history, metrics). bbolt fsyncs every commit. A transition is published
-// only after the commit that holds it, so what the bus carried survives a
-// crash. A SIGKILL or power loss can lose what was applied after the last
-// commit: at most about FlushInterval of checks (history entries, the
-// last check of a status, rollup counts, debounce counters); never a
-// transition that was published, an alert, an epoch or a seq.
-package boltstore
+// (history, metrics). Every commit is synced (the write-ahead log is
+// fsynced). A transition is published only after the commit that holds
+// it, so what the bus carried survives a crash. A SIGKILL or power loss
+// can lose what was applied after the last commit: at most about
+// FlushInterval of checks (history entries, the last check of a status,
+// rollup counts, debounce counters); never a transition that was
+// published, an alert, an epoch or a seq.
+//
+// # Memory
+//
+// Pebble reads with pread into a block cache of fixed size and buffers
+// writes in bounded memtables, so the process's memory does not grow with
+// the history on disk (a memory-mapped B-tree's would: every page a
+// commit touches stays resident).
+package localstore
 
 import (
 	"context"
@@ -31,10 +40,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/projections"
@@ -47,15 +58,18 @@ const (
 	DefaultHistoryMaxEntries = 10000
 	DefaultHistoryRetention  = 168 * time.Hour
 	DefaultAlertRetention    = 720 * time.Hour
-	// FileName is the store's file in DATA_DIR.
-	FileName = "state.db"
+	// DirName is the store's directory in DATA_DIR.
+	DirName = "store"
+	// cacheSize is Pebble's block cache and memTableSize its memtable.
+	cacheSize    = 8 << 20
+	memTableSize = 4 << 20
 )
 
 // tombstoneTTL is how long events older than a Forget are dropped.
 const tombstoneTTL = 24 * time.Hour
 
-// ErrLocked is returned by Open when another process holds the file.
-var ErrLocked = errors.New("boltstore: the store file is in use by another process")
+// ErrLocked is returned by Open when another process holds the store.
+var ErrLocked = errors.New("localstore: the store is in use by another process")
 
 // Options tune a Store. Zero values take the defaults.
 type Options struct {
@@ -111,7 +125,8 @@ func (o Options) withDefaults() Options {
 
 // Store is the embedded store. It is safe for concurrent use.
 type Store struct {
-	db   *bolt.DB
+	db   *pebble.DB
+	dir  string
 	opts Options
 	log  *slog.Logger
 
@@ -130,24 +145,31 @@ type Store struct {
 	once    sync.Once
 }
 
-// Open opens (creating it if needed) the store file in dir, loads its
+// Open opens (creating it if needed) the store in dir/DirName, loads its
 // state and starts the flusher. It fails with ErrLocked when another
-// process has the file open.
+// process has the store open.
 func Open(dir string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("boltstore: %w", err)
+	path := filepath.Join(dir, DirName)
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return nil, fmt.Errorf("localstore: %w", err)
 	}
-	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
-	}
+	cache := pebble.NewCache(cacheSize)
+	defer cache.Unref()
+	db, err := pebble.Open(path, &pebble.Options{
+		Cache:              cache,
+		MemTableSize:       memTableSize,
+		FormatMajorVersion: pebble.FormatNewest,
+		Logger:             pebbleLogger{opts.Logger},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock") {
+			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+		}
+		return nil, fmt.Errorf("localstore: open %s: %w", path, err)
 	}
 	s := &Store{
-		db: db, opts: opts, log: opts.Logger,
+		db: db, dir: path, opts: opts, log: opts.Logger,
 		st: newState(), pd: newPending(),
 		kick: make(chan struct{}, 1), outbox: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}),
@@ -160,8 +182,20 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Path is the store's file.
-func (s *Store) Path() string { return s.db.Path() }
+// Path is the store's directory.
+func (s *Store) Path() string { return s.dir }
+
+// pebbleLogger sends Pebble's messages to slog (its info lines at debug).
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) { p.l.Debug("store: " + fmt.Sprintf(format, args...)) }
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error("store: " + fmt.Sprintf(format, args...))
+}
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	p.l.Error("store: fatal: " + fmt.Sprintf(format, args...))
+	os.Exit(1)
+}
 
 // Ping reports whether the store can be written: nil unless the last
 // commit failed.
@@ -225,13 +259,13 @@ func (s *Store) flush() error {
 	}
 	s.pd, s.flushing = newPending(), pd
 	s.mu.Unlock()
-	err := s.db.Update(func(tx *bolt.Tx) error { return pd.write(tx) })
+	err := s.commit(pd.write)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.flushing = nil
 	if err != nil {
 		s.pd = pd.merge(s.pd)
-		s.st.flushErr = fmt.Errorf("boltstore: commit: %w", err)
+		s.st.flushErr = fmt.Errorf("localstore: commit: %w", err)
 		return s.st.flushErr
 	}
 	s.st.flushErr = nil
@@ -244,6 +278,16 @@ func (s *Store) flush() error {
 		}
 	}
 	return nil
+}
+
+// commit writes one synced batch.
+func (s *Store) commit(fill func(*pebble.Batch) error) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := fill(b); err != nil {
+		return err
+	}
+	return b.Commit(pebble.Sync)
 }
 
 // now is the store's clock in Unix ms.
