@@ -31,9 +31,18 @@ func TestLiveness(t *testing.T) {
 		e.fakes.ready = map[string]error{"bus": nil, "store": nil}
 		e.fakes.ready[dep] = errWithSecret
 		e.fakes.mu.Unlock()
+		// Liveness stays 200 and reports; readiness answers 503.
 		res = e.get("/health")
+		if res.Status != http.StatusOK {
+			t.Fatalf("%s down: /health status %d, want 200 (alive)", dep, res.Status)
+		}
+		mustDecode(t, res.Body, &body)
+		if body.Status != "UP" || body.Ready || body.Checks[dep].Status != "DOWN" {
+			t.Errorf("%s down: /health body = %s", dep, res.Body)
+		}
+		res = e.get("/ready")
 		if res.Status != http.StatusServiceUnavailable {
-			t.Fatalf("%s down: status %d", dep, res.Status)
+			t.Fatalf("%s down: /ready status %d", dep, res.Status)
 		}
 		mustDecode(t, res.Body, &body)
 		if body.Status != "DOWN" || body.Checks[dep].Status != "DOWN" {

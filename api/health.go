@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sort"
 
 	"github.com/labstack/echo/v4"
@@ -24,9 +25,14 @@ type CheckResult struct {
 	Error string `json:"error,omitempty"`
 }
 
-// LivenessResponse is the body of GET /health.
+// LivenessResponse is the body of GET /health and GET /ready.
 type LivenessResponse struct {
-	Status        string                 `json:"status"`
+	// Status is UP while the process runs (GET /health); for GET /ready it
+	// is UP when the replica can serve (its required dependencies answer).
+	Status string `json:"status"`
+	// Ready is true when every dependency the replica needs to serve the
+	// read models answers (Options.ReadyRequires).
+	Ready         bool                   `json:"ready"`
 	ReplicaID     string                 `json:"replica_id"`
 	Version       string                 `json:"version"`
 	UptimeSeconds float64                `json:"uptime_seconds"`
@@ -80,24 +86,50 @@ func (s *Server) checkReadiness(ctx context.Context) map[string]CheckResult {
 	return out
 }
 
-// getLiveness serves GET /health: 200 while every dependency answers, 503
-// otherwise.
-func (s *Server) getLiveness(c echo.Context) error {
-	checks := s.checkReadiness(c.Request().Context())
+// liveness reads the dependencies into a LivenessResponse.
+func (s *Server) liveness(ctx context.Context) LivenessResponse {
+	checks := s.checkReadiness(ctx)
 	body := LivenessResponse{
 		Status:        checkUp,
+		Ready:         true,
 		ReplicaID:     s.opts.ReplicaID,
 		Version:       s.opts.Version,
 		UptimeSeconds: s.uptime(),
 		Checks:        checks,
 	}
-	status := http.StatusOK
-	for _, ch := range checks {
-		if ch.Status != checkUp {
-			body.Status, status = checkDown, http.StatusServiceUnavailable
+	for name, ch := range checks {
+		if ch.Status != checkUp && s.requires(name) {
+			body.Ready = false
 		}
 	}
-	return c.JSON(status, body)
+	return body
+}
+
+// requires reports whether readiness needs dependency name.
+func (s *Server) requires(name string) bool {
+	if s.opts.ReadyRequires == nil {
+		return true
+	}
+	return slices.Contains(s.opts.ReadyRequires, name)
+}
+
+// getLiveness serves GET /health, the liveness probe: 200 while the
+// process serves, whatever its dependencies say (they are reported, and
+// GET /ready judges them), so a replica never restarts in a loop because
+// the broker it watches is down.
+func (s *Server) getLiveness(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.liveness(c.Request().Context()))
+}
+
+// getReady serves GET /ready, the readiness probe: 200 when the replica
+// can serve, 503 (same body) when a required dependency does not answer.
+func (s *Server) getReady(c echo.Context) error {
+	body := s.liveness(c.Request().Context())
+	if !body.Ready {
+		body.Status = checkDown
+		return c.JSON(http.StatusServiceUnavailable, body)
+	}
+	return c.JSON(http.StatusOK, body)
 }
 
 // uptime is the time since New, in seconds.

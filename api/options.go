@@ -52,6 +52,9 @@ type Options struct {
 	TestTimeout time.Duration
 	// HealthTimeout bounds the readiness checks of GET /health. Default 2s.
 	HealthTimeout time.Duration
+	// ReadyRequires names the dependencies (of Deps.Readiness) without
+	// which GET /ready answers 503; nil means all of them.
+	ReadyRequires []string
 	// HeartbeatInterval is the SSE keep-alive comment period. Default 15s.
 	HeartbeatInterval time.Duration
 	// ShutdownTimeout bounds the graceful stop of Run. Default 10s.

@@ -63,6 +63,7 @@ func (s *Server) routes() *echo.Echo {
 	auth := requireToken(s.opts.APIToken)
 
 	e.GET("/health", s.getLiveness)
+	e.GET("/ready", s.getReady)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{})))
 	e.GET(pathOpenAPI, s.docs.openAPI)
 	e.GET(pathSwagger, s.docs.swagger)

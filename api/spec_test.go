@@ -54,7 +54,7 @@ func TestRoutesMatchSpec(t *testing.T) {
 			t.Errorf("openapi.yaml describes %s, which is not a route", o)
 		}
 	}
-	if len(routes) != 17 {
+	if len(routes) != 18 {
 		t.Errorf("%d routes: %v", len(routes), routes)
 	}
 }

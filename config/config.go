@@ -191,6 +191,10 @@ type ProbeConfig struct {
 	// RetryInterval is RETRY_INTERVAL, the re-probe delay after a failure
 	// until the failure threshold decides.
 	RetryInterval time.Duration `env:"RETRY_INTERVAL" envDefault:"1s"`
+	// RecoveryBackoff is RECOVERY_BACKOFF: a DOWN or DEGRADED target is
+	// re-probed starting at RetryInterval, doubling, capped at its
+	// interval, so a recovery is seen within seconds.
+	RecoveryBackoff bool `env:"RECOVERY_BACKOFF" envDefault:"true"`
 	// FailureThreshold is FAILURE_THRESHOLD: consecutive failures to go DOWN.
 	FailureThreshold int `env:"FAILURE_THRESHOLD" envDefault:"3"`
 	// SuccessThreshold is SUCCESS_THRESHOLD: consecutive successes to come back.

@@ -115,6 +115,7 @@ type RedactedProbe struct {
 	Timeout          string `json:"timeout"`
 	Concurrency      int    `json:"concurrency"`
 	RetryInterval    string `json:"retry_interval"`
+	RecoveryBackoff  bool   `json:"recovery_backoff"`
 	FailureThreshold int    `json:"failure_threshold"`
 	SuccessThreshold int    `json:"success_threshold"`
 	TargetsFile      string `json:"targets_file"`
@@ -231,7 +232,7 @@ func (c *Config) Redacted() RedactedConfig {
 		Registry: RedactedRegistry{Enabled: c.Registry.Enabled},
 		Probe: RedactedProbe{
 			Interval: c.Probe.Interval.String(), Timeout: c.Probe.Timeout.String(),
-			Concurrency: c.Probe.Concurrency, RetryInterval: c.Probe.RetryInterval.String(),
+			Concurrency: c.Probe.Concurrency, RetryInterval: c.Probe.RetryInterval.String(), RecoveryBackoff: c.Probe.RecoveryBackoff,
 			FailureThreshold: c.Probe.FailureThreshold, SuccessThreshold: c.Probe.SuccessThreshold,
 			TargetsFile: c.Probe.TargetsFile,
 		},

@@ -124,9 +124,9 @@ func TestKubernetesManifests(t *testing.T) {
 	if p := dig(c, "ports", 0, "containerPort"); p != 8089 {
 		t.Errorf("containerPort %v, want DB_SERVICE_PORT's default 8089", p)
 	}
-	for _, probe := range []string{"readinessProbe", "livenessProbe"} {
-		if p := dig(c, probe, "httpGet", "path"); p != "/health" {
-			t.Errorf("%s path %v, want /health", probe, p)
+	for probe, want := range map[string]string{"readinessProbe": "/ready", "livenessProbe": "/health"} {
+		if p := dig(c, probe, "httpGet", "path"); p != want {
+			t.Errorf("%s path %v, want %s", probe, p, want)
 		}
 	}
 	for _, e := range dig(c, "env").([]any) {

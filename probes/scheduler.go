@@ -55,9 +55,12 @@ type Check struct {
 
 // Outcome is what applying a check decided. Pending means a transition is
 // started but not yet confirmed: the scheduler re-probes at the retry
-// interval until it is decided.
+// interval until it is decided. Bad means the target's state is DOWN or
+// DEGRADED: with SchedulerOptions.RecoveryBackoff it is re-probed sooner
+// than its interval, so a recovery is seen within seconds.
 type Outcome struct {
 	Pending bool
+	Bad     bool
 }
 
 // Sink applies a batch of checks and reports an outcome per check, in order.
@@ -80,7 +83,11 @@ type SchedulerOptions struct {
 	// FirstSpread bounds the random delay of a target's first probe
 	// (default min(interval, 5s)).
 	FirstSpread time.Duration
-	Logger      *slog.Logger
+	// RecoveryBackoff re-probes a DOWN or DEGRADED target on a backoff
+	// starting at RetryInterval, doubling, capped at the target's
+	// interval (RECOVERY_BACKOFF).
+	RecoveryBackoff bool
+	Logger          *slog.Logger
 }
 
 // Scheduler runs every target's probe on its interval, with a random first
@@ -94,14 +101,22 @@ type Scheduler struct {
 	opts    SchedulerOptions
 	log     *slog.Logger
 
-	cmds    chan func(*loopState)
 	jobs    chan job
 	results chan Check
 	wg      sync.WaitGroup
 
-	mu      sync.Mutex
-	busy    map[string]bool // targets whose probe is queued or running
-	skipped atomic.Int64
+	// Commands for the loop: an unbounded queue, never dropped.
+	cmdMu  sync.Mutex
+	queued []func(*loopState)
+	wake   chan struct{}
+
+	mu       sync.Mutex
+	busy     map[string]bool          // targets whose probe is queued or running
+	current  map[string]Target        // the targets of the last SetTargets
+	recovery map[string]time.Duration // next recovery re-probe delay of a bad target
+	skipped  atomic.Int64
+	dropped  atomic.Int64 // late results of removed targets
+	logs     rateLog
 }
 
 // job is one won probe waiting for a worker.
@@ -127,10 +142,12 @@ func NewScheduler(p Prober, c Claimer, s Sink, opts SchedulerOptions) *Scheduler
 	}
 	return &Scheduler{
 		prober: p, claimer: c, sink: s, opts: opts, log: opts.Logger,
-		cmds:    make(chan func(*loopState), 1024),
-		jobs:    make(chan job, maxQueued),
-		results: make(chan Check, 4096),
-		busy:    map[string]bool{},
+		jobs:     make(chan job, maxQueued),
+		results:  make(chan Check, 4096),
+		wake:     make(chan struct{}, 1),
+		busy:     map[string]bool{},
+		current:  map[string]Target{},
+		recovery: map[string]time.Duration{},
 	}
 }
 
@@ -167,6 +184,18 @@ type loopState struct {
 // SetTargets replaces the scheduled set. New targets get a random first
 // offset; targets whose interval did not change keep their phase.
 func (s *Scheduler) SetTargets(ts []Target) {
+	cur := make(map[string]Target, len(ts))
+	for _, t := range ts {
+		cur[t.ID()] = t
+	}
+	s.mu.Lock()
+	s.current = cur
+	for id := range s.recovery {
+		if _, ok := cur[id]; !ok {
+			delete(s.recovery, id)
+		}
+	}
+	s.mu.Unlock()
 	s.do(func(ls *loopState) {
 		next := make(map[string]Target, len(ts))
 		for _, t := range ts {
@@ -227,13 +256,26 @@ func (s *Scheduler) triggerAt(id string, why Trigger, after time.Duration) {
 	})
 }
 
-// do queues a command for the loop; it drops it (with a log) rather than
-// block when the loop is far behind.
+// do queues a command for the loop without blocking; commands are never
+// dropped (a target set must not be lost behind triggers).
 func (s *Scheduler) do(f func(*loopState)) {
+	s.cmdMu.Lock()
+	s.queued = append(s.queued, f)
+	s.cmdMu.Unlock()
 	select {
-	case s.cmds <- f:
+	case s.wake <- struct{}{}:
 	default:
-		s.log.Error("scheduler command queue full; command dropped")
+	}
+}
+
+// runQueued runs the queued commands in order.
+func (s *Scheduler) runQueued(ls *loopState) {
+	s.cmdMu.Lock()
+	cmds := s.queued
+	s.queued = nil
+	s.cmdMu.Unlock()
+	for _, f := range cmds {
+		f(ls)
 	}
 }
 
@@ -273,8 +315,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			close(s.results)
 			<-applyDone
 			return nil
-		case f := <-s.cmds:
-			f(ls)
+		case <-s.wake:
+			s.runQueued(ls)
 			continue
 		case <-timer.C:
 		}
@@ -321,7 +363,7 @@ func (s *Scheduler) dispatch(ctx context.Context, ls *loopState, due []Due) {
 		if ctx.Err() != nil {
 			return
 		}
-		s.log.Error("claim failed; retrying soon", "err", err, "due", len(due))
+		s.logs.every(s.log, "claim", "claims failed (is the store down?); retrying soon", "err", err, "due", len(due))
 		for _, d := range due {
 			s.triggerAtLocked(ls, d.Target.ID(), d.Trigger, s.opts.RetryInterval)
 		}
@@ -431,18 +473,105 @@ func (s *Scheduler) applyLoop(ctx context.Context) {
 }
 
 func (s *Scheduler) apply(ctx context.Context, batch []Check) {
+	batch = s.configured(batch)
+	if len(batch) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	outs, err := s.sink.Apply(ctx, batch)
 	if err != nil {
-		s.log.Error("applying checks failed; they are lost", "err", err, "checks", len(batch))
+		// Their results are not recorded; probe these targets again as
+		// soon as the store answers.
+		s.logs.every(s.log, "apply", "applying checks failed; probing again soon", "err", err, "checks", len(batch))
+		for _, c := range batch {
+			s.triggerAt(c.Result.Target.ID(), TriggerRetry, s.opts.RetryInterval)
+		}
 		return
 	}
 	for i, o := range outs {
-		if o.Pending && i < len(batch) {
-			s.triggerAt(batch[i].Result.Target.ID(), TriggerRetry, s.opts.RetryInterval)
+		if i < len(batch) {
+			s.followUp(batch[i].Result.Target.ID(), o)
 		}
 	}
+}
+
+// configured drops results of targets removed while they were probed.
+func (s *Scheduler) configured(batch []Check) []Check {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := batch[:0]
+	for _, c := range batch {
+		if _, ok := s.current[c.Result.Target.ID()]; ok {
+			kept = append(kept, c)
+		} else {
+			s.dropped.Add(1)
+		}
+	}
+	return kept
+}
+
+// followUp schedules what an outcome asks for: a pending transition is
+// confirmed at the retry interval; a bad target is re-probed on the
+// recovery backoff.
+func (s *Scheduler) followUp(id string, o Outcome) {
+	if o.Pending {
+		s.triggerAt(id, TriggerRetry, s.opts.RetryInterval)
+		return
+	}
+	if !s.opts.RecoveryBackoff {
+		return
+	}
+	s.mu.Lock()
+	t, known := s.current[id]
+	if !o.Bad || !known {
+		delete(s.recovery, id)
+		s.mu.Unlock()
+		return
+	}
+	d := s.recovery[id]
+	if d == 0 {
+		d = s.opts.RetryInterval
+	}
+	if t.Interval > 0 {
+		d = min(d, t.Interval)
+	}
+	s.recovery[id] = min(2*d, max(t.Interval, s.opts.RetryInterval))
+	s.mu.Unlock()
+	if t.Interval <= 0 || d < t.Interval {
+		s.triggerAt(id, TriggerRetry, d)
+	}
+}
+
+// Dropped is the number of results dropped because their target was
+// removed while it was probed.
+func (s *Scheduler) Dropped() int64 { return s.dropped.Load() }
+
+// rateLog logs a repeated failure at most once every rateLogEvery per
+// kind, with the count of occurrences since the last line.
+type rateLog struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+	n    map[string]int
+}
+
+const rateLogEvery = 10 * time.Second
+
+func (r *rateLog) every(log *slog.Logger, kind, msg string, args ...any) {
+	r.mu.Lock()
+	if r.last == nil {
+		r.last, r.n = map[string]time.Time{}, map[string]int{}
+	}
+	r.n[kind]++
+	now := time.Now()
+	if now.Sub(r.last[kind]) < rateLogEvery {
+		r.mu.Unlock()
+		return
+	}
+	n := r.n[kind]
+	r.last[kind], r.n[kind] = now, 0
+	r.mu.Unlock()
+	log.Error(msg, append(args, "times", n)...)
 }
 
 // ErrNoTargets is returned by ProbeNow when no id names a known target.
@@ -482,8 +611,8 @@ func (s *Scheduler) ProbeNow(ctx context.Context, targets []Target) ([]Check, er
 		return checks, err
 	}
 	for i, o := range outs {
-		if o.Pending {
-			s.triggerAt(checks[i].Result.Target.ID(), TriggerRetry, s.opts.RetryInterval)
+		if i < len(checks) {
+			s.followUp(checks[i].Result.Target.ID(), o)
 		}
 	}
 	return checks, nil

@@ -208,3 +208,42 @@ func TestSchedulerSkipsATargetStillBeingProbed(t *testing.T) {
 		<-done
 	})
 }
+
+// badSink reports every DOWN check as a settled bad state (not pending).
+type badSink struct{}
+
+func (badSink) Apply(_ context.Context, cs []Check) ([]Outcome, error) {
+	out := make([]Outcome, len(cs))
+	for i, c := range cs {
+		out[i].Bad = c.Result.State == StateDown
+	}
+	return out, nil
+}
+
+func TestSchedulerRecoveryBackoff(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			p := newFakeProber()
+			p.state["postgres/down"] = StateDown
+			s := NewScheduler(p, &allClaimer{}, badSink{}, SchedulerOptions{RetryInterval: time.Second, FirstSpread: time.Millisecond, RecoveryBackoff: on})
+			done := make(chan error, 1)
+			go func() { done <- s.Run(ctx) }()
+			s.SetTargets([]Target{tg("down", 30*time.Second)})
+			time.Sleep(32 * time.Second)
+			synctest.Wait()
+			// With the backoff: at 0, 1, 3, 7, 15 and 31 s, besides the
+			// scheduled probe at 30 s; without: at 0 and 30 s.
+			want := 2
+			if on {
+				want = 7
+			}
+			if n := p.count("postgres/down"); n != want {
+				t.Fatalf("backoff %v: probed %d times in 32s, want %d", on, n, want)
+			}
+			cancel()
+			<-done
+		})
+	}
+}

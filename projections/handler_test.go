@@ -168,7 +168,7 @@ func TestBindings(t *testing.T) {
 	for _, c := range []struct {
 		g              group
 		checked, state bool
-	}{{s, true, true}, {h, true, false}, {a, false, true}} {
+	}{{s, false, true}, {h, true, false}, {a, false, true}} {
 		for _, kind := range []string{"postgres", "elasticsearch", "milvus", "redis", "nacos", "rabbitmq"} {
 			for typ, want := range map[string]bool{events.TypeHealthChecked: c.checked, events.TypeStateChanged: c.state} {
 				key := events.RoutingKey(typ, kind)

@@ -126,9 +126,10 @@ func (a *app) buildPipeline(opts appOptions) error {
 	})
 	sched = probes.NewScheduler(a.mgr, a.store.claimer,
 		observedSink{next: a.store.sink, m: a.metrics}, probes.SchedulerOptions{
-			Concurrency:   cfg.Probe.Concurrency,
-			RetryInterval: cfg.Probe.RetryInterval,
-			Logger:        a.log.With("component", "scheduler"),
+			Concurrency:     cfg.Probe.Concurrency,
+			RetryInterval:   cfg.Probe.RetryInterval,
+			RecoveryBackoff: cfg.Probe.RecoveryBackoff,
+			Logger:          a.log.With("component", "scheduler"),
 		})
 	a.sched = sched
 	return nil
@@ -208,6 +209,9 @@ func (a *app) buildAPI() error {
 		ShutdownTimeout: cfg.Service.ShutdownTimeout,
 		Secrets:         cfg.Secrets,
 		Profiling:       cfg.Debug,
+		// A replica serves without the bus (the coordinator's record in the
+		// store tells the states); without the store it cannot.
+		ReadyRequires: []string{"store"},
 	})
 	if err != nil {
 		return err
@@ -216,7 +220,7 @@ func (a *app) buildAPI() error {
 	return nil
 }
 
-// ready checks the bus and the store for GET /health.
+// ready checks the bus and the store for GET /health and GET /ready.
 func (a *app) ready(ctx context.Context) map[string]error {
 	return map[string]error{"bus": a.bus.Check(ctx), "store": a.store.ping(ctx)}
 }

@@ -148,7 +148,17 @@ type replica struct {
 
 func (c *cluster) start(id string, extra map[string]string, opts appOptions) *replica {
 	c.t.Helper()
+	return c.startBehind(id, extra, opts, nil)
+}
+
+// startBehind is start with a hook that sets up the replica's proxies to
+// RabbitMQ and Redis before it connects (to start it with them down).
+func (c *cluster) startBehind(id string, extra map[string]string, opts appOptions, before func(r *replica)) *replica {
+	c.t.Helper()
 	r := &replica{id: id, rabbit: servers.StartProxy(c.t, rabbitAddr), store: servers.StartProxy(c.t, redisAddr)}
+	if before != nil {
+		before(r)
+	}
 	cfg := c.load(c.env(id, r.rabbit.Addr(), r.store.Addr(), extra))
 	log := testLogger(c.t, id)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -165,6 +175,15 @@ func (c *cluster) start(id string, extra map[string]string, opts appOptions) *re
 	}
 	r.app, r.ctx, r.cancel, r.done = a, ctx, cancel, make(chan error, 1)
 	c.t.Cleanup(r.stop)
+	if before == nil && !cfg.Bus.Embedded() {
+		// The bus connects in the background; tests that bind to the
+		// exchange right away need the topology declared.
+		wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+		defer wcancel()
+		if err := a.bus.WaitConnected(wctx); err != nil {
+			c.t.Fatalf("replica %s: %v", id, err)
+		}
+	}
 	return r
 }
 

@@ -39,6 +39,9 @@ type connection struct {
 	heartbeat time.Duration
 	log       *slog.Logger
 	onRedial  func()
+	// onConnect runs on every new connection before anyone can use it
+	// (the publishing connection declares the topology there).
+	onConnect func(*amqp.Connection) error
 
 	mu   sync.Mutex
 	conn *amqp.Connection // nil while down
@@ -53,8 +56,9 @@ type connection struct {
 	once    sync.Once
 }
 
-// newConnection starts a connection named name (shown by the broker as
-// connection_name) to url; it is usable once up is closed.
+// newConnection makes a connection named name (shown by the broker as
+// connection_name) to url; start starts dialling, and it is usable once up
+// is closed.
 func newConnection(url secret.String, name string, heartbeat time.Duration, log *slog.Logger, onRedial func()) *connection {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &connection{
@@ -62,6 +66,11 @@ func newConnection(url secret.String, name string, heartbeat time.Duration, log 
 		log: log.With("connection", name),
 		up:  make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel,
 	}
+	return c
+}
+
+// start starts dialling (and redialling) in the background.
+func (c *connection) start() *connection {
 	c.wg.Add(1)
 	go c.supervise()
 	return c
@@ -155,6 +164,11 @@ func (c *connection) supervise() {
 		blocks := conn.NotifyBlocked(make(chan amqp.Blocking, 4))
 		c.wg.Add(1)
 		go c.watchBlocked(blocks)
+		if c.onConnect != nil {
+			if err := c.onConnect(conn); err != nil {
+				c.log.Error("bus topology declaration failed on the new connection", "err", c.scrub(err))
+			}
+		}
 		c.set(conn)
 		select {
 		case <-c.done:

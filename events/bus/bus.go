@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp"
@@ -24,9 +23,6 @@ var (
 	// ErrRunning is returned by AddConsumer once Run has started.
 	ErrRunning = errors.New("bus: consumers must be added before Run")
 )
-
-// connectTimeout bounds New's first connection when ctx has no deadline.
-const connectTimeout = 30 * time.Second
 
 // Bus publishes events and runs consumer groups, over RabbitMQ or in
 // process. Publish, PublishAsync and Check are safe for concurrent use;
@@ -64,10 +60,15 @@ type Bus struct {
 	closeOnce sync.Once
 }
 
-// New builds a bus. With Config.URL set it connects to RabbitMQ (waiting
-// until ctx ends, or 30s when ctx has no deadline), declares the topology
-// (DeclareTopology) and starts the publishers; with an empty URL it builds
-// the embedded bus. logger may be nil.
+// New builds a bus. With Config.URL set it starts connecting to RabbitMQ
+// in the background and returns at once: a broker that is down at
+// start-up is retried with backoff, Check reports it meanwhile and
+// publishing waits for it (within PublishTimeout). Every new publishing
+// connection declares the whole topology (DeclareTopology: exchanges,
+// poison and unrouted queues, and every shared group's queue added so
+// far) before anything is published on it, so a broker that restarted
+// without its definitions never routes an event past a missing group
+// queue. With an empty URL it builds the embedded bus. logger may be nil.
 func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Bus, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -94,10 +95,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Bus, error) {
 		b.poisonPub = b.emb.poisonPublisher()
 		log.Info("bus ready", "transport", "embedded")
 	} else {
-		if err := b.connect(ctx); err != nil {
-			return nil, err
-		}
-		log.Info("bus ready", "transport", "amqp", "url", RedactURL(cfg.URL), "exchange", cfg.Exchange)
+		b.connect()
+		log.Info("bus connecting", "transport", "amqp", "url", RedactURL(cfg.URL), "exchange", cfg.Exchange)
 	}
 	for range cfg.AsyncWorkers {
 		b.asyncWG.Add(1)
@@ -106,31 +105,52 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Bus, error) {
 	return b, nil
 }
 
-// connect opens the publishing connection and declares the topology.
-func (b *Bus) connect(ctx context.Context) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, connectTimeout)
-		defer cancel()
-	}
+// connect starts the publishing connection and the publishers.
+func (b *Bus) connect() {
 	cfg := b.cfg
 	b.pubConn = newConnection(cfg.URL, cfg.ServiceName+"/"+cfg.ReplicaID+"/publish", cfg.Heartbeat, b.log,
 		func() { b.metrics.reconnects.WithLabelValues("publish").Inc() })
-	ch, err := b.pubConn.channel(ctx)
-	if err == nil {
-		err = DeclareTopology(ch, cfg)
-		_ = ch.Close()
-	} else if last := b.pubConn.lastError(); last != nil {
-		err = fmt.Errorf("%w (last dial error: %w)", err, last)
+	b.pubConn.onConnect = func(conn *amqp.Connection) error {
+		ch, err := conn.Channel()
+		if err != nil {
+			return err
+		}
+		defer ch.Close()
+		return b.declareTopology(ch)
 	}
-	if err != nil {
-		b.pubConn.close()
-		return fmt.Errorf("bus: connect to %s: %w", RedactURL(cfg.URL), scrubError(err, cfg.URL))
-	}
-	b.pub = newAMQPPublisher(b.pubConn, cfg.ChannelPoolSize,
-		func(ch *amqp.Channel) error { return DeclareTopology(ch, cfg) }, b.log)
+	b.pubConn.start()
+	b.pub = newAMQPPublisher(b.pubConn, cfg.ChannelPoolSize, b.declareTopology, b.log)
 	b.send = b.pub.publish
 	b.poisonPub = poisonPublisher{b}
+}
+
+// declareTopology declares the base topology and every shared group's
+// queue registered so far.
+func (b *Bus) declareTopology(ch *amqp.Channel) error {
+	b.mu.Lock()
+	var groups []Group
+	for _, c := range b.consumers {
+		if !c.group.PerReplica {
+			groups = append(groups, c.group)
+		}
+	}
+	b.mu.Unlock()
+	return DeclareTopology(ch, b.cfg, groups...)
+}
+
+// WaitConnected waits until the publishing connection is up (at once for
+// the embedded bus) or ctx ends; its error then says why (the last dial
+// error, scrubbed of the password).
+func (b *Bus) WaitConnected(ctx context.Context) error {
+	if b.emb != nil {
+		return nil
+	}
+	if _, err := b.pubConn.get(ctx); err != nil {
+		if last := b.pubConn.lastError(); last != nil {
+			return fmt.Errorf("bus: connect to %s: %w (last dial error: %w)", RedactURL(b.cfg.URL), err, last)
+		}
+		return fmt.Errorf("bus: connect to %s: %w", RedactURL(b.cfg.URL), err)
+	}
 	return nil
 }
 
@@ -147,6 +167,9 @@ func (b *Bus) Check(_ context.Context) error {
 		return nil
 	}
 	if err := b.pubConn.check(); err != nil {
+		if last := b.pubConn.lastError(); last != nil && errors.Is(err, ErrDisconnected) {
+			return fmt.Errorf("publish connection: %w (last dial error: %w)", err, last)
+		}
 		return fmt.Errorf("publish connection: %w", err)
 	}
 	b.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,22 +73,30 @@ func TestRedactURL(t *testing.T) {
 	}
 }
 
-// A broker that refuses the password: neither New's error nor the logs
-// contain it.
+// A broker that refuses the password: New starts anyway (it retries in
+// the background); neither the connection error nor the logs contain it.
 func TestNewNeverLeaksPassword(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs RabbitMQ")
 	}
 	const pw = "wrong-password-123"
-	var logs bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	var logs syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
-	_, err := New(ctx, Config{URL: secret.String("amqp://guest:" + pw + "@127.0.0.1:5672/")},
+	b, err := New(ctx, Config{URL: secret.String("amqp://guest:" + pw + "@127.0.0.1:5672/")},
 		slog.New(slog.NewTextHandler(&logs, nil)))
-	if err == nil {
-		t.Fatal("New with a wrong password succeeded")
+	if err != nil {
+		t.Fatalf("New: %v", err)
 	}
-	if strings.Contains(err.Error(), pw) || strings.Contains(logs.String(), pw) {
+	defer b.Close()
+	err = b.WaitConnected(ctx)
+	if err == nil {
+		t.Fatal("connected with a wrong password")
+	}
+	if c := b.Check(ctx); c == nil || strings.Contains(c.Error(), pw) {
+		t.Fatalf("Check = %v", c)
+	}
+	if strings.Contains(err.Error(), pw) || strings.Contains(logs.String(), pw) || !strings.Contains(logs.String(), "bus dial failed") {
 		t.Fatalf("password leaked:\nerr: %v\nlogs: %s", err, logs.String())
 	}
 	if !strings.Contains(err.Error(), "******") {
@@ -95,7 +104,8 @@ func TestNewNeverLeaksPassword(t *testing.T) {
 	}
 }
 
-// New gives up when the broker does not answer, within ctx.
+// A broker that is not there: New returns at once, Check and
+// WaitConnected say why, and the bus connects once the broker is there.
 func TestNewUnreachable(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -105,8 +115,24 @@ func TestNewUnreachable(t *testing.T) {
 	_ = ln.Close() // nothing listens there now
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	_, err = New(ctx, Config{URL: secret.String("amqp://guest:guest@" + addr + "/")}, nil)
-	if err == nil || !strings.Contains(err.Error(), "refused") {
-		t.Fatalf("New = %v, want a connection refused error", err)
+	b, err := New(ctx, Config{URL: secret.String("amqp://guest:guest@" + addr + "/")}, nil)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	defer b.Close()
+	if err := b.WaitConnected(ctx); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("WaitConnected = %v, want a connection refused error", err)
+	}
+	if err := b.Check(ctx); !errors.Is(err, ErrDisconnected) || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("Check = %v, want ErrDisconnected naming the refusal", err)
 	}
 }
+
+// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -76,14 +76,22 @@ func (b *Bus) addConsumer(g Group, h Handler, checks CheckHandler) error {
 	return nil
 }
 
-// declareShared declares a shared group's queue at once, so events
-// published from now on are kept for it.
+// declareShared declares a shared group's queue now when the broker is
+// reachable, so events published from now on are kept for it. A broker
+// that is down gets it with the rest of the topology when the publishing
+// connection comes up, and the group's consumer declares it on every
+// subscription; a declaration the broker refuses (a queue of the same name
+// with other arguments) is an error.
 func (b *Bus) declareShared(g Group) error {
+	if b.pubConn.check() != nil {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.PublishTimeout)
 	defer cancel()
 	ch, err := b.pubConn.channel(ctx)
 	if err != nil {
-		return fmt.Errorf("bus: declare group %s: %w", g.Name, err)
+		b.log.Warn("bus group declared later: the broker is unreachable", "group", g.Name, "err", err)
+		return nil
 	}
 	err = declareGroup(ch, b.cfg, g)
 	_ = ch.Close()
@@ -94,7 +102,7 @@ func (b *Bus) declareShared(g Group) error {
 func (b *Bus) ensureConsConn() {
 	if b.consConn == nil {
 		b.consConn = newConnection(b.cfg.URL, b.cfg.ServiceName+"/"+b.cfg.ReplicaID+"/consume", b.cfg.Heartbeat, b.log,
-			func() { b.metrics.reconnects.WithLabelValues("consume").Inc() })
+			func() { b.metrics.reconnects.WithLabelValues("consume").Inc() }).start()
 	}
 }
 

@@ -157,6 +157,9 @@ func newBus(t testing.TB, cfg Config) *Bus {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { _ = b.Close() })
+	if err := b.WaitConnected(ctx); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
 	return b
 }
 

@@ -28,7 +28,7 @@ import (
 // lost data), so transition ids never collide. A transition bumps seq and
 // is appended to the outbox in the same script.
 //
-// Returns {applied, transitioned, pending, seq, epoch}.
+// Returns {applied, transitioned, pending, seq, epoch, stable state bad}.
 var applyScript = redis.NewScript(luaApply + `return apply_check(KEYS, ARGV)`)
 
 // luaApply defines apply_check(KEYS, ARGV), the body of applyScript.
@@ -45,8 +45,9 @@ if not stable or not epoch then
   stable, cand, creason, count, seq, last = 'UNKNOWN', '', '', 0, 0, 0
 end
 local function pend() if cand ~= '' then return 1 end return 0 end
-if slot <= last then return {0, 0, pend(), seq, tonumber(epoch)} end
 local function bad(s) return s == 'DOWN' or s == 'DEGRADED' end
+local function isbad() if bad(stable) then return 1 end return 0 end
+if slot <= last then return {0, 0, pend(), seq, tonumber(epoch), isbad()} end
 local need = tonumber(ARGV[3])
 if stable == 'UNKNOWN' then
   cand, count, need = obs, 1, 1
@@ -76,13 +77,13 @@ if cand ~= '' and count >= need then
 end
 redis.call('HSET', KEYS[1], 'stable', stable, 'cand', cand, 'count', count, 'seq', seq, 'epoch', epoch,
   'last_slot', slot, 'creason', creason)
-return {1, moved, pend(), seq, tonumber(epoch)}
+return {1, moved, pend(), seq, tonumber(epoch), isbad()}
 end
 `
 
 // applyBatchScript applies a batch of checks in order, each as
 // applyScript would, in one script call. ARGV: the key prefix, then per
-// check 10 fields: target id, then applyScript's ARGV 1-9. Returns the 5
+// check 10 fields: target id, then applyScript's ARGV 1-9. Returns the 6
 // values of applyScript per check, flattened.
 var applyBatchScript = redis.NewScript(luaApply + `
 local out = {}
@@ -90,7 +91,7 @@ for i = 2, #ARGV, 10 do
   local id = ARGV[i]
   local r = apply_check({ARGV[1] .. ':state:' .. id, ARGV[1] .. ':outbox'},
     {ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4], ARGV[i+5], ARGV[i+6], ARGV[i+7], ARGV[i+8], ARGV[i+9]})
-  for j = 1, 5 do out[#out + 1] = r[j] end
+  for j = 1, 6 do out[#out + 1] = r[j] end
 end
 return out
 `)
@@ -153,7 +154,7 @@ func (a *Applier) Apply(ctx context.Context, checks []probes.Check) ([]probes.Ou
 	}
 	out := make([]probes.Outcome, len(checks))
 	for i, r := range res {
-		out[i] = probes.Outcome{Pending: r.pending}
+		out[i] = probes.Outcome{Pending: r.pending, Bad: r.bad}
 		if r.moved {
 			a.log.Info("state changed", "target", checks[i].Result.Target.ID(), "to", checks[i].Result.State, "seq", r.seq)
 		}
@@ -167,8 +168,8 @@ func (a *Applier) Apply(ctx context.Context, checks []probes.Check) ([]probes.Ou
 }
 
 type applied struct {
-	ok, moved, pending bool
-	seq, epoch         int64
+	ok, moved, pending, bad bool
+	seq, epoch              int64
 }
 
 func (a *Applier) run(ctx context.Context, checks []probes.Check, bodies [][]byte) ([]applied, error) {
@@ -187,13 +188,13 @@ func (a *Applier) run(ctx context.Context, checks []probes.Check, bodies [][]byt
 	if err != nil {
 		return nil, fmt.Errorf("coord: apply: %w", err)
 	}
-	if len(v) != 5*len(checks) {
+	if len(v) != 6*len(checks) {
 		return nil, fmt.Errorf("coord: apply: %d values for %d checks", len(v), len(checks))
 	}
 	out := make([]applied, len(checks))
 	for i := range out {
-		r := v[5*i : 5*i+5]
-		out[i] = applied{ok: r[0] == 1, moved: r[1] == 1, pending: r[2] == 1, seq: r[3], epoch: r[4]}
+		r := v[6*i : 6*i+6]
+		out[i] = applied{ok: r[0] == 1, moved: r[1] == 1, pending: r[2] == 1, seq: r[3], epoch: r[4], bad: r[5] == 1}
 	}
 	return out, nil
 }

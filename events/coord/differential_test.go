@@ -85,7 +85,8 @@ func TestApplyScriptFollowsDecide(t *testing.T) {
 			var st projections.Step
 			m, st = projections.Decide(m, projections.Observation{Slot: slot, State: string(cur), At: slot * 10, Reason: c.Reason()}, th)
 			where := fmt.Sprintf("sequence %d step %d (%s@%d, thresholds %d/%d)", seq, i, cur, slot, th.Failure, th.Success)
-			if got.ok != st.Applied || got.moved != st.Moved || got.pending != st.Pending || got.seq != m.Seq || got.epoch != m.Epoch {
+			if got.ok != st.Applied || got.moved != st.Moved || got.pending != st.Pending || got.seq != m.Seq || got.epoch != m.Epoch ||
+				got.bad != projections.Bad(m.Stable) {
 				t.Fatalf("%s: script %+v, Decide %+v machine %+v", where, got, st, m)
 			}
 			if slot > last {

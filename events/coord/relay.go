@@ -46,6 +46,9 @@ type Relay struct {
 	pub     Publisher
 	opts    RelayOptions
 	log     *slog.Logger
+
+	lastWarn   time.Time // of the last failure logged
+	suppressed int       // failures not logged since
 }
 
 // NewRelay returns a Relay for replica, publishing through pub.
@@ -194,7 +197,13 @@ func (r *Relay) pause(ctx context.Context, what string, err error) {
 	if ctx.Err() != nil {
 		return
 	}
-	r.log.Warn(what+" failed; retrying", "err", err)
+	// One line every 10s for a store or broker that stays down.
+	if time.Since(r.lastWarn) >= 10*time.Second {
+		r.log.Warn(what+" failed; retrying", "err", err, "failures_since_last_line", r.suppressed)
+		r.lastWarn, r.suppressed = time.Now(), 0
+	} else {
+		r.suppressed++
+	}
 	t := time.NewTimer(r.opts.Backoff)
 	defer t.Stop()
 	select {

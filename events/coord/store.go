@@ -15,14 +15,17 @@ import (
 type Store struct {
 	// Client talks to the store.
 	Client redis.UniversalClient
+	url    secret.String
+	addr   string
 }
 
 // ErrNoURL is returned by OpenStore without a URL: standalone mode uses
 // the embedded store (projections/localstore) instead.
 var ErrNoURL = errors.New("coord: STORE_URL is empty")
 
-// OpenStore connects to the Redis at url (redis:// or rediss://). It
-// checks the connection with a PING bounded by ctx.
+// OpenStore returns a client of the Redis at url (redis:// or rediss://).
+// A store that is down is not an error: the client connects when it
+// answers, and Ping (readiness) says so meanwhile; a malformed URL is.
 func OpenStore(ctx context.Context, url secret.String) (*Store, error) {
 	if !url.IsSet() {
 		return nil, ErrNoURL
@@ -34,17 +37,18 @@ func OpenStore(ctx context.Context, url secret.String) (*Store, error) {
 	opts.ReadTimeout = 3 * time.Second
 	opts.WriteTimeout = 3 * time.Second
 	c := redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := c.Ping(pctx).Err(); err != nil {
-		_ = c.Close()
-		return nil, fmt.Errorf("coord: store %s unreachable: %s", opts.Addr, secret.Scrub(err.Error(), url))
-	}
-	return &Store{Client: c}, nil
+	return &Store{Client: c, url: url, addr: opts.Addr}, nil
 }
 
-// Ping checks the store is reachable.
-func (s *Store) Ping(ctx context.Context) error { return s.Client.Ping(ctx).Err() }
+// Ping checks the store is reachable; the error never holds the URL's
+// password.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.Client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("coord: store %s unreachable: %s", s.addr, secret.Scrub(err.Error(), s.url))
+	}
+	return nil
+}
+
 
 // Close closes the client.
 func (s *Store) Close() error { return s.Client.Close() }

@@ -49,7 +49,7 @@ func (s *Store) Apply(_ context.Context, checks []probes.Check) ([]probes.Outcom
 		at := c.Result.CheckedAt.UnixMilli()
 		th := projections.Thresholds{Failure: t.FailureThreshold, Success: t.SuccessThreshold}
 		m, st := projections.Decide(m, projections.Observation{Slot: c.Slot, State: string(c.Result.State), At: at, Reason: c.Reason()}, th)
-		out[i].Pending = st.Pending
+		out[i].Pending, out[i].Bad = st.Pending, projections.Bad(m.Stable)
 		if !st.Applied {
 			continue
 		}

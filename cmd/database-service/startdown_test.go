@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/dbhealth/database-service/probes"
+)
+
+// TestStartsWithBusAndStoreDown starts a shared-mode replica while
+// RabbitMQ and Redis refuse connections: it starts, /health answers 200
+// (alive) and /ready 503 naming the store, and once both come back it
+// connects by itself, probes and projects.
+func TestStartsWithBusAndStoreDown(t *testing.T) {
+	c := newCluster(t)
+	path := c.writeTargets("targets:\n  - {name: a, type: redis, host: 127.0.0.1, port: 1}\n")
+	r := c.startBehind("r1", map[string]string{"TARGETS_FILE": path, "PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "500ms"},
+		appOptions{Openers: scriptedOpeners(func(string) probes.State { return probes.StateUp }, func(string) {})},
+		func(r *replica) { r.rabbit.SetRefuse(true); r.store.SetRefuse(true) })
+	r.run()
+	var live struct {
+		Status string `json:"status"`
+		Ready  bool   `json:"ready"`
+		Checks map[string]struct {
+			Status string `json:"status"`
+		} `json:"checks"`
+	}
+	waitFor(t, "the API", waitLimit, func() (bool, string) {
+		res, err := call(http.MethodGet, r.url+"/health", nil, nil)
+		if err != nil {
+			return false, err.Error()
+		}
+		return res.status == http.StatusOK && jsonOK(res, &live) == nil, fmt.Sprint(res.status)
+	})
+	if live.Status != "UP" || live.Ready || live.Checks["bus"].Status != "DOWN" || live.Checks["store"].Status != "DOWN" {
+		t.Fatalf("/health with both down: %+v", live)
+	}
+	if res, err := call(http.MethodGet, r.url+"/ready", nil, nil); err != nil || res.status != http.StatusServiceUnavailable {
+		t.Fatalf("/ready with both down: %v %v", res.status, err)
+	}
+	r.rabbit.SetRefuse(false)
+	r.store.SetRefuse(false)
+	waitFor(t, "ready", waitLimit, func() (bool, string) {
+		res, err := call(http.MethodGet, r.url+"/ready", nil, nil)
+		if err != nil {
+			return false, err.Error()
+		}
+		return res.status == http.StatusOK, string(res.body)
+	})
+	waitFor(t, "the target UP in the API", waitLimit, func() (bool, string) {
+		var sb statusBody
+		if err := fetchJSON(r.url+"/api/database/status", &sb); err != nil {
+			return false, err.Error()
+		}
+		return len(sb.Databases) == 1 && sb.Databases[0].State == "UP", fmt.Sprintf("%+v", sb.Databases)
+	})
+}
