@@ -160,8 +160,8 @@ func TestManagerClosesIdleClients(t *testing.T) {
 type closeCounter struct{ closed *atomic.Int32 }
 
 func (c *closeCounter) Probe(context.Context) (Facts, error) { return scriptedUp{}, nil }
-func (c *closeCounter) Stats() PoolStats                  { return PoolStats{} }
-func (c *closeCounter) Close() error                      { c.closed.Add(1); return nil }
+func (c *closeCounter) Stats() PoolStats                     { return PoolStats{} }
+func (c *closeCounter) Close() error                         { c.closed.Add(1); return nil }
 
 type scriptedUp struct{}
 

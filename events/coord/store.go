@@ -49,6 +49,5 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-
 // Close closes the client.
 func (s *Store) Close() error { return s.Client.Close() }

@@ -188,7 +188,9 @@ func (s *Store) Path() string { return s.dir }
 // pebbleLogger sends Pebble's messages to slog (its info lines at debug).
 type pebbleLogger struct{ l *slog.Logger }
 
-func (p pebbleLogger) Infof(format string, args ...any) { p.l.Debug("store: " + fmt.Sprintf(format, args...)) }
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug("store: " + fmt.Sprintf(format, args...))
+}
 func (p pebbleLogger) Errorf(format string, args ...any) {
 	p.l.Error("store: " + fmt.Sprintf(format, args...))
 }
