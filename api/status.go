@@ -26,6 +26,10 @@ type DatabaseStatus struct {
 	// Reason explains the current state (from the last transition).
 	Reason string `json:"reason"`
 	Prober string `json:"prober"`
+	// Projected is false while the state shown is the coordinator's
+	// decision that the read models have not received yet (the bus is
+	// down or behind).
+	Projected bool `json:"projected"`
 }
 
 // StatusResponse is the body of GET /api/database/status and
@@ -50,6 +54,7 @@ func databaseStatus(s projections.TargetStatus) DatabaseStatus {
 		Type: s.Type, Name: s.Name, State: stateOf(s),
 		Since: s.Since, CheckedAt: s.CheckedAt, LatencyMS: s.LatencyMS,
 		Details: details, ErrorKind: s.ErrorKind, Error: s.Error, Reason: s.Reason, Prober: s.Prober,
+		Projected: s.Projected,
 	}
 }
 

@@ -30,6 +30,10 @@ type TargetStatus struct {
 	Epoch int64 `json:"epoch"`
 	// Reason explains the current state (from the last transition).
 	Reason string `json:"reason,omitempty"`
+	// Projected is false when State comes from the coordinator's record
+	// because the read model has not received the transition yet (see
+	// Overlay).
+	Projected bool `json:"projected"`
 }
 
 // HistoryItem is one check in a target's history.

@@ -101,6 +101,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	}
 	a.conf = newConfigState(cfg)
 	a.setTargets(ctx, cfg.Targets())
+	a.reconcile(ctx, cfg.Targets())
 	return a, nil
 }
 
@@ -184,8 +185,12 @@ func (a *app) buildProjections() error {
 // buildAPI builds the HTTP server over the read models and the pipeline.
 func (a *app) buildAPI() error {
 	cfg := a.cfg
+	var status api.StatusReader = a.store.models
+	if a.store.decided != nil {
+		status = liveStatus{models: a.store.models, decided: a.store.decided, targets: a.mgr.Targets}
+	}
 	srv, err := api.New(api.Deps{
-		Status:      a.store.models,
+		Status:      status,
 		History:     a.store.models,
 		Alerts:      a.store.models,
 		Metrics:     api.MetricsReaderFunc(a.store.models.AllMetrics),
@@ -271,13 +276,43 @@ func (a *app) setTargets(ctx context.Context, ts []probes.Target) {
 	for _, id := range ch.Removed {
 		t := before[id]
 		a.metrics.forget(t)
-		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if err := a.store.models.Forget(fctx, string(t.Kind), t.Name); err != nil {
-			a.log.Warn("forgetting removed target", "target", id, "err", err)
-		}
-		cancel()
+		a.forget(ctx, string(t.Kind), t.Name)
 	}
 	a.log.Info("targets set", "count", len(ts), "added", ch.Added, "removed", ch.Removed, "changed", ch.Changed)
+}
+
+// forget drops a target that left the configuration from the store: its
+// read models (its firing alert resolved as removed) and its transition
+// state (a target added again starts a new epoch).
+func (a *app) forget(ctx context.Context, kind, name string) {
+	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := a.store.forget(fctx, kind, name); err != nil {
+		a.log.Warn("forgetting removed target", "target", kind+"/"+name, "err", err)
+	}
+}
+
+// reconcile forgets what the read models hold of targets the configuration
+// no longer has (removed while no replica ran): their alerts are resolved
+// as removed and they leave the overall state.
+func (a *app) reconcile(ctx context.Context, ts []probes.Target) {
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	known, err := a.store.models.Targets(rctx)
+	if err != nil {
+		a.log.Warn("reconciling the read models with the configuration", "err", err)
+		return
+	}
+	configured := map[string]bool{}
+	for _, t := range ts {
+		configured[t.ID()] = true
+	}
+	for _, k := range known {
+		if !configured[k.Subject()] {
+			a.log.Info("forgetting a target no longer configured", "target", k.Subject())
+			a.forget(ctx, k.Type, k.Name)
+		}
+	}
 }
 
 // run runs every component until ctx ends, then stops them in order: the

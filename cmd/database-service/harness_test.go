@@ -134,14 +134,15 @@ func (c *cluster) load(env map[string]string) *config.Config {
 
 // replica is one running in-process instance with its own connections.
 type replica struct {
-	id      string
-	app     *app
-	rabbit  *servers.Proxy
-	store   *servers.Proxy
-	ctx     context.Context
-	cancel  context.CancelFunc
-	done    chan error
-	running bool
+	id       string
+	app      *app
+	rabbit   *servers.Proxy
+	store    *servers.Proxy
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan error
+	running  bool
+	stopOnce sync.Once
 	// url is the base URL of the replica's API.
 	url string
 }
@@ -195,16 +196,18 @@ func (r *replica) run() *replica {
 }
 
 func (r *replica) stop() {
-	r.cancel()
-	if !r.running {
-		r.app.close()
-		_ = r.app.ln.Close()
-		return
-	}
-	select {
-	case <-r.done:
-	case <-time.After(20 * time.Second):
-	}
+	r.stopOnce.Do(func() {
+		r.cancel()
+		if !r.running {
+			r.app.close()
+			_ = r.app.ln.Close()
+			return
+		}
+		select {
+		case <-r.done:
+		case <-time.After(20 * time.Second):
+		}
+	})
 }
 
 // testLogger logs to the test log only when -v is given.

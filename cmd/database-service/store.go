@@ -23,6 +23,7 @@ type readModels interface {
 	AllMetrics(ctx context.Context) ([]projections.TargetMetrics, error)
 	Firing(ctx context.Context) (int, error)
 	Forget(ctx context.Context, kind, name string) error
+	Targets(ctx context.Context) ([]events.TargetRef, error)
 }
 
 // storeSide is one replica's store: the coordination (claims, apply,
@@ -37,11 +38,16 @@ type storeSide struct {
 	outbox func(ctx context.Context) (int64, error)
 	ping   func(ctx context.Context) error
 	close  func() error
+	// forget removes a target from the read models and the coordination.
+	forget func(ctx context.Context, kind, name string) error
 	// projected is true when bus consumers build the read models (shared
 	// mode); the embedded store projects as it applies.
 	projected bool
 	// sharedRelay is the Redis outbox relay (nil when embedded).
 	sharedRelay *coord.Relay
+	// decided reads the coordinator's record of the targets (shared mode;
+	// nil when the store projects as it applies).
+	decided func(ctx context.Context, ts []probes.Target) ([]projections.Decided, error)
 }
 
 // openStore opens the store side: shared with STORE_URL, embedded without.
@@ -63,7 +69,7 @@ func (a *app) openStore(ctx context.Context, opts appOptions) (*storeSide, error
 		}
 		a.log.Info("embedded store open", "path", st.Path())
 		return &storeSide{
-			claimer: st, sink: st, models: st, outbox: st.OutboxLen, ping: st.Ping, close: st.Close,
+			claimer: st, sink: st, models: st, outbox: st.OutboxLen, ping: st.Ping, close: st.Close, forget: st.Forget,
 			relay: func(ctx context.Context) error { return st.RunRelay(ctx, a.bus) },
 		}, nil
 	}
@@ -87,9 +93,17 @@ func (a *app) openStore(ctx context.Context, opts appOptions) (*storeSide, error
 	}
 	relay := coord.NewRelay(rs.Client, prefix, replica, a.source(), a.bus,
 		coord.RelayOptions{ClaimIdle: claimIdle}, a.log.With("component", "relay"))
+	applier := coord.NewApplier(rs.Client, prefix, replica, a.source(), a.bus, a.log.With("component", "apply"))
 	return &storeSide{
-		claimer:     coord.NewClaimer(rs.Client, prefix, replica),
-		sink:        coord.NewApplier(rs.Client, prefix, replica, a.source(), a.bus, a.log.With("component", "apply")),
+		claimer: coord.NewClaimer(rs.Client, prefix, replica),
+		sink:    applier,
+		decided: applier.Decided,
+		forget: func(ctx context.Context, kind, name string) error {
+			if err := applier.Forget(ctx, kind+"/"+name); err != nil {
+				return err
+			}
+			return proj.Forget(ctx, kind, name)
+		},
 		models:      proj,
 		relay:       relay.Run,
 		outbox:      relay.Len,
@@ -116,4 +130,27 @@ func (a *app) publishChecks(hs []events.HealthChecked) {
 		}
 		a.bus.PublishAsync(env)
 	}
+}
+
+// liveStatus is the status the API serves in shared mode: the read model,
+// brought up to the coordinator's decisions for the configured targets
+// (projections.Overlay), so that a bus outage does not freeze the states
+// the API shows.
+type liveStatus struct {
+	models  readModels
+	decided func(ctx context.Context, ts []probes.Target) ([]projections.Decided, error)
+	targets func() []probes.Target
+}
+
+// Statuses implements api.StatusReader.
+func (l liveStatus) Statuses(ctx context.Context) ([]projections.TargetStatus, error) {
+	st, err := l.models.Statuses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := l.decided(ctx, l.targets())
+	if err != nil {
+		return nil, err
+	}
+	return projections.Overlay(st, d), nil
 }

@@ -72,8 +72,8 @@ if cand ~= '' and count >= need then
   if stable == 'UNKNOWN' then initial = '1' end
   redis.call('XADD', KEYS[2], '*', 'type', ARGV[8], 'name', ARGV[9], 'from', stable, 'to', cand,
     'seq', tostring(seq), 'epoch', epoch, 'at', ARGV[6], 'initial', initial, 'reason', creason, 'check', ARGV[7])
+  redis.call('HSET', KEYS[1], 'since', ARGV[6], 'reason', creason)
   stable, cand, creason, count, moved = cand, '', '', 0, 1
-  redis.call('HSET', KEYS[1], 'since', ARGV[6])
 end
 redis.call('HSET', KEYS[1], 'stable', stable, 'cand', cand, 'count', count, 'seq', seq, 'epoch', epoch,
   'last_slot', slot, 'creason', creason)
@@ -209,4 +209,44 @@ func parseInt(v any) int64 {
 	s, _ := v.(string)
 	n, _ := strconv.ParseInt(s, 10, 64)
 	return n
+}
+
+// Decided reads the coordinator's record of the targets (the state machine
+// of each, as the apply script keeps it) in one round trip: what the read
+// models will show once the bus delivers the transitions. Targets the
+// store holds no state for are left out.
+func (a *Applier) Decided(ctx context.Context, targets []probes.Target) ([]projections.Decided, error) {
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	pipe := a.rdb.Pipeline()
+	cmds := make([]*redis.SliceCmd, len(targets))
+	for i, t := range targets {
+		cmds[i] = pipe.HMGet(ctx, a.keys.State(t.ID()), "stable", "epoch", "seq", "since", "reason", "last_slot")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("coord: read decisions: %w", err)
+	}
+	out := make([]projections.Decided, 0, len(targets))
+	for i, t := range targets {
+		v := cmds[i].Val()
+		if len(v) != 6 || v[0] == nil {
+			continue
+		}
+		str := func(x any) string { s, _ := x.(string); return s }
+		out = append(out, projections.Decided{
+			Type: string(t.Kind), Name: t.Name, State: str(v[0]),
+			Epoch: parseInt(v[1]), Seq: parseInt(v[2]), Since: parseInt(v[3]), Reason: str(v[4]), LastCheck: parseInt(v[5]),
+		})
+	}
+	return out, nil
+}
+
+// Forget deletes target id's transition state: a target added again
+// starts a new epoch, whose first decision is its initial one.
+func (a *Applier) Forget(ctx context.Context, id string) error {
+	if err := a.rdb.Del(ctx, a.keys.State(id)).Err(); err != nil {
+		return fmt.Errorf("coord: forget %s: %w", id, err)
+	}
+	return nil
 }

@@ -106,7 +106,7 @@ func (s *Store) statuses(keep func(*statusRec) bool) []projections.TargetStatus 
 
 // view is the read-model form of the record.
 func (r *statusRec) view() projections.TargetStatus {
-	ts := projections.TargetStatus{Type: r.Type, Name: r.Name, State: projections.StateUnknown, Details: r.Details}
+	ts := projections.TargetStatus{Type: r.Type, Name: r.Name, State: projections.StateUnknown, Details: r.Details, Projected: true}
 	if r.HasState {
 		since := time.Unix(0, r.Since).UTC()
 		ts.State, ts.Since, ts.Reason, ts.Epoch, ts.Seq = r.State, &since, r.Reason, r.Epoch, r.Seq

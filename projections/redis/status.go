@@ -194,7 +194,7 @@ func parseStatuses(kind string, fields map[string]string) ([]projections.TargetS
 		if !ok {
 			i = len(out)
 			byName[name] = i
-			out = append(out, projections.TargetStatus{Type: kind, Name: name, State: projections.StateUnknown})
+			out = append(out, projections.TargetStatus{Type: kind, Name: name, State: projections.StateUnknown, Projected: true})
 		}
 		ts := &out[i]
 		guard, body, ok := splitGuard(v)
