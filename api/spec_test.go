@@ -105,7 +105,7 @@ func TestSpecValidatorCatchesMismatch(t *testing.T) {
 		t.Error("accepted a malformed error body")
 	}
 	ft.failed = false
-	good := `{"overall":"UP","databases":[{"type":"redis","name":"a","state":"UP","since":null,"checked_at":"2026-11-25T10:00:00Z","latency_ms":1,"details":{},"error_kind":"","error":""}]}`
+	good := `{"overall":"UP","databases":[{"type":"redis","name":"a","state":"UP","since":null,"checked_at":"2026-11-25T10:00:00Z","latency_ms":1,"details":{},"error_kind":"","error":"","projected":true}]}`
 	validate(ft, req, response{Status: 200, Header: hdr, Body: []byte(good)})
 	if ft.failed {
 		t.Errorf("rejected a good body: %s", ft.msg)
