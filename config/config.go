@@ -114,8 +114,9 @@ type PostgresConfig struct {
 // "elasticsearch".
 type ElasticsearchConfig struct {
 	Enabled bool `env:"ELASTICSEARCH_ENABLED" envDefault:"true"`
-	// Hosts is ELASTICSEARCH_HOSTS, comma-separated http(s) URLs without
-	// credentials (use Username/Password).
+	// Hosts is ELASTICSEARCH_HOSTS, comma-separated http(s) URLs.
+	// Credentials in them (http://user:pass@host) are moved to
+	// Username/Password at load, so the addresses shown hold no secret.
 	Hosts    []string      `env:"ELASTICSEARCH_HOSTS" envDefault:"http://localhost:9200"`
 	Username string        `env:"ELASTICSEARCH_USERNAME"`
 	Password secret.String `env:"ELASTICSEARCH_PASSWORD"`

@@ -92,6 +92,10 @@ func Load(opts LoadOptions) (*Config, error) {
 
 	cfg.loaded = &loadState{files: l.files, warnings: l.unknownKeys(params), sources: l.sources(params)}
 	cfg.normalize(dir)
+	if err := liftURLCredentials("ELASTICSEARCH_HOSTS", "ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD",
+		cfg.Elasticsearch.Hosts, &cfg.Elasticsearch.Username, &cfg.Elasticsearch.Password); err != nil {
+		errs = append(errs, err)
+	}
 	for _, e := range cfg.validate() {
 		var fe *FieldError
 		if errors.As(e, &fe) && bad.failedKey(fe.Var) {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -369,5 +370,44 @@ func TestLoadReadsProcessEnvironmentWhenNil(t *testing.T) {
 	}
 	if c.AppEnv != EnvTest || c.Service.Port != 9999 {
 		t.Fatalf("AppEnv %q Port %d", c.AppEnv, c.Service.Port)
+	}
+}
+
+// Credentials in ELASTICSEARCH_HOSTS (as the Elasticsearch clients accept
+// them) move to the username and password, so the addresses that are
+// shown and logged carry no secret.
+func TestLoadLiftsURLCredentials(t *testing.T) {
+	const pw = "s3cr3t-canary"
+	c := mustLoad(t, map[string]string{
+		"ELASTICSEARCH_HOSTS": "http://elastic:" + pw + "@es1:9200,https://elastic:" + pw + "@es2:9243",
+	}, nil)
+	if want := []string{"http://es1:9200", "https://es2:9243"}; !reflect.DeepEqual(c.Elasticsearch.Hosts, want) {
+		t.Errorf("Hosts = %q, want %q", c.Elasticsearch.Hosts, want)
+	}
+	if c.Elasticsearch.Username != "elastic" || c.Elasticsearch.Password.Reveal() != pw {
+		t.Errorf("credentials = %q/%v, want elastic and the password", c.Elasticsearch.Username, c.Elasticsearch.Password.IsSet())
+	}
+	for _, tg := range c.Targets() {
+		if tg.Name == "elasticsearch" {
+			if strings.Contains(strings.Join(tg.Addresses, ","), pw) || tg.Password.Reveal() != pw {
+				t.Errorf("target addresses %q, password set %v", tg.Addresses, tg.Password.IsSet())
+			}
+		}
+	}
+	shown, err := json.Marshal(c.Redacted())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(shown), pw) {
+		t.Errorf("redacted configuration shows the password: %s", shown)
+	}
+
+	// The targets file lifts them the same way.
+	tgs, err := ParseTargets([]byte("targets: [{name: a, type: elasticsearch, hosts: ['http://u:"+pw+"@es:9200']}]"), testDefaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tgs[0].Addresses[0] != "http://es:9200" || tgs[0].Username != "u" || tgs[0].Password.Reveal() != pw {
+		t.Errorf("target = %q %q %v", tgs[0].Addresses, tgs[0].Username, tgs[0].Password.IsSet())
 	}
 }

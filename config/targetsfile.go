@@ -388,6 +388,9 @@ func (td *targetDoc) target(d Defaults) (probes.Target, []error) {
 		for i, a := range addrs {
 			t.Addresses[i] = strings.TrimSpace(a)
 		}
+		if err := liftURLCredentials("hosts", "username", "password", t.Addresses, &t.Username, &t.Password); err != nil {
+			errs = append(errs, err)
+		}
 		if len(t.Addresses) > 0 {
 			var tls bool
 			t.Host, t.Port, tls = urlHostPort(t.Addresses[0])

@@ -205,6 +205,13 @@ func (c *rabbitClient) dial(ctx context.Context) (*rabbitSession, error) {
 	conn, err := amqp.DialConfig(c.url, cfg)
 	interrupted := !stop()
 	if err != nil {
+		// RabbitMQ answers a bad password by waiting about 3s and dropping
+		// the socket (amqp091 does not announce authentication_failure_close),
+		// and amqp091 reports any drop at that step as ErrCredentials: an
+		// authentication failure, whatever deadline cut the wait short.
+		if errors.Is(err, amqp.ErrCredentials) {
+			return nil, Fail(ErrKindAuth, err)
+		}
 		if interrupted || !time.Now().Before(deadline) {
 			return nil, Fail(ErrKindTimeout, err)
 		}

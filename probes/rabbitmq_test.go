@@ -64,7 +64,11 @@ func TestRabbitMQRefusesCredentials(t *testing.T) {
 	wrongPassword.Password = secret.String(bad)
 	wrongVHost := localRabbitMQ()
 	wrongVHost.VHost = "/dbhealth-no-such-vhost"
-	for name, tg := range map[string]Target{"wrong password": wrongPassword, "wrong vhost": wrongVHost} {
+	// RabbitMQ takes about 3s to refuse a password; a shorter probe
+	// timeout must still say auth, not timeout.
+	quick := wrongPassword
+	quick.Timeout = time.Second
+	for name, tg := range map[string]Target{"wrong password": wrongPassword, "wrong vhost": wrongVHost, "wrong password, 1s timeout": quick} {
 		c := openForTest(t, OpenRabbitMQ, tg)
 		r := RunProbe(context.Background(), tg, c)
 		requireState(t, r, StateDown, ErrKindAuth)
