@@ -8,7 +8,7 @@ import (
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
 	"github.com/dbhealth/database-service/projections/localstore"
-	redisstore "github.com/dbhealth/database-service/projections/redis"
+	redisstore "github.com/dbhealth/database-service/projections/redisstore"
 )
 
 // readModels is what the API and the reconciliation read and write.
