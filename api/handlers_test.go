@@ -515,6 +515,10 @@ func TestPrometheusEndpoint(t *testing.T) {
 	e.get("/api/database/status/postgres")
 	e.get("/api/database/status/mysql")
 	e.get("/no/such/route")
+	// Made-up methods share one label, however many there are.
+	for _, m := range []string{"FOO", "BAR", "get"} {
+		e.do(request{method: m, path: "/api/database/status", noValidate: true})
+	}
 	res := e.get("/metrics")
 	if res.Status != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("/metrics: %d %s", res.Status, res.Header.Get("Content-Type"))
@@ -532,6 +536,23 @@ func TestPrometheusEndpoint(t *testing.T) {
 		if got, ok := promValue(fams, "dbhealth_http_requests_total", c.labels); !ok || got != c.want {
 			t.Errorf("requests%v = %v (found %v), want %v", c.labels, got, ok, c.want)
 		}
+	}
+	var others float64
+	for _, mt := range fams["dbhealth_http_requests_total"].GetMetric() {
+		for _, l := range mt.GetLabel() {
+			if l.GetName() != "method" {
+				continue
+			}
+			switch l.GetValue() {
+			case "FOO", "BAR", "get":
+				t.Errorf("method label %q kept", l.GetValue())
+			case "other":
+				others += mt.GetCounter().GetValue()
+			}
+		}
+	}
+	if others != 3 {
+		t.Errorf("method=other counted %v requests, want 3", others)
 	}
 	if f := fams["dbhealth_http_request_duration_seconds"]; f == nil || f.GetType().String() != "HISTOGRAM" {
 		t.Error("no duration histogram")

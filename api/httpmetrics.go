@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -48,8 +49,20 @@ func newHTTPMetrics(reg prometheus.Registerer, runtime bool) (*httpMetrics, erro
 	return m, nil
 }
 
+// methodLabel is method when it is one of RFC 9110's and PATCH, else
+// "other": a client sending made-up methods must not grow the series.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "other"
+}
+
 // observe records one answered request.
 func (m *httpMetrics) observe(route, method string, code int, d time.Duration) {
+	method = methodLabel(method)
 	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
 }

@@ -57,6 +57,9 @@ type Options struct {
 	ReadyRequires []string
 	// HeartbeatInterval is the SSE keep-alive comment period. Default 15s.
 	HeartbeatInterval time.Duration
+	// StreamWriteTimeout bounds each write of an event stream: a client
+	// that stops reading is dropped after it. Default 10s.
+	StreamWriteTimeout time.Duration
 	// ShutdownTimeout bounds the graceful stop of Run. Default 10s.
 	ShutdownTimeout time.Duration
 
@@ -66,12 +69,13 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultStatusCacheTTL    = 250 * time.Millisecond
-	DefaultReadTimeout       = 5 * time.Second
-	DefaultTestTimeout       = 30 * time.Second
-	DefaultHealthTimeout     = 2 * time.Second
-	DefaultHeartbeatInterval = 15 * time.Second
-	DefaultShutdownTimeout   = 10 * time.Second
+	DefaultStatusCacheTTL     = 250 * time.Millisecond
+	DefaultReadTimeout        = 5 * time.Second
+	DefaultTestTimeout        = 30 * time.Second
+	DefaultHealthTimeout      = 2 * time.Second
+	DefaultHeartbeatInterval  = 15 * time.Second
+	DefaultShutdownTimeout    = 10 * time.Second
+	DefaultStreamWriteTimeout = 10 * time.Second
 )
 
 // withDefaults fills the zero fields of o.
@@ -113,6 +117,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.HeartbeatInterval <= 0 {
 		o.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if o.StreamWriteTimeout <= 0 {
+		o.StreamWriteTimeout = DefaultStreamWriteTimeout
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = DefaultShutdownTimeout

@@ -119,6 +119,10 @@ func (s *Server) Run(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
+// writeTimeout is the http.Server's WriteTimeout: the longest a
+// non-streaming response may take to be written.
+const writeTimeout = 30 * time.Second
+
 // Serve serves on ln until ctx is done, then shuts down gracefully within
 // Options.ShutdownTimeout (event streams are ended first).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
@@ -126,9 +130,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           s.e,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		// WriteTimeout stays 0: SSE streams are long; other handlers are
-		// bounded by their read timeouts.
-		IdleTimeout: 120 * time.Second,
+		// WriteTimeout bounds every non-streaming response; the event
+		// stream and pprof's timed profiles lift it for themselves.
+		WriteTimeout: writeTimeout,
+		IdleTimeout:  120 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	srv.RegisterOnShutdown(s.StopStreams)
@@ -151,6 +156,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // pprofHandler serves net/http/pprof's index, profiles and traces.
 func pprofHandler(w http.ResponseWriter, r *http.Request) {
+	switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
+	case "profile", "trace":
+		// Timed profiles run longer than the WriteTimeout: lift it, and
+		// hide it from pprof, which refuses durations beyond it.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+		r = r.WithContext(context.WithValue(r.Context(), http.ServerContextKey, &http.Server{}))
+	}
 	switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
 	case "cmdline":
 		pprof.Cmdline(w, r)

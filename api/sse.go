@@ -77,8 +77,10 @@ func (s *Server) getEvents(c echo.Context) error {
 	defer unsubscribe()
 
 	res := c.Response()
-	// A stream outlives any server write timeout.
-	_ = http.NewResponseController(res).SetWriteDeadline(time.Time{})
+	// A stream outlives the server's WriteTimeout; instead every write
+	// has its own deadline, so a client that stops reading (a full TCP
+	// window) is dropped rather than holding the stream forever.
+	rc := http.NewResponseController(res)
 	h := res.Header()
 	h.Set(echo.HeaderContentType, "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -86,6 +88,7 @@ func (s *Server) getEvents(c echo.Context) error {
 	res.WriteHeader(http.StatusOK)
 	w := bufio.NewWriter(res)
 	send := func(chunks ...string) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(s.opts.StreamWriteTimeout))
 		for _, ch := range chunks {
 			if _, err := w.WriteString(ch); err != nil {
 				return false

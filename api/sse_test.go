@@ -254,3 +254,47 @@ func TestEventStreamThroughRun(t *testing.T) {
 }
 
 func listenLoopback() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// A client that stops reading is dropped after StreamWriteTimeout instead
+// of holding its stream (and the events queued for it) forever.
+func TestEventStreamDropsStalledClient(t *testing.T) {
+	f := newFakes()
+	s, err := api.New(f.deps(), api.Options{StreamWriteTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := listenLoopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	defer func() { stop(); <-done }()
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.(*net.TCPConn).SetReadBuffer(4096)
+	if _, err := io.WriteString(conn, "GET /api/database/events?type=state_changed HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "subscription", func() bool { return f.stream.active() == 1 })
+	// Never read: 12 events of 1 MB fill every socket buffer on the way.
+	_, changed := testEvents(t)
+	sc, err := changed.StateChanged()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Reason = strings.Repeat("x", 1<<20)
+	big, err := events.NewStateChanged("replica-a", sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 12 {
+		f.stream.publish(big)
+	}
+	waitFor(t, "the stalled stream to be dropped", func() bool { return f.stream.active() == 0 })
+}

@@ -92,6 +92,10 @@ func Load(opts LoadOptions) (*Config, error) {
 
 	cfg.loaded = &loadState{files: l.files, warnings: l.unknownKeys(params), sources: l.sources(params)}
 	cfg.normalize(dir)
+	if cfg.AppEnv == EnvProduction && !cfg.Service.APIToken.IsSet() {
+		cfg.loaded.warnings = append(cfg.loaded.warnings,
+			"APP_ENV=production without API_TOKEN: the API's write routes are open to anyone who can reach the port")
+	}
 	if err := liftURLCredentials("ELASTICSEARCH_HOSTS", "ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD",
 		cfg.Elasticsearch.Hosts, &cfg.Elasticsearch.Username, &cfg.Elasticsearch.Password); err != nil {
 		errs = append(errs, err)

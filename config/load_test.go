@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -330,7 +331,7 @@ func TestShippedEnvFiles(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			// The shipped files live in the repository's config/ directory,
 			// which is this package's directory: the working dir is "..".
-			c, err := Load(LoadOptions{Environ: map[string]string{"APP_ENV": env}, Dir: ".."})
+			c, err := Load(LoadOptions{Environ: map[string]string{"APP_ENV": env, "API_TOKEN": "set-in-the-deployment"}, Dir: ".."})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -409,5 +410,18 @@ func TestLoadLiftsURLCredentials(t *testing.T) {
 	}
 	if tgs[0].Addresses[0] != "http://es:9200" || tgs[0].Username != "u" || tgs[0].Password.Reveal() != pw {
 		t.Errorf("target = %q %q %v", tgs[0].Addresses, tgs[0].Username, tgs[0].Password.IsSet())
+	}
+}
+
+func TestLoadWarnsProductionWithoutToken(t *testing.T) {
+	const warning = "APP_ENV=production without API_TOKEN: the API's write routes are open to anyone who can reach the port"
+	c := mustLoad(t, map[string]string{"APP_ENV": "production"}, nil)
+	if !slices.Contains(c.Warnings(), warning) {
+		t.Errorf("Warnings() = %q, want the missing token warned", c.Warnings())
+	}
+	for _, env := range []map[string]string{{"APP_ENV": "production", "API_TOKEN": "t0ken-canary"}, {"APP_ENV": "development"}} {
+		if c := mustLoad(t, env, nil); slices.Contains(c.Warnings(), warning) {
+			t.Errorf("%v: warned although %q", env, c.Warnings())
+		}
 	}
 }
