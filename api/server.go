@@ -134,7 +134,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// stream and pprof's timed profiles lift it for themselves.
 		WriteTimeout: writeTimeout,
 		IdleTimeout:  120 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext:  func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	srv.RegisterOnShutdown(s.StopStreams)
 	errc := make(chan error, 1)

@@ -331,15 +331,18 @@ func TestShippedEnvFiles(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			// The shipped files live in the repository's config/ directory,
 			// which is this package's directory: the working dir is "..".
-			c, err := Load(LoadOptions{Environ: map[string]string{"APP_ENV": env, "API_TOKEN": "set-in-the-deployment"}, Dir: ".."})
+			c, err := Load(LoadOptions{Environ: map[string]string{"APP_ENV": env}, Dir: ".."})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if want := []string{"config/" + env + ".env"}; !reflect.DeepEqual(c.Files(), want) {
 				t.Errorf("Files() = %v, want %v", c.Files(), want)
 			}
-			if len(c.Warnings()) > 0 {
-				t.Errorf("unknown variables in the shipped file: %v", c.Warnings())
+			// The shipped production file leaves API_TOKEN to the
+			// deployment, so that start warns of it; nothing else.
+			unknown := slices.DeleteFunc(c.Warnings(), func(w string) bool { return strings.HasPrefix(w, "APP_ENV=production without API_TOKEN") })
+			if len(unknown) > 0 {
+				t.Errorf("unknown variables in the shipped file: %v", unknown)
 			}
 			if len(c.Targets()) == 0 {
 				t.Error("no targets")
