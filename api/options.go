@@ -60,6 +60,11 @@ type Options struct {
 	// StreamWriteTimeout bounds each write of an event stream: a client
 	// that stops reading is dropped after it. Default 10s.
 	StreamWriteTimeout time.Duration
+	// MaxStreams caps the event streams open on this server, and
+	// MaxStreamsPerClient those from one client address; past either a
+	// new stream is refused with 503. Defaults 1000 and 20.
+	MaxStreams          int
+	MaxStreamsPerClient int
 	// ShutdownTimeout bounds the graceful stop of Run. Default 10s.
 	ShutdownTimeout time.Duration
 
@@ -69,13 +74,15 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultStatusCacheTTL     = 250 * time.Millisecond
-	DefaultReadTimeout        = 5 * time.Second
-	DefaultTestTimeout        = 30 * time.Second
-	DefaultHealthTimeout      = 2 * time.Second
-	DefaultHeartbeatInterval  = 15 * time.Second
-	DefaultShutdownTimeout    = 10 * time.Second
-	DefaultStreamWriteTimeout = 10 * time.Second
+	DefaultStatusCacheTTL      = 250 * time.Millisecond
+	DefaultReadTimeout         = 5 * time.Second
+	DefaultTestTimeout         = 30 * time.Second
+	DefaultHealthTimeout       = 2 * time.Second
+	DefaultHeartbeatInterval   = 15 * time.Second
+	DefaultShutdownTimeout     = 10 * time.Second
+	DefaultStreamWriteTimeout  = 10 * time.Second
+	DefaultMaxStreams          = 1000
+	DefaultMaxStreamsPerClient = 20
 )
 
 // withDefaults fills the zero fields of o.
@@ -120,6 +127,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.StreamWriteTimeout <= 0 {
 		o.StreamWriteTimeout = DefaultStreamWriteTimeout
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = DefaultMaxStreams
+	}
+	if o.MaxStreamsPerClient <= 0 {
+		o.MaxStreamsPerClient = DefaultMaxStreamsPerClient
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = DefaultShutdownTimeout

@@ -27,6 +27,7 @@ type Server struct {
 	scrub       func(error) string
 	stopOnce    sync.Once
 	stopStreams chan struct{}
+	streams     *streamSlots
 }
 
 // New builds the API over deps. It fails when the embedded OpenAPI
@@ -45,7 +46,8 @@ func New(deps Deps, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{deps: deps, opts: opts, metrics: m, docs: d, started: opts.Now(), stopStreams: make(chan struct{}),
-		scrub: scrubber(opts.Secrets)}
+		streams: newStreamSlots(opts.MaxStreams, opts.MaxStreamsPerClient),
+		scrub:   scrubber(opts.Secrets)}
 	if deps.Status != nil {
 		s.status = newStatusCache(deps.Status, opts.StatusCacheTTL, opts.ReadTimeout, opts.Now)
 	}

@@ -68,13 +68,19 @@ func (s *Server) getEvents(c echo.Context) error {
 	if s.deps.Events == nil {
 		return notConfigured("the event stream")
 	}
+	release, err := s.streams.acquire(c.Request())
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(c.Request().Context())
 	defer cancel()
 	ch, unsubscribe, err := s.deps.Events.Subscribe(ctx, types)
 	if err != nil {
+		release()
 		return unavailable("event stream", err)
 	}
 	defer unsubscribe()
+	defer release() // the slot is free before the subscription ends
 
 	res := c.Response()
 	// A stream outlives the server's WriteTimeout; instead every write

@@ -298,3 +298,29 @@ func TestEventStreamDropsStalledClient(t *testing.T) {
 	}
 	waitFor(t, "the stalled stream to be dropped", func() bool { return f.stream.active() == 0 })
 }
+
+// Past the caps on open streams (in all, and per client address) a new
+// stream is refused with the error envelope; closing one frees its slot.
+func TestEventStreamCaps(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		max, perClient int
+		want           string
+	}{
+		{"per client", 10, 2, "too many event streams are open from this client address; close one first"},
+		{"in all", 2, 10, "too many event streams are open on this replica; retry later"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(o *api.Options, _ *api.Deps) { o.MaxStreams, o.MaxStreamsPerClient = tc.max, tc.perClient })
+			_, _, first := openStream(t, e, "")
+			openStream(t, e, "")
+			res := e.get("/api/database/events")
+			if code, msg := res.errorCode(t); res.Status != 503 || code != "unavailable" || msg != tc.want {
+				t.Fatalf("third stream: %d %s %q", res.Status, code, msg)
+			}
+			first()
+			waitFor(t, "the first stream's slot", func() bool { return e.fakes.stream.active() == 1 })
+			openStream(t, e, "") // fails the test unless it connects
+		})
+	}
+}

@@ -133,6 +133,15 @@ func (a *app) buildPipeline(opts appOptions) error {
 			Logger:          a.log.With("component", "scheduler"),
 		})
 	a.sched = sched
+	a.prom.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "dbhealth_probes_skipped_total",
+			Help: "Scheduled probes skipped because the target's previous probe was still queued or running.",
+		}, func() float64 { return float64(sched.Skipped()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "dbhealth_probe_results_dropped_total",
+			Help: "Probe results dropped because their target had left the configuration meanwhile.",
+		}, func() float64 { return float64(sched.Dropped()) }))
 	return nil
 }
 

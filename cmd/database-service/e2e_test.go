@@ -129,6 +129,11 @@ func runFlow(t *testing.T, es *fakees.Server, urls []string, projected bool) {
 	if v, _ := metricSum(before[0], "dbhealth_alerts_firing"); v != 0 {
 		t.Errorf("dbhealth_alerts_firing %v while UP", v)
 	}
+	for _, name := range []string{"dbhealth_probes_skipped_total", "dbhealth_probe_results_dropped_total"} {
+		if _, found := metricSum(before[0], name); !found {
+			t.Errorf("%s not exposed", name)
+		}
+	}
 
 	// Red: DOWN, one firing critical alert, seen by every replica.
 	es.SetStatus("red")
