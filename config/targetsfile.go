@@ -472,6 +472,8 @@ func checkSchedule(interval, timeout time.Duration, fail, succ int, l probes.Lim
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if interval <= 0 {
 		bad("interval: must be a duration > 0, got %s", interval)
+	} else if interval < MinProbeInterval {
+		bad("interval: must be at least %s, got %s", MinProbeInterval, interval)
 	}
 	if timeout <= 0 {
 		bad("timeout: must be a duration > 0, got %s", timeout)

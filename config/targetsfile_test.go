@@ -151,6 +151,7 @@ func TestParseTargetsErrors(t *testing.T) {
 		{"ratio nan", "targets: [{name: a, type: postgres, host: h, degraded: {conn_ratio: .nan}}]", []string{"degraded.conn_ratio: must be in (0,1], got NaN"}},
 		{"replica lag", "targets: [{name: a, type: postgres, host: h, degraded: {replica_lag: -1s}}]", []string{"degraded.replica_lag: must be a duration > 0, got -1s"}},
 		{"interval zero", "targets: [{name: a, type: redis, host: h, interval: 0s}]", []string{"interval: must be a duration > 0, got 0s"}},
+		{"interval below the minimum", "targets: [{name: a, type: redis, host: h, interval: 500ms, timeout: 100ms}]", []string{"interval: must be at least 1s, got 500ms"}},
 		{"interval without unit", "targets: [{name: a, type: redis, host: h, interval: 30}]", []string{"cannot unmarshal !!int `30` into time.Duration"}},
 		{"timeout not below interval", "targets: [{name: a, type: redis, host: h, interval: 5s, timeout: 5s}]", []string{"timeout: must be less than interval (5s), got 5s"}},
 		{"timeout above default interval", "targets: [{name: a, type: redis, host: h, timeout: 1m}]", []string{"timeout: must be less than interval (30s), got 1m0s"}},

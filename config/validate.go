@@ -78,6 +78,18 @@ func checkInt(key string, v int) error {
 	return nil
 }
 
+// Minimums of the schedule settings.
+const (
+	// MinProbeInterval is the shortest PROBE_INTERVAL (and targets-file
+	// interval): below it probes of slow targets pile up and the claim
+	// buckets get too short to share between replicas.
+	MinProbeInterval = time.Second
+	// MinOutboxClaimIdle is the publish timeout plus the relay's backoff:
+	// OUTBOX_CLAIM_IDLE must exceed it, or a replica still publishing a
+	// transition has it taken over (and published twice) by another.
+	MinOutboxClaimIdle = 5*time.Second + 500*time.Millisecond
+)
+
 // checkPositive reports a duration that is not > 0.
 func checkPositive(key string, d time.Duration) error {
 	if d <= 0 {
@@ -151,6 +163,13 @@ func (c *Config) validate() []error {
 	}
 	for _, d := range durs {
 		add(checkPositive(d.key, d.v))
+	}
+	if c.Probe.Interval > 0 && c.Probe.Interval < MinProbeInterval {
+		add(fieldErr("PROBE_INTERVAL", "must be at least %s, got %q", MinProbeInterval, c.Probe.Interval.String()))
+	}
+	if c.Store.OutboxClaimIdle > 0 && c.Store.OutboxClaimIdle <= MinOutboxClaimIdle {
+		add(fieldErr("OUTBOX_CLAIM_IDLE", "must be more than %s (the publish timeout, 5s, plus the relay's backoff, 500ms: a shorter idle time lets another replica take over a transition still being published), got %q",
+			MinOutboxClaimIdle, c.Store.OutboxClaimIdle.String()))
 	}
 	if c.Probe.Timeout > 0 && c.Probe.Interval > 0 && c.Probe.Timeout >= c.Probe.Interval {
 		add(fieldErr("PROBE_TIMEOUT", "must be less than PROBE_INTERVAL (%s), got %q", c.Probe.Interval, c.Probe.Timeout.String()))

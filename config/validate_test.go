@@ -28,6 +28,8 @@ func TestValidationErrors(t *testing.T) {
 		{"timeout negative", map[string]string{"PROBE_TIMEOUT": "-1s"}, []string{`PROBE_TIMEOUT: must be a duration > 0, got "-1s"`}},
 		{"timeout equals interval", map[string]string{"PROBE_TIMEOUT": "30s"}, []string{`PROBE_TIMEOUT: must be less than PROBE_INTERVAL (30s), got "30s"`}},
 		{"timeout above interval", map[string]string{"PROBE_INTERVAL": "2s", "PROBE_TIMEOUT": "5s"}, []string{`PROBE_TIMEOUT: must be less than PROBE_INTERVAL (2s), got "5s"`}},
+		{"interval below the minimum", map[string]string{"PROBE_INTERVAL": "500ms", "PROBE_TIMEOUT": "200ms"}, []string{`PROBE_INTERVAL: must be at least 1s, got "500ms"`}},
+		{"outbox claim idle too short", map[string]string{"OUTBOX_CLAIM_IDLE": "5s"}, []string{`OUTBOX_CLAIM_IDLE: must be more than 5.5s (the publish timeout, 5s, plus the relay's backoff, 500ms: a shorter idle time lets another replica take over a transition still being published), got "5s"`}},
 		{"retry interval", map[string]string{"RETRY_INTERVAL": "0s"}, []string{`RETRY_INTERVAL: must be a duration > 0, got "0s"`}},
 		{"outbox claim idle", map[string]string{"OUTBOX_CLAIM_IDLE": "-1s"}, []string{`OUTBOX_CLAIM_IDLE: must be a duration > 0, got "-1s"`}},
 		{"concurrency", map[string]string{"PROBE_CONCURRENCY": "0"}, []string{`PROBE_CONCURRENCY: must be an integer >= 1, got "0"`}},

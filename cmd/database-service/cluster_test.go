@@ -87,7 +87,7 @@ func (w *flapWorld) expected(id string) int {
 // none missing, none twice; and scheduled probes at most once per slot.
 func TestClusterSharesProbingAndEmitsEveryTransitionOnce(t *testing.T) {
 	c := newCluster(t)
-	const interval = 500 * time.Millisecond
+	const interval = time.Second
 	w := &flapWorld{start: time.Now(), period: 3 * time.Second, first: map[string]time.Time{}, probes: map[string]int{}}
 	var b strings.Builder
 	b.WriteString("targets:\n")

@@ -26,7 +26,7 @@ const (
 func e2eEnv(c *cluster, es *fakees.Server, extra map[string]string) map[string]string {
 	env := map[string]string{
 		"TARGETS_FILE":      c.writeTargets(fmt.Sprintf("targets:\n  - {name: %s, type: %s, hosts: [%q]}\n", e2eName, e2eKind, es.URL())),
-		"PROBE_INTERVAL":    "500ms",
+		"PROBE_INTERVAL":    "1s",
 		"PROBE_TIMEOUT":     "400ms",
 		"RETRY_INTERVAL":    "100ms",
 		"FAILURE_THRESHOLD": "2",

@@ -128,7 +128,7 @@ func TestLiveTargetsFile(t *testing.T) {
 	path := c.writeTargets("targets:\n  - {name: a, type: postgres, host: 127.0.0.1}\n")
 	r := c.start("r1", map[string]string{
 		"BUS_URL": "", "STORE_URL": "", "TARGETS_FILE": path,
-		"PROBE_INTERVAL": "500ms", "PROBE_TIMEOUT": "200ms",
+		"PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "200ms",
 	}, appOptions{Openers: upOpeners(probed)}).run()
 	eventually(t, 10*time.Second, "a is UP", func() bool { return states(t, r)["postgres/a"] == "UP" })
 
@@ -185,7 +185,7 @@ func TestNacosRegistrationDiscoveryAndLiveConfig(t *testing.T) {
 			"BUS_URL": "", "STORE_URL": "",
 			"REGISTRY_ENABLED": "true", "NACOS_SERVERS": fake.Addr(), "SERVICE_IP": "127.0.0.1",
 			"NACOS_CONFIG_DATA_ID": "dbsvc-targets", "DB_SERVICE_PORT": strconv.Itoa(port), "DATA_DIR": filepath.Join(dataDir, strconv.Itoa(port)),
-			"PROBE_INTERVAL": "500ms", "PROBE_TIMEOUT": "200ms",
+			"PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "200ms",
 		}
 	}
 	r1 := c.start("r1", env(servers.FreePort(t)), appOptions{Openers: upOpeners(probed)}).run()

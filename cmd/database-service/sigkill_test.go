@@ -27,12 +27,12 @@ import (
 // Schedule of the SIGKILL test.
 const (
 	skTargets   = 10
-	skInterval  = 500 * time.Millisecond
-	skClaimIdle = 2 * time.Second
+	skInterval  = time.Second
+	skClaimIdle = 6 * time.Second
 	// skPhase is the shortest time a fake keeps a state: far more than a
 	// transition needs (one interval plus one retry), even with a replica
 	// dying in between.
-	skPhase = 2500 * time.Millisecond
+	skPhase = 3 * time.Second
 	// skTick is the flipper's tick; each target flips every skPhase/skTick
 	// ticks, targets staggered so a few flip on every tick.
 	skTick = 500 * time.Millisecond

@@ -30,9 +30,12 @@ type RelayOptions struct {
 	// ClaimIdle is how long an entry stays pending with a (dead) replica
 	// before another replica takes it over (10s).
 	ClaimIdle time.Duration
-	// Backoff after a failure (500ms).
+	// Backoff after a failure (DefaultRelayBackoff).
 	Backoff time.Duration
 }
+
+// DefaultRelayBackoff is the relay's wait after a failed publish.
+const DefaultRelayBackoff = 500 * time.Millisecond
 
 // Relay publishes the outbox: every replica reads it through one consumer
 // group, publishes with confirms, then acknowledges and deletes the
@@ -66,7 +69,7 @@ func NewRelay(rdb redis.UniversalClient, prefix, replica, source string, pub Pub
 		opts.ClaimIdle = 10 * time.Second
 	}
 	if opts.Backoff <= 0 {
-		opts.Backoff = 500 * time.Millisecond
+		opts.Backoff = DefaultRelayBackoff
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
