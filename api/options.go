@@ -17,6 +17,11 @@ type Options struct {
 	// APIToken, when set, is required as "Authorization: Bearer <token>" on
 	// every POST and on GET /api/database/config.
 	APIToken secret.String
+	// AuthAll puts the token on every /api route (the event stream too)
+	// and on /metrics unless MetricsPublic; /health, /ready and the docs
+	// stay open. Without APIToken it has no effect.
+	AuthAll       bool
+	MetricsPublic bool
 	// Version and ReplicaID identify this replica in /health and in
 	// /api/database/health (when Deps.Self is nil).
 	Version   string

@@ -63,10 +63,18 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(requestIDMiddleware, observe(s.opts.Logger, s.metrics), recoverMiddleware(s.opts.Logger, s.scrub))
 
 	auth := requireToken(s.opts.APIToken)
+	var readAuth []echo.MiddlewareFunc // on reads, with AuthAll
+	if s.opts.AuthAll {
+		readAuth = []echo.MiddlewareFunc{auth}
+	}
+	metricsAuth := readAuth
+	if s.opts.MetricsPublic {
+		metricsAuth = nil
+	}
 
 	e.GET("/health", s.getLiveness)
 	e.GET("/ready", s.getReady)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{})))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{})), metricsAuth...)
 	e.GET(pathOpenAPI, s.docs.openAPI)
 	e.GET(pathSwagger, s.docs.swagger)
 	e.GET(pathSwaggerLibs+"/*", assets(s.docs.swaggerLibs))
@@ -77,7 +85,7 @@ func (s *Server) routes() *echo.Echo {
 		e.Any("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprofHandler)), auth)
 	}
 
-	g := e.Group("/api/database")
+	g := e.Group("/api/database", readAuth...)
 	g.GET("/health", s.getHealth)
 	g.GET("/status", s.getStatus)
 	g.GET("/status/:database_type", s.getStatusOfKind)

@@ -67,10 +67,24 @@ func (r *sseReader) nextEvent() (sseEvent, bool) {
 // openStream connects to the event stream; cancel disconnects.
 func openStream(t *testing.T, e *env, query string) (*sseReader, *http.Response, context.CancelFunc) {
 	t.Helper()
+	return openStreamQuery(t, e, query, nil)
+}
+
+// openStreamWith connects with extra request headers (a token).
+func openStreamWith(t *testing.T, e *env, header map[string]string) (*sseReader, *http.Response, context.CancelFunc) {
+	t.Helper()
+	return openStreamQuery(t, e, "", header)
+}
+
+func openStreamQuery(t *testing.T, e *env, query string, header map[string]string) (*sseReader, *http.Response, context.CancelFunc) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.http.URL+"/api/database/events"+query, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	res, err := e.http.Client().Do(req)
 	if err != nil {

@@ -98,7 +98,20 @@ type ServiceConfig struct {
 	// APIToken is API_TOKEN: when set, required as a Bearer token on every
 	// POST and on GET /api/database/config.
 	APIToken secret.String `env:"API_TOKEN"`
+	// APIAuth is API_AUTH: "writes" (the default) asks the token on the
+	// writes and the configuration only; "all" on every /api route, the
+	// event stream included, and on /metrics unless MetricsPublic.
+	APIAuth string `env:"API_AUTH" envDefault:"writes"`
+	// MetricsPublic is METRICS_PUBLIC: with API_AUTH=all, leave /metrics
+	// open to scrapers without the token.
+	MetricsPublic bool `env:"METRICS_PUBLIC" envDefault:"false"`
 }
+
+// API_AUTH values.
+const (
+	AuthWrites = "writes"
+	AuthAll    = "all"
+)
 
 // PostgresConfig defines the default PostgreSQL target, named "postgres".
 type PostgresConfig struct {

@@ -164,6 +164,15 @@ func (c *Config) validate() []error {
 	for _, d := range durs {
 		add(checkPositive(d.key, d.v))
 	}
+	switch c.Service.APIAuth {
+	case AuthWrites:
+	case AuthAll:
+		if !c.Service.APIToken.IsSet() {
+			add(fieldErr("API_AUTH", "all needs API_TOKEN to be set"))
+		}
+	default:
+		add(fieldErr("API_AUTH", "must be one of writes, all, got %q", truncate(c.Service.APIAuth, 64)))
+	}
 	if c.Probe.Interval > 0 && c.Probe.Interval < MinProbeInterval {
 		add(fieldErr("PROBE_INTERVAL", "must be at least %s, got %q", MinProbeInterval, c.Probe.Interval.String()))
 	}

@@ -30,6 +30,8 @@ func TestValidationErrors(t *testing.T) {
 		{"timeout above interval", map[string]string{"PROBE_INTERVAL": "2s", "PROBE_TIMEOUT": "5s"}, []string{`PROBE_TIMEOUT: must be less than PROBE_INTERVAL (2s), got "5s"`}},
 		{"interval below the minimum", map[string]string{"PROBE_INTERVAL": "500ms", "PROBE_TIMEOUT": "200ms"}, []string{`PROBE_INTERVAL: must be at least 1s, got "500ms"`}},
 		{"outbox claim idle too short", map[string]string{"OUTBOX_CLAIM_IDLE": "5s"}, []string{`OUTBOX_CLAIM_IDLE: must be more than 5.5s (the publish timeout, 5s, plus the relay's backoff, 500ms: a shorter idle time lets another replica take over a transition still being published), got "5s"`}},
+		{"api auth value", map[string]string{"API_AUTH": "reads"}, []string{`API_AUTH: must be one of writes, all, got "reads"`}},
+		{"api auth all without a token", map[string]string{"API_AUTH": "all"}, []string{`API_AUTH: all needs API_TOKEN to be set`}},
 		{"retry interval", map[string]string{"RETRY_INTERVAL": "0s"}, []string{`RETRY_INTERVAL: must be a duration > 0, got "0s"`}},
 		{"outbox claim idle", map[string]string{"OUTBOX_CLAIM_IDLE": "-1s"}, []string{`OUTBOX_CLAIM_IDLE: must be a duration > 0, got "-1s"`}},
 		{"concurrency", map[string]string{"PROBE_CONCURRENCY": "0"}, []string{`PROBE_CONCURRENCY: must be an integer >= 1, got "0"`}},
@@ -118,6 +120,7 @@ func TestValidConfigurations(t *testing.T) {
 		{"spaces around numbers", map[string]string{"DB_SERVICE_PORT": " 8090 ", "PROBE_INTERVAL": " 10s"}},
 		{"service ip and replica", map[string]string{"SERVICE_IP": "10.1.2.3", "REPLICA_ID": "pod-7f9c:1"}},
 		{"management url", map[string]string{"RABBITMQ_MANAGEMENT_URL": "https://rabbit:15671/"}},
+		{"api auth all", map[string]string{"API_AUTH": "all", "API_TOKEN": "t", "METRICS_PUBLIC": "true"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -215,6 +215,8 @@ func (a *app) buildAPI() error {
 	}, api.Options{
 		Addr:            net.JoinHostPort("", strconv.Itoa(cfg.Service.Port)),
 		APIToken:        cfg.Service.APIToken,
+		AuthAll:         cfg.Service.APIAuth == config.AuthAll,
+		MetricsPublic:   cfg.Service.MetricsPublic,
 		Version:         version,
 		ReplicaID:       cfg.Service.ReplicaID,
 		Logger:          a.log.With("component", "api"),

@@ -1,0 +1,50 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/dbhealth/database-service/api"
+)
+
+// API_AUTH=all: every /api route and /metrics need the token; /health,
+// /ready and the docs stay open; METRICS_PUBLIC leaves /metrics open.
+func TestAuthAll(t *testing.T) {
+	const tok = "all-t0ken-canary"
+	bearer := map[string]string{"Authorization": "Bearer " + tok}
+	closed := []string{"/api/database/status", "/api/database/health", "/api/database/alerts",
+		"/api/database/connections", "/api/database/metrics", "/api/database/history/redis", "/api/database/events"}
+	open := []string{"/health", "/ready", "/openapi.yaml"}
+	for _, metricsPublic := range []bool{false, true} {
+		e := newEnv(t, withToken(tok), func(o *api.Options, _ *api.Deps) { o.AuthAll, o.MetricsPublic = true, metricsPublic })
+		for _, p := range closed {
+			res := e.do(request{path: p, noValidate: true})
+			if code, _ := res.errorCode(t); res.Status != http.StatusUnauthorized || code != "unauthorized" {
+				t.Errorf("%s without the token: %d %s", p, res.Status, code)
+			}
+		}
+		for _, p := range closed[:6] { // the stream would not end
+			if res := e.do(request{path: p, header: bearer}); res.Status != http.StatusOK {
+				t.Errorf("%s with the token: %d %s", p, res.Status, res.Body)
+			}
+		}
+		openStreamWith(t, e, bearer) // fails the test unless it connects
+		for _, p := range open {
+			if res := e.do(request{path: p, noValidate: true}); res.Status == http.StatusUnauthorized {
+				t.Errorf("%s asks for the token", p)
+			}
+		}
+		res := e.do(request{path: "/metrics", noValidate: true})
+		if want := map[bool]int{false: 401, true: 200}[metricsPublic]; res.Status != want {
+			t.Errorf("METRICS_PUBLIC=%v: /metrics without the token %d, want %d", metricsPublic, res.Status, want)
+		}
+	}
+
+	// The default (writes) leaves the reads open.
+	e := newEnv(t, withToken(tok))
+	for _, p := range closed[:6] {
+		if res := e.get(p); res.Status != http.StatusOK {
+			t.Errorf("API_AUTH=writes: %s without the token: %d", p, res.Status)
+		}
+	}
+}
