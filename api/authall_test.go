@@ -48,3 +48,24 @@ func TestAuthAll(t *testing.T) {
 		}
 	}
 }
+
+// Connection tests are rate limited per database type: a burst of five,
+// then 429 with Retry-After; another type has its own budget.
+func TestConnectionTestRateLimit(t *testing.T) {
+	e := newEnv(t)
+	post := func(kind string) response {
+		return e.do(request{method: http.MethodPost, path: "/api/database/connections/test/" + kind})
+	}
+	for i := range 5 {
+		if res := post("postgres"); res.Status != http.StatusOK {
+			t.Fatalf("test %d: %d %s", i+1, res.Status, res.Body)
+		}
+	}
+	res := post("postgres")
+	if code, _ := res.errorCode(t); res.Status != http.StatusTooManyRequests || code != "rate_limited" || res.Header.Get("Retry-After") != "1" {
+		t.Errorf("sixth test: %d %s Retry-After %q", res.Status, code, res.Header.Get("Retry-After"))
+	}
+	if res := post("redis"); res.Status != http.StatusOK {
+		t.Errorf("another type: %d %s", res.Status, res.Body)
+	}
+}

@@ -52,6 +52,9 @@ func (s *Server) postTest(c echo.Context) error {
 	if s.deps.Tester == nil {
 		return notConfigured("the connection tester")
 	}
+	if err := s.tests.allow(c, kind); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.opts.TestTimeout)
 	defer cancel()
 	results, err := s.deps.Tester.Test(ctx, kind, name)

@@ -28,6 +28,7 @@ type Server struct {
 	stopOnce    sync.Once
 	stopStreams chan struct{}
 	streams     *streamSlots
+	tests       testLimits
 }
 
 // New builds the API over deps. It fails when the embedded OpenAPI

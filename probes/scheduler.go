@@ -102,6 +102,7 @@ type Scheduler struct {
 	log     *slog.Logger
 
 	jobs    chan job
+	slots   chan struct{} // one per running probe: Opts.Concurrency in all
 	results chan Check
 	wg      sync.WaitGroup
 
@@ -143,6 +144,7 @@ func NewScheduler(p Prober, c Claimer, s Sink, opts SchedulerOptions) *Scheduler
 	return &Scheduler{
 		prober: p, claimer: c, sink: s, opts: opts, log: opts.Logger,
 		jobs:     make(chan job, maxQueued),
+		slots:    make(chan struct{}, opts.Concurrency),
 		results:  make(chan Check, 4096),
 		wake:     make(chan struct{}, 1),
 		busy:     map[string]bool{},
@@ -419,7 +421,13 @@ func (s *Scheduler) worker(ctx context.Context) {
 			return
 		case j = <-s.jobs:
 		}
+		select {
+		case s.slots <- struct{}{}: // shared with connection tests
+		case <-ctx.Done():
+			return
+		}
 		r, err := s.prober.Probe(ctx, j.id)
+		<-s.slots
 		s.mu.Lock()
 		delete(s.busy, j.id)
 		s.mu.Unlock()
@@ -574,46 +582,37 @@ func (r *rateLog) every(log *slog.Logger, kind, msg string, args ...any) {
 	log.Error(msg, append(args, "times", n)...)
 }
 
-// ErrNoTargets is returned by ProbeNow when no id names a known target.
+// ErrNoTargets is returned by TestNow when no target is given.
 var ErrNoTargets = errors.New("probes: no such targets")
 
-// ProbeNow probes the given targets at once (a manual test through the
-// API), feeds the results through the Claimer and Sink like any probe, and
-// returns them.
-func (s *Scheduler) ProbeNow(ctx context.Context, targets []Target) ([]Check, error) {
+// TestNow probes the given targets at once (a connection test through the
+// API) and returns the results. The probes take their slots under the
+// concurrency cap like scheduled ones, and the results are not applied: a
+// test neither counts towards the thresholds nor moves a state.
+func (s *Scheduler) TestNow(ctx context.Context, targets []Target) ([]Result, error) {
 	if len(targets) == 0 {
 		return nil, ErrNoTargets
 	}
-	due := make([]Due, len(targets))
-	for i, t := range targets {
-		due[i] = Due{Target: t, Trigger: TriggerManual, Step: s.opts.RetryInterval}
-	}
-	claims, err := s.claimer.Claim(ctx, due)
-	if err != nil {
-		return nil, err
-	}
-	checks := make([]Check, len(targets))
+	out := make([]Result, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
+		select {
+		case s.slots <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return nil, ctx.Err()
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() { <-s.slots }()
 			r, err := s.prober.Probe(ctx, t.ID())
 			if err != nil {
 				r = Judge(t, nil, err, 0, time.Now())
 			}
-			checks[i] = Check{Result: r, Slot: claims[i].Slot, Trigger: TriggerManual}
+			out[i] = r
 		}()
 	}
 	wg.Wait()
-	outs, err := s.sink.Apply(ctx, checks)
-	if err != nil {
-		return checks, err
-	}
-	for i, o := range outs {
-		if i < len(checks) {
-			s.followUp(checks[i].Result.Target.ID(), o)
-		}
-	}
-	return checks, nil
+	return out, nil
 }

@@ -168,18 +168,30 @@ func TestSchedulerConcurrencyCap(t *testing.T) {
 	})
 }
 
-func TestProbeNowFeedsThePipeline(t *testing.T) {
+// A connection test probes under the concurrency cap and returns the
+// results without claiming or applying them: it moves no state.
+func TestTestNowIsNotApplied(t *testing.T) {
 	p := newFakeProber()
+	p.delay = 20 * time.Millisecond
+	p.state["postgres/b"] = StateDown
 	sink := &pendingSink{}
-	s := NewScheduler(p, &allClaimer{}, sink, SchedulerOptions{})
-	checks, err := s.ProbeNow(context.Background(), []Target{tg("a", time.Minute), tg("b", time.Minute)})
-	if err != nil || len(checks) != 2 || checks[0].Trigger != TriggerManual || checks[0].Slot == 0 {
-		t.Fatalf("%v %+v", err, checks)
+	claimer := &allClaimer{}
+	s := NewScheduler(p, claimer, sink, SchedulerOptions{Concurrency: 2})
+	var ts []Target
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		ts = append(ts, tg(n, time.Minute))
 	}
-	if len(sink.checks) != 2 {
-		t.Fatal("manual checks not applied")
+	rs, err := s.TestNow(context.Background(), ts)
+	if err != nil || len(rs) != 5 || rs[0].State != StateUp || rs[1].State != StateDown {
+		t.Fatalf("%v %+v", err, rs)
 	}
-	if _, err := s.ProbeNow(context.Background(), nil); err != ErrNoTargets {
+	if len(sink.checks) != 0 || claimer.n.Load() != 0 {
+		t.Errorf("a test was claimed (%d) or applied (%d)", claimer.n.Load(), len(sink.checks))
+	}
+	if m := p.maxSeen.Load(); m > 2 {
+		t.Errorf("%d probes ran at once, over the cap of 2", m)
+	}
+	if _, err := s.TestNow(context.Background(), nil); err != ErrNoTargets {
 		t.Fatal(err)
 	}
 }

@@ -256,21 +256,17 @@ func (a *app) test(ctx context.Context, kind probes.Kind, name string) ([]api.Te
 		}
 		return []api.TestResult{}, nil
 	}
-	checks, err := a.sched.ProbeNow(ctx, ts)
-	if err != nil && len(checks) == 0 {
+	results, err := a.sched.TestNow(ctx, ts)
+	if err != nil {
 		return nil, err
 	}
-	out := make([]api.TestResult, len(checks))
-	for i, c := range checks {
-		r := c.Result
+	out := make([]api.TestResult, len(results))
+	for i, r := range results {
 		out[i] = api.TestResult{
 			Type: string(r.Target.Kind), Name: r.Target.Name, State: string(r.State),
 			LatencyMS: probes.LatencyMS(r.Latency), Details: r.Details,
 			ErrorKind: string(r.ErrorKind), Error: r.Error, CheckedAt: r.CheckedAt.UTC(),
 		}
-	}
-	if err != nil {
-		a.log.Warn("manual checks probed but not applied", "err", err)
 	}
 	return out, nil
 }
