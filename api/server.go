@@ -131,8 +131,12 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // writeTimeout is the http.Server's WriteTimeout: the longest a
-// non-streaming response may take to be written.
-const writeTimeout = 30 * time.Second
+// non-streaming response may take, from the end of the request's headers
+// to the last byte written. It exceeds the longest handler bound (a
+// connection test, TestTimeout) with room to write the answer.
+func (s *Server) writeTimeout() time.Duration {
+	return max(60*time.Second, s.opts.TestTimeout+15*time.Second)
+}
 
 // Serve serves on ln until ctx is done, then shuts down gracefully within
 // Options.ShutdownTimeout (event streams are ended first).
@@ -143,7 +147,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       30 * time.Second,
 		// WriteTimeout bounds every non-streaming response; the event
 		// stream and pprof's timed profiles lift it for themselves.
-		WriteTimeout: writeTimeout,
+		WriteTimeout: s.writeTimeout(),
 		IdleTimeout:  120 * time.Second,
 		BaseContext:  func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
