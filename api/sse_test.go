@@ -241,17 +241,7 @@ func TestEventStreamSubscribeFails(t *testing.T) {
 func TestEventStreamThroughRun(t *testing.T) {
 	// Run/Serve: a stream does not hold the graceful shutdown.
 	f := newFakes()
-	s, err := api.New(f.deps(), api.Options{Addr: "127.0.0.1:0", ShutdownTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := listenLoopback()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
+	ln, stop, done := serveLoopback(t, f, api.Options{Addr: "127.0.0.1:0", ShutdownTimeout: 5 * time.Second})
 	res, err := http.Get("http://" + ln.Addr().String() + "/api/database/events")
 	if err != nil {
 		t.Fatal(err)
@@ -267,23 +257,29 @@ func TestEventStreamThroughRun(t *testing.T) {
 	}
 }
 
-func listenLoopback() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+// serveLoopback runs an API over f's fakes on a loopback port through
+// Serve; stop ends it and done yields Serve's error.
+func serveLoopback(t *testing.T, f *fakes, opts api.Options) (ln net.Listener, stop context.CancelFunc, done <-chan error) {
+	t.Helper()
+	s, err := api.New(f.deps(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(ctx, ln) }()
+	return ln, stop, errc
+}
 
 // A client that stops reading is dropped after StreamWriteTimeout instead
 // of holding its stream (and the events queued for it) forever.
 func TestEventStreamDropsStalledClient(t *testing.T) {
 	f := newFakes()
-	s, err := api.New(f.deps(), api.Options{StreamWriteTimeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := listenLoopback()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
+	ln, stop, done := serveLoopback(t, f, api.Options{StreamWriteTimeout: 200 * time.Millisecond})
 	defer func() { stop(); <-done }()
 
 	conn, err := net.Dial("tcp", ln.Addr().String())
