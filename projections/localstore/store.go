@@ -53,11 +53,8 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultFlushInterval     = time.Second
-	DefaultSweepInterval     = time.Minute
-	DefaultHistoryMaxEntries = 10000
-	DefaultHistoryRetention  = 168 * time.Hour
-	DefaultAlertRetention    = 720 * time.Hour
+	DefaultFlushInterval = time.Second
+	DefaultSweepInterval = time.Minute
 	// DirName is the store's directory in DATA_DIR.
 	DirName = "store"
 	// cacheSize is Pebble's block cache and memTableSize its memtable.
@@ -100,13 +97,13 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.HistoryMaxEntries <= 0 {
-		o.HistoryMaxEntries = DefaultHistoryMaxEntries
+		o.HistoryMaxEntries = projections.DefaultHistoryMaxEntries
 	}
 	if o.HistoryRetention <= 0 {
-		o.HistoryRetention = DefaultHistoryRetention
+		o.HistoryRetention = projections.DefaultHistoryRetention
 	}
 	if o.AlertRetention <= 0 {
-		o.AlertRetention = DefaultAlertRetention
+		o.AlertRetention = projections.DefaultAlertRetention
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = DefaultFlushInterval

@@ -36,10 +36,7 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultPrefix            = "dbsvc"
-	DefaultHistoryMaxEntries = 10000
-	DefaultHistoryRetention  = 168 * time.Hour
-	DefaultAlertRetention    = 720 * time.Hour
+	DefaultPrefix = "dbsvc"
 )
 
 // tombstoneTTL is how long events older than a Forget are dropped.
@@ -50,13 +47,13 @@ type Options struct {
 	// Prefix of every key (DefaultPrefix).
 	Prefix string
 	// HistoryMaxEntries bounds each target's history stream, approximately
-	// (MAXLEN ~) (HISTORY_MAX_ENTRIES, DefaultHistoryMaxEntries).
+	// (MAXLEN ~) (HISTORY_MAX_ENTRIES, projections.DefaultHistoryMaxEntries).
 	HistoryMaxEntries int64
 	// HistoryRetention drops history entries older than this, approximately
-	// (MINID ~) (HISTORY_RETENTION, DefaultHistoryRetention).
+	// (MINID ~) (HISTORY_RETENTION, projections.DefaultHistoryRetention).
 	HistoryRetention time.Duration
 	// AlertRetention is how long resolved alerts are kept (ALERT_RETENTION,
-	// DefaultAlertRetention).
+	// projections.DefaultAlertRetention).
 	AlertRetention time.Duration
 	// Now is the clock (time.Now); tests inject one.
 	Now func() time.Time
@@ -67,13 +64,13 @@ func (o Options) withDefaults() Options {
 		o.Prefix = DefaultPrefix
 	}
 	if o.HistoryMaxEntries <= 0 {
-		o.HistoryMaxEntries = DefaultHistoryMaxEntries
+		o.HistoryMaxEntries = projections.DefaultHistoryMaxEntries
 	}
 	if o.HistoryRetention <= 0 {
-		o.HistoryRetention = DefaultHistoryRetention
+		o.HistoryRetention = projections.DefaultHistoryRetention
 	}
 	if o.AlertRetention <= 0 {
-		o.AlertRetention = DefaultAlertRetention
+		o.AlertRetention = projections.DefaultAlertRetention
 	}
 	if o.Now == nil {
 		o.Now = time.Now
