@@ -8,7 +8,7 @@ TEST_TIMEOUT ?= 30m
 
 BENCH_WINDOW ?= 30s
 
-.PHONY: all build run run-cluster test test-short lint fmt vet tidy-check bench bench-scale bench-soak clean
+.PHONY: all build run run-cluster test test-short e2e lint fmt vet tidy-check bench bench-scale bench-soak clean
 
 all: lint test build
 
@@ -27,6 +27,13 @@ run-cluster: build
 ## test: everything, integration included, with the race detector
 test:
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+## e2e: the chaos suite (e2e/): the built binary, three replicas, the broker, the
+## store and a replica SIGKILLed, network cuts; prints "N passed, N failed".
+## E2E_INTERVAL=30s runs it on the service's default schedule.
+E2E_TIMEOUT ?= 25m
+e2e: build
+	$(GO) test -tags e2e -count=1 -v -timeout $(E2E_TIMEOUT) ./e2e/ -args -bin $(CURDIR)/$(BIN)
 
 ## test-short: unit tests only (no servers needed)
 test-short:

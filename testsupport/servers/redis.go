@@ -19,9 +19,10 @@ type Redis struct {
 	// Password is the requirepass value ("" for none).
 	Password string
 
-	t   testing.TB
-	dir string
-	mu  sync.Mutex
+	t     testing.TB
+	dir   string
+	extra []string
+	mu    sync.Mutex
 	cmd *exec.Cmd
 	out *bytes.Buffer
 }
@@ -31,10 +32,19 @@ type Redis struct {
 // skipped when redis-server is not installed.
 func StartRedis(t testing.TB, password string) *Redis {
 	t.Helper()
+	return StartRedisArgs(t, password)
+}
+
+// StartRedisArgs is StartRedis with extra redis-server arguments, which
+// override the defaults (no persistence): "--appendonly", "yes",
+// "--appendfsync", "always" makes a store that a SIGKILL cannot roll back.
+// The data directory is kept across Kill and Start.
+func StartRedisArgs(t testing.TB, password string, extra ...string) *Redis {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("servers: redis-server not installed")
 	}
-	r := &Redis{Host: "127.0.0.1", Port: FreePort(t), Password: password, t: t, dir: t.TempDir()}
+	r := &Redis{Host: "127.0.0.1", Port: FreePort(t), Password: password, t: t, dir: t.TempDir(), extra: extra}
 	r.Start()
 	t.Cleanup(r.Kill)
 	return r
@@ -60,6 +70,7 @@ func (r *Redis) Start() {
 	if r.Password != "" {
 		args = append(args, "--requirepass", r.Password)
 	}
+	args = append(args, r.extra...)
 	cmd := exec.Command("redis-server", args...)
 	out := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
