@@ -23,8 +23,8 @@ type Redis struct {
 	dir   string
 	extra []string
 	mu    sync.Mutex
-	cmd *exec.Cmd
-	out *bytes.Buffer
+	cmd   *exec.Cmd
+	out   *bytes.Buffer
 }
 
 // StartRedis starts a redis-server on a free port, with requirepass set to
