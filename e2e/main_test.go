@@ -77,8 +77,8 @@ func summary(w io.Writer) {
 			failed++
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(w, "%s %-28s transitions=%d deliveries=%d down=%d up=%d detect=%s recover=%s api_down=%s",
-			verdict, r.name, r.transitions, r.deliveries, r.downs, r.ups, durs(r.detect), durs(r.recover), durs(r.apiDown))
+		fmt.Fprintf(w, "%s %-28s transitions=%d redelivered=%d down=%d up=%d detect=%s recover=%s api_down=%s",
+			verdict, r.name, r.transitions, r.deliveries-r.transitions, r.downs, r.ups, durs(r.detect), durs(r.recover), durs(r.apiDown))
 		if len(r.notes) > 0 {
 			fmt.Fprintf(w, " (%s)", strings.Join(r.notes, "; "))
 		}
