@@ -329,7 +329,7 @@ func TestTargetMetricsPrometheus(t *testing.T) {
 		}{
 			{"dbhealth_target_uptime_ratio", map[string]string{"type": "redis", "name": "cache", "window": "24h"}, 0.99},
 			{"dbhealth_target_uptime_ratio", map[string]string{"type": "postgres", "name": "main", "window": "1h"}, 0.5},
-			{"dbhealth_target_latency_milliseconds", map[string]string{"type": "redis", "name": "cache", "percentile": "p99"}, 2.3},
+			{"dbhealth_target_latency_seconds", map[string]string{"type": "redis", "name": "cache", "percentile": "p99"}, 0.0023},
 			{"dbhealth_target_error_ratio", map[string]string{"type": "postgres", "name": "main"}, 0.2},
 			{"dbhealth_target_checks_24h", map[string]string{"type": "redis", "name": "cache"}, 2880},
 		}

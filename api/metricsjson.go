@@ -99,8 +99,8 @@ type targetMetricsCollector []projections.TargetMetrics
 var (
 	descUptime = prometheus.NewDesc("dbhealth_target_uptime_ratio",
 		"Ratio of UP checks over the window (1h, 24h, 7d).", []string{"type", "name", "window"}, nil)
-	descLatency = prometheus.NewDesc("dbhealth_target_latency_milliseconds",
-		"Check latency percentile over the last 24h, in milliseconds.", []string{"type", "name", "percentile"}, nil)
+	descLatency = prometheus.NewDesc("dbhealth_target_latency_seconds",
+		"Check latency percentile over the last 24h, in seconds (the JSON form gives milliseconds).", []string{"type", "name", "percentile"}, nil)
 	descErrorRate = prometheus.NewDesc("dbhealth_target_error_ratio",
 		"Ratio of checks with an error over the last 24h.", []string{"type", "name"}, nil)
 	descChecks = prometheus.NewDesc("dbhealth_target_checks_24h",
@@ -123,9 +123,9 @@ func (tm targetMetricsCollector) Collect(ch chan<- prometheus.Metric) {
 				ch <- prometheus.MustNewConstMetric(descUptime, prometheus.GaugeValue, *v, m.Type, m.Name, w)
 			}
 		}
-		ch <- prometheus.MustNewConstMetric(descLatency, prometheus.GaugeValue, m.LatencyMS.P50, m.Type, m.Name, "p50")
-		ch <- prometheus.MustNewConstMetric(descLatency, prometheus.GaugeValue, m.LatencyMS.P95, m.Type, m.Name, "p95")
-		ch <- prometheus.MustNewConstMetric(descLatency, prometheus.GaugeValue, m.LatencyMS.P99, m.Type, m.Name, "p99")
+		ch <- prometheus.MustNewConstMetric(descLatency, prometheus.GaugeValue, m.LatencyMS.P50/1000, m.Type, m.Name, "p50")
+		ch <- prometheus.MustNewConstMetric(descLatency, prometheus.GaugeValue, m.LatencyMS.P95/1000, m.Type, m.Name, "p95")
+		ch <- prometheus.MustNewConstMetric(descLatency, prometheus.GaugeValue, m.LatencyMS.P99/1000, m.Type, m.Name, "p99")
 		ch <- prometheus.MustNewConstMetric(descErrorRate, prometheus.GaugeValue, m.ErrorRate, m.Type, m.Name)
 		ch <- prometheus.MustNewConstMetric(descChecks, prometheus.GaugeValue, float64(m.Checks), m.Type, m.Name)
 	}
