@@ -210,20 +210,26 @@ func (c *redisClient) dial(ctx context.Context) (*redisConn, error) {
 		deadline = time.Now().Add(c.timeout)
 	}
 	_ = nc.SetDeadline(deadline)
-	if _, err := nc.Write(cmds); err != nil {
+	fail := func(err error) (*redisConn, error) {
 		_ = nc.Close()
+		if c.tls != nil {
+			err = tlsAfterHandshakeError(err)
+		}
 		return nil, err
+	}
+	if _, err := nc.Write(cmds); err != nil {
+		return fail(err)
 	}
 	for range n {
 		v, err := readRESP(rc.rd)
 		if err == nil {
 			if e, isErr := v.(respError); isErr {
-				err = e
+				_ = nc.Close()
+				return nil, e
 			}
 		}
 		if err != nil {
-			_ = nc.Close()
-			return nil, err
+			return fail(err)
 		}
 	}
 	_ = nc.SetDeadline(time.Time{})

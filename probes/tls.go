@@ -194,7 +194,7 @@ func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		field, path := "key_file", keyFile
-		if strings.Contains(err.Error(), "certificate") && !strings.Contains(err.Error(), "private key") {
+		if strings.Contains(err.Error(), "certificate input") {
 			field, path = "cert_file", certFile
 		}
 		return tls.Certificate{}, &TLSFileError{Field: field, Path: path, Err: errors.New(strings.TrimPrefix(err.Error(), "tls: "))}
@@ -229,12 +229,32 @@ func tlsConfig(t Target) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// tlsHandshakeError classifies a failed TLS handshake as ErrKindTLS (a
-// timeout stays a timeout): the server does not speak TLS, or one side
-// rejected the other's certificate.
+// tlsHandshakeError classifies a failed TLS handshake as ErrKindTLS: the
+// server does not speak TLS, or one side rejected the other's certificate.
+// A timeout stays a timeout, with a hint (a plain server waits for more
+// of what it takes for a command).
 func tlsHandshakeError(err error) error {
 	if Classify(err) == ErrKindTimeout {
+		return fmt.Errorf("handshake: no answer (does the server speak TLS on this port?): %w", err)
+	}
+	return Fail(ErrKindTLS, fmt.Errorf("handshake: %w", err))
+}
+
+// tlsAfterHandshakeError classifies a failure of the first exchange on a
+// fresh TLS connection. With TLS 1.3 the client's handshake completes
+// before the server has checked the client certificate; a server that
+// rejects it sends an alert and closes, so the first read or write fails
+// (with the alert, or with a reset when the write raced it).
+func tlsAfterHandshakeError(err error) error {
+	var pe *Error
+	if errors.As(err, &pe) {
 		return err
 	}
-	return Fail(ErrKindTLS, fmt.Errorf("tls handshake: %w", err))
+	switch Classify(err) {
+	case ErrKindTLS:
+		return Fail(ErrKindTLS, err)
+	case ErrKindUnavailable:
+		return Fail(ErrKindTLS, fmt.Errorf("the server closed the connection right after the TLS handshake (it may require a client certificate, or reject the one sent): %w", err))
+	}
+	return err
 }
