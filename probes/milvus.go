@@ -50,7 +50,7 @@ func milvusCredentials(tlsCfg *tls.Config) credentials.TransportCredentials {
 	if tlsCfg == nil {
 		return insecure.NewCredentials()
 	}
-	return credentials.NewTLS(tlsCfg)
+	return permanentHandshake{credentials.NewTLS(tlsCfg)}
 }
 
 // milvusClient is the long-lived Client of one Milvus target.
