@@ -152,3 +152,36 @@ func TestRedisTLSAgainstPlainServer(t *testing.T) {
 		t.Fatalf("error %q gives no hint", r.Error)
 	}
 }
+
+func TestPostgresClientCertificate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a throwaway PostgreSQL cluster")
+	}
+	const pw = "pg-Tls-Secret-23"
+	cs := certs.New(t)
+	srv := servers.StartPostgresTLS(t, pw, servers.PostgresTLS{CertFile: cs.ServerCert, KeyFile: cs.ServerKey, CAFile: cs.CA, RequireClientCert: true})
+	base := Target{Kind: Postgres, Name: "mtls", Host: srv.Host, Port: srv.Port, Username: srv.User, Password: pw,
+		Database: srv.Database, Timeout: 5 * time.Second}
+	tests := []struct {
+		name  string
+		tls   TLS
+		state State
+		kind  ErrorKind
+	}{
+		{"verify-full with a client cert", TLS{Mode: TLSVerifyFull, CAFile: cs.CA, CertFile: cs.ClientCert, KeyFile: cs.ClientKey}, StateUp, ErrKindNone},
+		{"no client cert", TLS{Mode: TLSVerifyFull, CAFile: cs.CA}, StateDown, ErrKindAuth},
+		{"plain refused by pg_hba", TLS{Mode: TLSDisable}, StateDown, ErrKindAuth},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := base
+			tg.TLS = tt.tls
+			r := RunProbe(context.Background(), tg, openForTest(t, OpenPostgres, tg))
+			requireState(t, r, tt.state, tt.kind)
+			requireNoLeak(t, r, pw)
+			if r.Error != "" {
+				t.Logf("%s: %s", r.ErrorKind, r.Error)
+			}
+		})
+	}
+}
