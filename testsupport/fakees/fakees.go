@@ -12,6 +12,8 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -73,6 +75,8 @@ func start(t testing.TB, cfg *tls.Config) *Server {
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	if cfg != nil {
+		// Rejected handshakes are what TLS tests provoke: not log noise.
+		s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 		s.srv.TLS = cfg
 		s.srv.StartTLS()
 	} else {
