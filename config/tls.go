@@ -88,10 +88,7 @@ func (c *Config) validateTLS() []error {
 			errs = append(errs, fieldErr(e.vars[tlsFieldIndex(err.Field)], "%s", strings.TrimPrefix(err.Error(), err.Field+": ")))
 		}
 	}
-	if errs == nil {
-		errs = append(errs, c.checkESScheme()...)
-	}
-	return errs
+	return append(errs, c.checkESScheme()...)
 }
 
 // checkESScheme rejects ELASTICSEARCH_TLS settings the hosts contradict.
@@ -99,8 +96,7 @@ func (c *Config) checkESScheme() []error {
 	if !c.Elasticsearch.Enabled {
 		return nil
 	}
-	mode, _ := probes.ParseTLSMode(c.Elasticsearch.TLS)
-	if err := checkESTLS(mode, c.Elasticsearch.Hosts); err != nil {
+	if err := checkESTLS(c.envTLS(probes.Elasticsearch).Mode, c.Elasticsearch.Hosts); err != nil {
 		return []error{fieldErr("ELASTICSEARCH_TLS", "%s", err)}
 	}
 	return nil

@@ -97,6 +97,7 @@ func TestLoadTLSErrors(t *testing.T) {
 		{"key does not match", map[string]string{"NACOS_TLS": "require", "NACOS_TLS_CERT": cs.ServerCert, "NACOS_TLS_KEY": cs.ClientKey}, "NACOS_TLS_KEY: " + cs.ClientKey + ": private key does not match"},
 		{"es disable with https", map[string]string{"ELASTICSEARCH_HOSTS": "https://es", "ELASTICSEARCH_TLS": "disable"}, "ELASTICSEARCH_TLS: disable contradicts the https:// hosts"},
 		{"es tls with http", map[string]string{"ELASTICSEARCH_TLS": "verify-ca"}, "ELASTICSEARCH_TLS: verify-ca applies to https:// hosts"},
+		{"es CA with http", map[string]string{"ELASTICSEARCH_CA_CERT": cs.CA}, "ELASTICSEARCH_TLS: verify-full applies to https:// hosts"},
 	}
 	key := mustRead(t, cs.ClientKey)
 	for _, tt := range tests {
