@@ -121,6 +121,16 @@ type PostgresConfig struct {
 	User     string        `env:"POSTGRES_USER" envDefault:"postgres"`
 	Password secret.String `env:"POSTGRES_PASSWORD" envDefault:"password"`
 	DB       string        `env:"POSTGRES_DB" envDefault:"carbon_db"`
+	// SSLMode is POSTGRES_SSLMODE: disable, require, verify-ca or
+	// verify-full (libpq's names; allow and prefer are refused). Empty
+	// means disable, or verify-full when a certificate file is given.
+	SSLMode string `env:"POSTGRES_SSLMODE"`
+	// SSLRootCert, SSLCert and SSLKey are POSTGRES_SSLROOTCERT (CA bundle),
+	// POSTGRES_SSLCERT and POSTGRES_SSLKEY (client certificate and key):
+	// PEM file paths, relative ones against the working directory.
+	SSLRootCert string `env:"POSTGRES_SSLROOTCERT"`
+	SSLCert     string `env:"POSTGRES_SSLCERT"`
+	SSLKey      string `env:"POSTGRES_SSLKEY"`
 }
 
 // ElasticsearchConfig defines the default Elasticsearch target, named
@@ -133,6 +143,14 @@ type ElasticsearchConfig struct {
 	Hosts    []string      `env:"ELASTICSEARCH_HOSTS" envDefault:"http://localhost:9200"`
 	Username string        `env:"ELASTICSEARCH_USERNAME"`
 	Password secret.String `env:"ELASTICSEARCH_PASSWORD"`
+	// TLS is ELASTICSEARCH_TLS, the mode of the https:// hosts. Empty
+	// means verify-full for https:// hosts.
+	TLS string `env:"ELASTICSEARCH_TLS"`
+	// CACert, ClientCert and ClientKey are ELASTICSEARCH_CA_CERT,
+	// ELASTICSEARCH_CLIENT_CERT and ELASTICSEARCH_CLIENT_KEY (PEM paths).
+	CACert     string `env:"ELASTICSEARCH_CA_CERT"`
+	ClientCert string `env:"ELASTICSEARCH_CLIENT_CERT"`
+	ClientKey  string `env:"ELASTICSEARCH_CLIENT_KEY"`
 }
 
 // MilvusConfig defines the default Milvus target, named "milvus".
@@ -142,6 +160,16 @@ type MilvusConfig struct {
 	Port     int           `env:"MILVUS_PORT" envDefault:"19530"`
 	Username string        `env:"MILVUS_USERNAME"`
 	Password secret.String `env:"MILVUS_PASSWORD"`
+	// TLS is MILVUS_TLS: disable, require, verify-ca or verify-full
+	// (true and false are verify-full and disable). Empty means disable,
+	// or verify-full when a certificate file is given.
+	TLS string `env:"MILVUS_TLS"`
+	// TLSCACert, TLSCert and TLSKey are MILVUS_TLS_CA_CERT (CA bundle),
+	// MILVUS_TLS_CERT and MILVUS_TLS_KEY (client certificate and key):
+	// PEM file paths.
+	TLSCACert string `env:"MILVUS_TLS_CA_CERT"`
+	TLSCert   string `env:"MILVUS_TLS_CERT"`
+	TLSKey    string `env:"MILVUS_TLS_KEY"`
 }
 
 // RedisConfig defines the default Redis target, named "redis". (The
@@ -152,6 +180,16 @@ type RedisConfig struct {
 	Port     int           `env:"REDIS_PORT" envDefault:"6379"`
 	Password secret.String `env:"REDIS_PASSWORD"`
 	DB       int           `env:"REDIS_DB" envDefault:"0"`
+	// TLS is REDIS_TLS: disable, require, verify-ca or verify-full
+	// (true and false are verify-full and disable). Empty means disable,
+	// or verify-full when a certificate file is given.
+	TLS string `env:"REDIS_TLS"`
+	// TLSCACert, TLSCert and TLSKey are REDIS_TLS_CA_CERT (CA bundle),
+	// REDIS_TLS_CERT and REDIS_TLS_KEY (client certificate and key):
+	// PEM file paths.
+	TLSCACert string `env:"REDIS_TLS_CA_CERT"`
+	TLSCert   string `env:"REDIS_TLS_CERT"`
+	TLSKey    string `env:"REDIS_TLS_KEY"`
 }
 
 // RabbitMQConfig defines the default RabbitMQ target, named "rabbitmq".
@@ -167,6 +205,16 @@ type RabbitMQConfig struct {
 	// (http or https, no credentials; Username/Password are used). Empty
 	// means the management checks are skipped.
 	ManagementURL string `env:"RABBITMQ_MANAGEMENT_URL"`
+	// TLS is RABBITMQ_TLS: disable, require, verify-ca or verify-full
+	// (true and false are verify-full and disable). Empty means disable,
+	// or verify-full when a certificate file is given.
+	TLS string `env:"RABBITMQ_TLS"`
+	// TLSCACert, TLSCert and TLSKey are RABBITMQ_TLS_CA_CERT (CA bundle),
+	// RABBITMQ_TLS_CERT and RABBITMQ_TLS_KEY (client certificate and key):
+	// PEM file paths.
+	TLSCACert string `env:"RABBITMQ_TLS_CA_CERT"`
+	TLSCert   string `env:"RABBITMQ_TLS_CERT"`
+	TLSKey    string `env:"RABBITMQ_TLS_KEY"`
 }
 
 // NacosConfig defines the default Nacos target, named "nacos", and the Nacos
@@ -185,6 +233,16 @@ type NacosConfig struct {
 	// ConfigDataID is NACOS_CONFIG_DATA_ID: when set, a Nacos config entry
 	// (same YAML as TARGETS_FILE) delivers live target updates.
 	ConfigDataID string `env:"NACOS_CONFIG_DATA_ID"`
+	// TLS is NACOS_TLS: disable, require, verify-ca or verify-full
+	// (true and false are verify-full and disable). Empty means disable,
+	// or verify-full when a certificate file is given.
+	TLS string `env:"NACOS_TLS"`
+	// TLSCACert, TLSCert and TLSKey are NACOS_TLS_CA_CERT (CA bundle),
+	// NACOS_TLS_CERT and NACOS_TLS_KEY (client certificate and key):
+	// PEM file paths.
+	TLSCACert string `env:"NACOS_TLS_CA_CERT"`
+	TLSCert   string `env:"NACOS_TLS_CERT"`
+	TLSKey    string `env:"NACOS_TLS_KEY"`
 }
 
 // RegistryConfig controls the registration of this replica in Nacos.

@@ -324,6 +324,7 @@ func (c *Config) normalize(dir string) {
 	c.Service.DataDir = absolute(dir, c.Service.DataDir)
 	c.Probe.TargetsFile = absolute(dir, c.Probe.TargetsFile)
 	c.Log.File = absolute(dir, c.Log.File)
+	c.normalizeTLS(dir)
 }
 
 // withDefaultPort appends port to a "host" without one; "host:port" and

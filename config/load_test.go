@@ -109,6 +109,11 @@ func TestLoadDefaultsMatchSeed(t *testing.T) {
 		"SHUTDOWN_TIMEOUT":        c.Service.ShutdownTimeout,
 		"DATA_DIR":                c.Service.DataDir,
 	}
+	for _, e := range c.tlsEnvs() {
+		for i, v := range e.vars {
+			got[v] = *e.vals[i]
+		}
+	}
 	want := map[string]any{
 		"APP_ENV":                 "development",
 		"DEBUG":                   false,
@@ -169,6 +174,9 @@ func TestLoadDefaultsMatchSeed(t *testing.T) {
 		"SERVICE_IP":              "",
 		"SHUTDOWN_TIMEOUT":        15 * time.Second,
 		"DATA_DIR":                filepath.Join(os.TempDir(), "database-service"),
+	}
+	for _, k := range []string{"POSTGRES_SSLMODE", "POSTGRES_SSLROOTCERT", "POSTGRES_SSLCERT", "POSTGRES_SSLKEY", "ELASTICSEARCH_TLS", "ELASTICSEARCH_CA_CERT", "ELASTICSEARCH_CLIENT_CERT", "ELASTICSEARCH_CLIENT_KEY", "MILVUS_TLS", "MILVUS_TLS_CA_CERT", "MILVUS_TLS_CERT", "MILVUS_TLS_KEY", "REDIS_TLS", "REDIS_TLS_CA_CERT", "REDIS_TLS_CERT", "REDIS_TLS_KEY", "RABBITMQ_TLS", "RABBITMQ_TLS_CA_CERT", "RABBITMQ_TLS_CERT", "RABBITMQ_TLS_KEY", "NACOS_TLS", "NACOS_TLS_CA_CERT", "NACOS_TLS_CERT", "NACOS_TLS_KEY"} {
+		want[k] = "" // TLS off, no files
 	}
 	for k, w := range want {
 		if !reflect.DeepEqual(got[k], w) {

@@ -48,60 +48,66 @@ type RedactedService struct {
 
 // RedactedPostgres is PostgresConfig for display.
 type RedactedPostgres struct {
-	Enabled  bool   `json:"enabled"`
-	Host     string `json:"host"`
-	Port     int    `json:"port"`
-	User     string `json:"user"`
-	Password string `json:"password"`
-	DB       string `json:"db"`
+	Enabled  bool        `json:"enabled"`
+	Host     string      `json:"host"`
+	Port     int         `json:"port"`
+	User     string      `json:"user"`
+	Password string      `json:"password"`
+	DB       string      `json:"db"`
+	TLS      RedactedTLS `json:"tls"`
 }
 
 // RedactedElasticsearch is ElasticsearchConfig for display.
 type RedactedElasticsearch struct {
-	Enabled  bool     `json:"enabled"`
-	Hosts    []string `json:"hosts"`
-	Username string   `json:"username"`
-	Password string   `json:"password"`
+	Enabled  bool        `json:"enabled"`
+	Hosts    []string    `json:"hosts"`
+	Username string      `json:"username"`
+	Password string      `json:"password"`
+	TLS      RedactedTLS `json:"tls"`
 }
 
 // RedactedMilvus is MilvusConfig for display.
 type RedactedMilvus struct {
-	Enabled  bool   `json:"enabled"`
-	Host     string `json:"host"`
-	Port     int    `json:"port"`
-	Username string `json:"username"`
-	Password string `json:"password"`
+	Enabled  bool        `json:"enabled"`
+	Host     string      `json:"host"`
+	Port     int         `json:"port"`
+	Username string      `json:"username"`
+	Password string      `json:"password"`
+	TLS      RedactedTLS `json:"tls"`
 }
 
 // RedactedRedis is RedisConfig for display.
 type RedactedRedis struct {
-	Enabled  bool   `json:"enabled"`
-	Host     string `json:"host"`
-	Port     int    `json:"port"`
-	Password string `json:"password"`
-	DB       int    `json:"db"`
+	Enabled  bool        `json:"enabled"`
+	Host     string      `json:"host"`
+	Port     int         `json:"port"`
+	Password string      `json:"password"`
+	DB       int         `json:"db"`
+	TLS      RedactedTLS `json:"tls"`
 }
 
 // RedactedRabbitMQ is RabbitMQConfig for display.
 type RedactedRabbitMQ struct {
-	Enabled       bool   `json:"enabled"`
-	Host          string `json:"host"`
-	Port          int    `json:"port"`
-	Username      string `json:"username"`
-	Password      string `json:"password"`
-	VHost         string `json:"vhost"`
-	ManagementURL string `json:"management_url"`
+	Enabled       bool        `json:"enabled"`
+	Host          string      `json:"host"`
+	Port          int         `json:"port"`
+	Username      string      `json:"username"`
+	Password      string      `json:"password"`
+	VHost         string      `json:"vhost"`
+	ManagementURL string      `json:"management_url"`
+	TLS           RedactedTLS `json:"tls"`
 }
 
 // RedactedNacos is NacosConfig for display.
 type RedactedNacos struct {
-	Enabled      bool     `json:"enabled"`
-	Servers      []string `json:"servers"`
-	Namespace    string   `json:"namespace"`
-	Group        string   `json:"group"`
-	Username     string   `json:"username"`
-	Password     string   `json:"password"`
-	ConfigDataID string   `json:"config_data_id"`
+	Enabled      bool        `json:"enabled"`
+	Servers      []string    `json:"servers"`
+	Namespace    string      `json:"namespace"`
+	Group        string      `json:"group"`
+	Username     string      `json:"username"`
+	Password     string      `json:"password"`
+	ConfigDataID string      `json:"config_data_id"`
+	TLS          RedactedTLS `json:"tls"`
 }
 
 // RedactedRegistry is RegistryConfig for display.
@@ -173,7 +179,7 @@ type RedactedTarget struct {
 	ManagementURL    string         `json:"management_url,omitempty"`
 	Namespace        string         `json:"namespace,omitempty"`
 	Group            string         `json:"group,omitempty"`
-	TLS              bool           `json:"tls"`
+	TLS              RedactedTLS    `json:"tls"`
 	Interval         string         `json:"interval"`
 	Timeout          string         `json:"timeout"`
 	FailureThreshold int            `json:"failure_threshold"`
@@ -206,28 +212,34 @@ func (c *Config) Redacted() RedactedConfig {
 		Postgres: RedactedPostgres{
 			Enabled: c.Postgres.Enabled, Host: c.Postgres.Host, Port: c.Postgres.Port,
 			User: c.Postgres.User, Password: mask(c.Postgres.Password), DB: c.Postgres.DB,
+			TLS: redactTLS(c.envTLS(probes.Postgres)),
 		},
 		Elasticsearch: RedactedElasticsearch{
 			Enabled: c.Elasticsearch.Enabled, Hosts: maskAll(c.Elasticsearch.Hosts),
 			Username: c.Elasticsearch.Username, Password: mask(c.Elasticsearch.Password),
+			TLS: redactTLS(esTLS(c.envTLS(probes.Elasticsearch), c.Elasticsearch.Hosts)),
 		},
 		Milvus: RedactedMilvus{
 			Enabled: c.Milvus.Enabled, Host: c.Milvus.Host, Port: c.Milvus.Port,
 			Username: c.Milvus.Username, Password: mask(c.Milvus.Password),
+			TLS: redactTLS(c.envTLS(probes.Milvus)),
 		},
 		Redis: RedactedRedis{
 			Enabled: c.Redis.Enabled, Host: c.Redis.Host, Port: c.Redis.Port,
 			Password: mask(c.Redis.Password), DB: c.Redis.DB,
+			TLS: redactTLS(c.envTLS(probes.Redis)),
 		},
 		RabbitMQ: RedactedRabbitMQ{
 			Enabled: c.RabbitMQ.Enabled, Host: c.RabbitMQ.Host, Port: c.RabbitMQ.Port,
 			Username: c.RabbitMQ.Username, Password: mask(c.RabbitMQ.Password),
 			VHost: c.RabbitMQ.VHost, ManagementURL: maskURLCredentials(c.RabbitMQ.ManagementURL),
+			TLS: redactTLS(c.envTLS(probes.RabbitMQ)),
 		},
 		Nacos: RedactedNacos{
 			Enabled: c.Nacos.Enabled, Servers: maskAll(c.Nacos.Servers), Namespace: c.Nacos.Namespace,
 			Group: c.Nacos.Group, Username: c.Nacos.Username, Password: mask(c.Nacos.Password),
 			ConfigDataID: c.Nacos.ConfigDataID,
+			TLS:          redactTLS(c.envTLS(probes.Nacos)),
 		},
 		Registry: RedactedRegistry{Enabled: c.Registry.Enabled},
 		Probe: RedactedProbe{
@@ -270,7 +282,7 @@ func RedactTarget(t probes.Target, source string) RedactedTarget {
 		Type: string(t.Kind), Name: t.Name, Host: t.Host, Port: t.Port,
 		Addresses: maskAll(t.Addresses), Username: t.Username, PasswordSet: t.Password.IsSet(),
 		Database: t.Database, DB: t.DB, VHost: t.VHost, ManagementURL: maskURLCredentials(t.ManagementURL),
-		Namespace: t.Namespace, Group: t.Group, TLS: t.TLS,
+		Namespace: t.Namespace, Group: t.Group, TLS: redactTLS(t.TLS),
 		Interval: t.Interval.String(), Timeout: t.Timeout.String(),
 		FailureThreshold: t.FailureThreshold, SuccessThreshold: t.SuccessThreshold,
 		Degraded: RedactedLimits{

@@ -59,7 +59,8 @@ func (d Defaults) apply(t *probes.Target) {
 // probes.Kinds order, with the global defaults applied.
 //
 // Elasticsearch targets carry every URL of ELASTICSEARCH_HOSTS in Addresses
-// (Host/Port are those of the first; TLS is true when it is https). Nacos
+// (Host/Port are those of the first; with no ELASTICSEARCH_TLS, https://
+// URLs mean verify-full). Nacos
 // targets carry every "host:port" of NACOS_SERVERS in Addresses.
 func (c *Config) DefaultTargets() []probes.Target {
 	d := c.Defaults()
@@ -75,27 +76,32 @@ func (c *Config) DefaultTargets() []probes.Target {
 	add(c.Postgres.Enabled, probes.Target{
 		Kind: probes.Postgres, Host: c.Postgres.Host, Port: c.Postgres.Port,
 		Username: c.Postgres.User, Password: c.Postgres.Password, Database: c.Postgres.DB,
+		TLS: c.envTLS(probes.Postgres),
 	})
 	es := probes.Target{
 		Kind: probes.Elasticsearch, Addresses: append([]string(nil), c.Elasticsearch.Hosts...),
 		Username: c.Elasticsearch.Username, Password: c.Elasticsearch.Password,
 	}
 	if len(es.Addresses) > 0 {
-		es.Host, es.Port, es.TLS = urlHostPort(es.Addresses[0])
+		es.Host, es.Port = urlHostPort(es.Addresses[0])
 	}
+	es.TLS = esTLS(c.envTLS(probes.Elasticsearch), es.Addresses)
 	add(c.Elasticsearch.Enabled, es)
 	add(c.Milvus.Enabled, probes.Target{
 		Kind: probes.Milvus, Host: c.Milvus.Host, Port: c.Milvus.Port,
 		Username: c.Milvus.Username, Password: c.Milvus.Password,
+		TLS: c.envTLS(probes.Milvus),
 	})
 	add(c.Redis.Enabled, probes.Target{
 		Kind: probes.Redis, Host: c.Redis.Host, Port: c.Redis.Port,
 		Password: c.Redis.Password, DB: c.Redis.DB,
+		TLS: c.envTLS(probes.Redis),
 	})
 	nacos := probes.Target{
 		Kind: probes.Nacos, Addresses: append([]string(nil), c.Nacos.Servers...),
 		Username: c.Nacos.Username, Password: c.Nacos.Password,
 		Namespace: c.Nacos.Namespace, Group: c.Nacos.Group,
+		TLS: c.envTLS(probes.Nacos),
 	}
 	if len(nacos.Addresses) > 0 {
 		nacos.Host, nacos.Port = splitHostPort(nacos.Addresses[0])
@@ -105,6 +111,7 @@ func (c *Config) DefaultTargets() []probes.Target {
 		Kind: probes.RabbitMQ, Host: c.RabbitMQ.Host, Port: c.RabbitMQ.Port,
 		Username: c.RabbitMQ.Username, Password: c.RabbitMQ.Password,
 		VHost: c.RabbitMQ.VHost, ManagementURL: c.RabbitMQ.ManagementURL,
+		TLS: c.envTLS(probes.RabbitMQ),
 	})
 	return out
 }
@@ -160,22 +167,21 @@ func cloneTarget(t probes.Target) probes.Target {
 	return t
 }
 
-// urlHostPort returns the host, port (the scheme's default when absent) and
-// TLS flag of an http(s) URL; zero values when it does not parse.
-func urlHostPort(raw string) (string, int, bool) {
+// urlHostPort returns the host and port (the scheme's default when absent)
+// of an http(s) URL; zero values when it does not parse.
+func urlHostPort(raw string) (string, int) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", 0, false
+		return "", 0
 	}
-	tls := u.Scheme == "https"
 	port, err := strconv.Atoi(u.Port())
 	if err != nil {
 		port = 80
-		if tls {
+		if u.Scheme == "https" {
 			port = 443
 		}
 	}
-	return u.Hostname(), port, tls
+	return u.Hostname(), port
 }
 
 // splitHostPort splits "host:port"; zero values when it does not parse.

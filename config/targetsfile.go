@@ -71,7 +71,7 @@ type targetDoc struct {
 	ManagementURL string         `yaml:"management_url"`
 	Namespace     string         `yaml:"namespace"`
 	Group         string         `yaml:"group"`
-	TLS           *bool          `yaml:"tls"`
+	TLS           *tlsDoc        `yaml:"tls"`
 	Interval      *time.Duration `yaml:"interval"`
 	Timeout       *time.Duration `yaml:"timeout"`
 	FailureThresh *int           `yaml:"failure_threshold"`
@@ -91,10 +91,15 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // "DEFAULT_GROUP". Elasticsearch takes `hosts` (or `addresses`) as http(s)
 // URLs, or host/port; Nacos takes `addresses` (or `hosts`) as host:port, or
 // host/port. A field that does not apply to the target's type is an error.
+// `tls:` is a mapping (mode, ca_file, cert_file, key_file, server_name) or
+// true (verify-full), false (disable) or a bare mode; an https:// URL
+// without a mode means verify-full.
 // Names must be unique per kind within the document. An empty document
 // yields no targets.
 //
-// ParseTargets is pure; every target it returns passes ValidateTarget. All
+// ParseTargets reads nothing but the TLS files the targets name (relative
+// paths against the working directory), to report a bad one now; every
+// target it returns passes ValidateTarget. All
 // problems are reported at once (errors.Join); errors wrap ErrInvalid and
 // never contain a password.
 func ParseTargets(data []byte, d Defaults) ([]probes.Target, error) {
@@ -238,7 +243,7 @@ var kindFields = map[probes.Kind]map[string]bool{
 	probes.Elasticsearch: set("host", "port", "hosts", "username", "password", "tls"),
 	probes.Milvus:        set("host", "port", "username", "password", "tls"),
 	probes.Redis:         set("host", "port", "username", "password", "db", "tls", "degraded.conn_ratio", "degraded.memory_ratio"),
-	probes.Nacos:         set("host", "port", "hosts", "username", "password", "namespace", "group"),
+	probes.Nacos:         set("host", "port", "hosts", "username", "password", "namespace", "group", "tls"),
 	probes.RabbitMQ:      set("host", "port", "username", "password", "vhost", "management_url", "tls"),
 }
 
@@ -327,7 +332,9 @@ func (td *targetDoc) target(d Defaults) (probes.Target, []error) {
 		t.DB = *td.DB
 	}
 	if td.TLS != nil {
-		t.TLS = *td.TLS
+		var terrs []error
+		t.TLS, terrs = td.TLS.settings()
+		errs = append(errs, terrs...)
 	}
 	d.apply(&t)
 	if td.Interval != nil {
@@ -379,7 +386,7 @@ func (td *targetDoc) target(d Defaults) (probes.Target, []error) {
 		}
 		if len(addrs) == 0 && validHost(t.Host) {
 			scheme := "http"
-			if t.TLS {
+			if t.TLS.Enabled() {
 				scheme = "https"
 			}
 			addrs = []string{scheme + "://" + net.JoinHostPort(t.Host, strconv.Itoa(t.Port))}
@@ -392,10 +399,12 @@ func (td *targetDoc) target(d Defaults) (probes.Target, []error) {
 			errs = append(errs, err)
 		}
 		if len(t.Addresses) > 0 {
-			var tls bool
-			t.Host, t.Port, tls = urlHostPort(t.Addresses[0])
-			t.TLS = t.TLS || tls
+			t.Host, t.Port = urlHostPort(t.Addresses[0])
 		}
+		if err := checkESTLS(t.TLS.Mode, t.Addresses); err != nil {
+			bad("tls: %s", err)
+		}
+		t.TLS = esTLS(t.TLS, t.Addresses)
 	}
 	if len(errs) > 0 {
 		return probes.Target{}, errs

@@ -35,12 +35,13 @@ func TestParseTargetsExampleFile(t *testing.T) {
 	want := []probes.Target{
 		func() probes.Target {
 			t := sched(probes.Target{Kind: probes.Postgres, Name: "orders-replica", Host: "127.0.0.1", Port: 5433,
-				Username: "reader", Password: "pg-file-secret", Database: "orders", TLS: true})
+				Username: "reader", Password: "pg-file-secret", Database: "orders", TLS: probes.TLS{Mode: probes.TLSVerifyFull}})
 			t.Limits.ReplicaLag = 10 * time.Second
 			return t
 		}(),
 		sched(probes.Target{Kind: probes.Elasticsearch, Name: "logs", Host: "127.0.0.1", Port: 9201,
-			Addresses: []string{"http://127.0.0.1:9201", "https://127.0.0.1:9202"}, Username: "elastic", Password: "es-file-secret"}),
+			Addresses: []string{"http://127.0.0.1:9201", "https://127.0.0.1:9202"}, Username: "elastic", Password: "es-file-secret",
+			TLS: probes.TLS{Mode: probes.TLSVerifyFull}}),
 		func() probes.Target {
 			t := sched(probes.Target{Kind: probes.Milvus, Name: "vectors", Host: "127.0.0.1", Port: 19530})
 			t.Interval, t.Timeout = time.Minute, 10*time.Second
@@ -81,9 +82,9 @@ func TestParseTargetsKindDefaults(t *testing.T) {
 		{"elasticsearch from host", "targets: [{name: e, type: elasticsearch, host: es}]",
 			probes.Target{Kind: probes.Elasticsearch, Name: "e", Host: "es", Port: 9200, Addresses: []string{"http://es:9200"}}},
 		{"elasticsearch tls from host", "targets: [{name: e, type: elasticsearch, host: es, port: 9243, tls: true}]",
-			probes.Target{Kind: probes.Elasticsearch, Name: "e", Host: "es", Port: 9243, TLS: true, Addresses: []string{"https://es:9243"}}},
+			probes.Target{Kind: probes.Elasticsearch, Name: "e", Host: "es", Port: 9243, TLS: probes.TLS{Mode: probes.TLSVerifyFull}, Addresses: []string{"https://es:9243"}}},
 		{"elasticsearch url without port", "targets: [{name: e, type: elasticsearch, addresses: [https://es.example]}]",
-			probes.Target{Kind: probes.Elasticsearch, Name: "e", Host: "es.example", Port: 443, TLS: true, Addresses: []string{"https://es.example"}}},
+			probes.Target{Kind: probes.Elasticsearch, Name: "e", Host: "es.example", Port: 443, TLS: probes.TLS{Mode: probes.TLSVerifyFull}, Addresses: []string{"https://es.example"}}},
 		{"milvus", "targets: [{name: m, type: milvus, host: mv}]",
 			probes.Target{Kind: probes.Milvus, Name: "m", Host: "mv", Port: 19530}},
 		{"redis", "targets: [{name: r, type: redis, host: rd}]",

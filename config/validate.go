@@ -240,7 +240,7 @@ func (c *Config) validate() []error {
 	if !replicaIDPattern.MatchString(c.Service.ReplicaID) {
 		add(fieldErr("REPLICA_ID", "must be 1-128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit, got %q", truncate(c.Service.ReplicaID, 64)))
 	}
-	return errs
+	return append(errs, c.validateTLS()...)
 }
 
 // validHost reports whether h is a bare host name or IP address (no port,

@@ -29,8 +29,10 @@ var (
 
 // OpenElasticsearch returns the Client of an Elasticsearch target. It does
 // no I/O: the first Probe connects. t.Addresses holds the base URLs of the
-// nodes (or t.Host/t.Port is used, https when t.TLS); t.Username and
-// t.Password are sent as basic authentication.
+// nodes (or t.Host/t.Port is used, https when t.TLS is enabled); https
+// connections follow t.TLS (Go's default verification, as verify-full,
+// when no mode is set). t.Username and t.Password are sent as basic
+// authentication.
 //
 // Inside a probe the transport never retries (a probe must answer within
 // its own timeout; the scheduler probes again), and the client's product
@@ -40,7 +42,13 @@ func OpenElasticsearch(ctx context.Context, t Target) (Client, error) {
 	if len(c.addrs) == 0 {
 		return nil, Fail(ErrKindConfig, errors.New("elasticsearch: no address"))
 	}
-	c.transport = newESTransport(&c.open)
+	// The host name checked by verify-full is each URL's own: the
+	// transport fills ServerName in per connection.
+	tlsCfg, err := t.TLS.ClientConfig("")
+	if err != nil {
+		return nil, Fail(ErrKindConfig, fmt.Errorf("elasticsearch: tls %w", err))
+	}
+	c.transport = newESTransport(&c.open, tlsCfg)
 	es, err := c.newES()
 	if err != nil {
 		return nil, err
@@ -58,7 +66,7 @@ func esAddresses(t Target) []string {
 		return nil
 	}
 	scheme := "http://"
-	if t.TLS {
+	if t.TLS.Enabled() {
 		scheme = "https://"
 	}
 	return []string{scheme + t.Addr()}

@@ -2,6 +2,7 @@ package probes
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -11,9 +12,11 @@ import (
 
 // newESTransport returns the HTTP transport of one Elasticsearch client: a
 // clone of the default transport whose dialer keeps *open equal to the
-// number of TCP connections currently open.
-func newESTransport(open *atomic.Int64) *http.Transport {
+// number of TCP connections currently open. tlsCfg (nil: Go's default)
+// secures the https connections.
+func newESTransport(open *atomic.Int64, tlsCfg *tls.Config) *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tlsCfg
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := d.DialContext(ctx, network, addr)

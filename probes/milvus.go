@@ -2,6 +2,7 @@ package probes
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 )
@@ -24,7 +27,7 @@ import (
 var errMilvusClosed = errors.New("milvus: client closed")
 
 // OpenMilvus returns the Client of a Milvus target (t.Host, t.Port; TLS
-// when t.TLS). It does no I/O: the first Probe dials, with the probe's
+// after t.TLS). It does no I/O: the first Probe dials, with the probe's
 // deadline, and a probe that fails drops the connection so that the next
 // one dials again. t.Username and t.Password authenticate; a password
 // without a user name is sent as an API key.
@@ -34,12 +37,27 @@ func OpenMilvus(ctx context.Context, t Target) (Client, error) {
 	if t.Host == "" || t.Port <= 0 || t.Port > 65535 {
 		return nil, Fail(ErrKindConfig, fmt.Errorf("milvus: need a host and a port 1-65535, got %q", t.Addr()))
 	}
-	return &milvusClient{target: t, sem: make(chan struct{}, 1)}, nil
+	tlsCfg, err := tlsConfig(t)
+	if err != nil {
+		return nil, err
+	}
+	return &milvusClient{target: t, creds: milvusCredentials(tlsCfg), sem: make(chan struct{}, 1)}, nil
+}
+
+// milvusCredentials are the gRPC transport credentials of a TLS
+// configuration (nil: plain text).
+func milvusCredentials(tlsCfg *tls.Config) credentials.TransportCredentials {
+	if tlsCfg == nil {
+		return insecure.NewCredentials()
+	}
+	return permanentHandshake{credentials.NewTLS(tlsCfg)}
 }
 
 // milvusClient is the long-lived Client of one Milvus target.
 type milvusClient struct {
 	target Target
+	// creds secure both gRPC connections, after t.TLS.
+	creds credentials.TransportCredentials
 
 	// sem admits one probe at a time; its holder owns sdk, version and
 	// deployMode.
@@ -100,11 +118,13 @@ var milvusNoRetry = grpcretry.Disable()
 func (c *milvusClient) dial(ctx context.Context) error {
 	t := c.target
 	cfg := client.Config{
-		Address:       t.Addr(),
-		Username:      t.Username,
-		Password:      t.Password.Reveal(),
-		EnableTLSAuth: t.TLS,
-		DialOptions:   milvusDialOptions(true),
+		Address:  t.Addr(),
+		Username: t.Username,
+		Password: t.Password.Reveal(),
+		// The SDK's own credentials (TLS without verification settings,
+		// or plain) are replaced by c.creds, which come later.
+		EnableTLSAuth: t.TLS.Enabled(),
+		DialOptions:   append(milvusDialOptions(true), grpc.WithTransportCredentials(c.creds)),
 		// The SDK's Connect would leak the dialled connection when it
 		// fails (NewClient drops it unclosed) and retries Unavailable:
 		// this client does the handshake itself.

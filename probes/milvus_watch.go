@@ -2,12 +2,9 @@ package probes
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // Watch holds a gRPC connection of its own to the Milvus server and calls
@@ -19,12 +16,7 @@ import (
 // The connection is separate from the probes' one, whose life follows the
 // probes (dropped and dialled again after a failure).
 func (c *milvusClient) Watch(ctx context.Context, lost func(reason string)) {
-	opts := milvusDialOptions(false)
-	if c.target.TLS {
-		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})))
-	} else {
-		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	}
+	opts := append(milvusDialOptions(false), grpc.WithTransportCredentials(c.creds))
 	cc, err := grpc.DialContext(ctx, c.target.Addr(), opts...) // not blocking
 	if err != nil {
 		// Only bad options fail a non-blocking dial; nothing to watch.

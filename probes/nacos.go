@@ -60,12 +60,18 @@ func NacosOpener(dataDir string) Opener {
 		if timeout <= 0 {
 			timeout = 5 * time.Second
 		}
+		tlsSide, err := newNacosTLS(t)
+		if err != nil {
+			return nil, err
+		}
 		return &nacosClient{
 			target:  t,
 			addrs:   addrs,
 			dir:     filepath.Join(dataDir, "nacos-probe", safeName(t.Name)),
 			timeout: timeout,
+			tls:     tlsSide,
 			http: &http.Client{Transport: &http.Transport{
+				TLSClientConfig:     tlsSide.http,
 				Proxy:               nil,
 				DialContext:         (&net.Dialer{Timeout: timeout}).DialContext,
 				MaxIdleConnsPerHost: 2,
@@ -106,6 +112,7 @@ type nacosClient struct {
 	addrs   []string
 	dir     string
 	timeout time.Duration
+	tls     nacosTLS
 	http    *http.Client
 
 	// sem admits one probe at a time; its holder owns the fields below.
@@ -288,7 +295,7 @@ func nacosSDKParam(t Target, addrs []string, dir string, timeout time.Duration) 
 	for _, a := range addrs {
 		host, portStr, _ := net.SplitHostPort(a)
 		port, _ := strconv.ParseUint(portStr, 10, 64)
-		servers = append(servers, constant.ServerConfig{IpAddr: host, Port: port, Scheme: "http", ContextPath: "/nacos"})
+		servers = append(servers, constant.ServerConfig{IpAddr: host, Port: port, Scheme: nacosSDKScheme(t), ContextPath: "/nacos"})
 	}
 	return vo.NacosClientParam{
 		ClientConfig: &constant.ClientConfig{
@@ -302,6 +309,7 @@ func nacosSDKParam(t Target, addrs []string, dir string, timeout time.Duration) 
 			Username:             t.Username,
 			Password:             t.Password.Reveal(),
 			AppName:              "database-service-probe",
+			TLSCfg:               nacosSDKTLS(t),
 		},
 		ServerConfigs: servers,
 	}

@@ -103,7 +103,7 @@ func (c *nacosClient) httpDo(ctx context.Context, method, addr, path string, for
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, c.tls.scheme+"://"+addr+path, body)
 	if err != nil {
 		return 0, "", Fail(ErrKindConfig, err)
 	}

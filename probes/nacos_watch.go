@@ -11,7 +11,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/connectivity"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // Watch holds a gRPC connection of its own to the gRPC port (port+1000) of
@@ -43,7 +42,7 @@ func (c *nacosClient) watchServer(ctx context.Context, addr string, lost func(re
 	port, _ := strconv.Atoi(portStr)
 	grpcAddr := net.JoinHostPort(host, strconv.Itoa(port+int(nacosGRPCOffset)))
 	cc, err := grpc.DialContext(ctx, grpcAddr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(c.tls.creds),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: nacosWatchBackoff, MinConnectTimeout: c.timeout}),
 	) // not blocking
 	if err != nil {

@@ -63,22 +63,24 @@ func OpenPostgres(ctx context.Context, t Target) (Client, error) {
 	if err != nil {
 		return nil, Fail(ErrKindConfig, fmt.Errorf("postgres pool: %w", err))
 	}
-	return &postgresClient{pool: pool, cfg: cfg, tls: t.TLS, timeout: targetTimeout(t), closed: make(chan struct{})}, nil
+	return &postgresClient{pool: pool, cfg: cfg, tls: t.TLS.Enabled(), timeout: targetTimeout(t), closed: make(chan struct{})}, nil
 }
 
 // postgresConfig builds the pool configuration of t.
 func postgresConfig(t Target) (*pgxpool.Config, error) {
-	// Plain unless TLS is asked for: "prefer" would try TLS first and
-	// report both attempts in every error.
-	sslmode := "disable"
-	if t.TLS {
-		sslmode = "require"
+	tlsCfg, err := tlsConfig(t)
+	if err != nil {
+		return nil, err
 	}
+	// The DSN always says sslmode=disable; the TLS configuration is set
+	// below from t.TLS, with no fallback: "prefer" would try TLS first and
+	// report both attempts in every error, and a verify-* mode must never
+	// end up in plain text.
 	kv := [][2]string{
 		{"host", t.Host},
 		{"user", t.Username},
 		{"dbname", t.Database},
-		{"sslmode", sslmode},
+		{"sslmode", "disable"},
 		{"application_name", "database-service"},
 	}
 	if t.Port > 0 {
@@ -97,6 +99,8 @@ func postgresConfig(t Target) (*pgxpool.Config, error) {
 		return nil, Fail(ErrKindConfig, fmt.Errorf("postgres config: %w", err))
 	}
 	cfg.ConnConfig.Password = t.Password.Reveal()
+	cfg.ConnConfig.TLSConfig = tlsCfg
+	cfg.ConnConfig.Fallbacks = nil
 	cfg.ConnConfig.ConnectTimeout = targetTimeout(t)
 	// The simple protocol answers the probe query in one round trip and
 	// works behind transaction-pooling proxies.

@@ -39,7 +39,7 @@ func TestPostgresFactsHealth(t *testing.T) {
 }
 
 func TestPostgresConfigKeepsPasswordOutOfDSN(t *testing.T) {
-	tg := Target{Host: "db.example", Port: 5433, Username: "o'brien", Database: `my db\x`, Password: "s3cret pass'word", TLS: true}
+	tg := Target{Host: "db.example", Port: 5433, Username: "o'brien", Database: `my db\x`, Password: "s3cret pass'word", TLS: TLS{Mode: TLSRequire}}
 	cfg, err := postgresConfig(tg)
 	if err != nil {
 		t.Fatal(err)

@@ -62,8 +62,12 @@ func (s *rabbitSession) alive() bool {
 // OpenRabbitMQ returns the client of a RabbitMQ target. It connects on
 // first use; the credentials go to the SASL mechanism, never into the URL.
 func OpenRabbitMQ(_ context.Context, t Target) (Client, error) {
+	tlsCfg, err := tlsConfig(t)
+	if err != nil {
+		return nil, err
+	}
 	scheme, port := "amqp", 5672
-	if t.TLS {
+	if tlsCfg != nil {
 		scheme, port = "amqps", 5671
 	}
 	if t.Port > 0 {
@@ -83,6 +87,9 @@ func OpenRabbitMQ(_ context.Context, t Target) (Client, error) {
 			Heartbeat:  10 * time.Second,
 			Properties: props,
 			Locale:     "en_US",
+			// The target's TLS mode, not amqp091's default (verify-full
+			// against the system roots).
+			TLSClientConfig: tlsCfg,
 		},
 		vhost:   vhost,
 		timeout: targetTimeout(t),

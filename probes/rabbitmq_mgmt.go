@@ -2,6 +2,7 @@ package probes
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,10 +33,19 @@ func newRabbitManagement(t Target) (*rabbitManagement, error) {
 		// The URL may hold a password: say what is wrong without it.
 		return nil, Fail(ErrKindConfig, errors.New("rabbitmq management URL: want http(s)://host:port"))
 	}
+	// An https management URL uses the target's TLS mode and files, checked
+	// against the URL's host; without a mode, Go's default verification.
+	var tlsCfg *tls.Config
+	if u.Scheme == "https" {
+		if tlsCfg, err = t.TLS.ClientConfig(u.Hostname()); err != nil {
+			return nil, Fail(ErrKindConfig, fmt.Errorf("rabbitmq management: tls %w", err))
+		}
+	}
 	m := &rabbitManagement{
 		user: t.Username,
 		pass: t.Password.Reveal(),
 		hc: &http.Client{Transport: &http.Transport{
+			TLSClientConfig:     tlsCfg,
 			MaxIdleConnsPerHost: 2,
 			IdleConnTimeout:     90 * time.Second,
 		}},

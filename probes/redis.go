@@ -46,11 +46,11 @@ type redisClient struct {
 
 // OpenRedis returns the client of a Redis target. It connects on first use.
 func OpenRedis(_ context.Context, t Target) (Client, error) {
-	c := &redisClient{t: t, addr: t.Addr(), timeout: targetTimeout(t), closed: make(chan struct{})}
-	if t.TLS {
-		c.tls = &tls.Config{ServerName: t.Host, MinVersion: tls.VersionTLS12}
+	tlsCfg, err := tlsConfig(t)
+	if err != nil {
+		return nil, err
 	}
-	return c, nil
+	return &redisClient{t: t, addr: t.Addr(), timeout: targetTimeout(t), tls: tlsCfg, closed: make(chan struct{})}, nil
 }
 
 // redisConn is one connection with its reader goroutine.
@@ -183,7 +183,7 @@ func (c *redisClient) dial(ctx context.Context) (*redisConn, error) {
 		tc := tls.Client(nc, c.tls.Clone())
 		if err := tc.HandshakeContext(ctx); err != nil {
 			_ = nc.Close()
-			return nil, err
+			return nil, tlsHandshakeError(err)
 		}
 		nc = tc
 	}
@@ -210,20 +210,26 @@ func (c *redisClient) dial(ctx context.Context) (*redisConn, error) {
 		deadline = time.Now().Add(c.timeout)
 	}
 	_ = nc.SetDeadline(deadline)
-	if _, err := nc.Write(cmds); err != nil {
+	fail := func(err error) (*redisConn, error) {
 		_ = nc.Close()
+		if c.tls != nil {
+			err = tlsAfterHandshakeError(err)
+		}
 		return nil, err
+	}
+	if _, err := nc.Write(cmds); err != nil {
+		return fail(err)
 	}
 	for range n {
 		v, err := readRESP(rc.rd)
 		if err == nil {
 			if e, isErr := v.(respError); isErr {
-				err = e
+				_ = nc.Close()
+				return nil, e
 			}
 		}
 		if err != nil {
-			_ = nc.Close()
-			return nil, err
+			return fail(err)
 		}
 	}
 	_ = nc.SetDeadline(time.Time{})

@@ -101,9 +101,10 @@ type Target struct {
 	// Namespace and Group are the Nacos namespace and group.
 	Namespace string
 	Group     string
-	// TLS turns on TLS where the kind supports a plain/TLS choice
-	// (PostgreSQL sslmode=require, Redis, AMQPS, Milvus).
-	TLS bool
+	// TLS is the target's TLS mode and files. Every kind honours it:
+	// PostgreSQL, Redis, AMQPS (and the management API over https),
+	// Elasticsearch (https), Milvus and Nacos (gRPC and HTTP).
+	TLS TLS
 
 	Interval         time.Duration
 	Timeout          time.Duration

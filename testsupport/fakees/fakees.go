@@ -9,8 +9,11 @@
 package fakees
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -50,7 +53,19 @@ type Server struct {
 
 // New starts a fake Elasticsearch node on 127.0.0.1 with a green cluster
 // and registers its Close with t.Cleanup.
-func New(t testing.TB) *Server {
+func New(t testing.TB) *Server { return start(t, nil) }
+
+// NewTLS is New serving https with cfg (its certificate, or httptest's
+// when it has none); URL is then "https://127.0.0.1:port".
+func NewTLS(t testing.TB, cfg *tls.Config) *Server {
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	return start(t, cfg)
+}
+
+// start starts the node, with TLS when cfg is not nil.
+func start(t testing.TB, cfg *tls.Config) *Server {
 	t.Helper()
 	s := &Server{
 		done:          make(chan struct{}),
@@ -58,7 +73,15 @@ func New(t testing.TB) *Server {
 		productHeader: true,
 		version:       DefaultVersion,
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	if cfg != nil {
+		// Rejected handshakes are what TLS tests provoke: not log noise.
+		s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+		s.srv.TLS = cfg
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
 	t.Cleanup(s.Close)
 	return s
 }

@@ -11,6 +11,7 @@ package fakemilvus
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"net"
 	"strconv"
@@ -66,13 +67,18 @@ type Server struct {
 	grpcSrv *grpc.Server
 	stopped chan struct{} // closed by Stop: ends delayed answers
 	served  chan struct{} // closed when Serve returns
+	tls     *tls.Config   // nil: plain text
 }
 
 // New starts a healthy fake Milvus on 127.0.0.1 (a free port) and registers
 // its Stop with t.Cleanup.
-func New(t testing.TB) *Server {
+func New(t testing.TB) *Server { return NewTLS(t, nil) }
+
+// NewTLS is New for a server that speaks TLS with cfg (across restarts);
+// nil cfg is plain text.
+func NewTLS(t testing.TB, cfg *tls.Config) *Server {
 	t.Helper()
-	s := &Server{t: t, healthy: true, version: DefaultVersion, calls: map[string]int64{}}
+	s := &Server{t: t, healthy: true, version: DefaultVersion, calls: map[string]int64{}, tls: cfg}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("fakemilvus: listen: %v", err)
@@ -201,6 +207,9 @@ func (s *Server) Restart() {
 
 // start serves on lis with a new gRPC server.
 func (s *Server) start(lis net.Listener) {
+	if s.tls != nil {
+		lis = tls.NewListener(lis, s.tls)
+	}
 	stopped := make(chan struct{})
 	srv := grpc.NewServer(
 		grpc.UnaryInterceptor(s.interceptor(stopped)),

@@ -31,6 +31,7 @@ type Postgres struct {
 	bin     string
 	dir     string
 	asUser  *user.User // nil: run the binaries as the current user
+	ssl     []string   // server options that turn TLS on
 	mu      sync.Mutex
 	running bool
 }
@@ -44,6 +45,11 @@ type Postgres struct {
 // binaries run as the "postgres" OS user through runuser, in a directory
 // owned by that user.
 func StartPostgres(t testing.TB, password string) *Postgres {
+	t.Helper()
+	return startPostgres(t, password, nil)
+}
+
+func startPostgres(t testing.TB, password string, tlsCfg *PostgresTLS) *Postgres {
 	t.Helper()
 	bin := postgresBinDir()
 	if bin == "" {
@@ -86,6 +92,9 @@ func StartPostgres(t testing.TB, password string) *Postgres {
 		t.Fatalf("servers: initdb: %v\n%s", err, out)
 	}
 	_ = os.Remove(pwfile)
+	if tlsCfg != nil {
+		p.setupTLS(*tlsCfg)
+	}
 	p.Port = FreePort(t)
 	p.Start()
 	return p
@@ -106,6 +115,9 @@ func (p *Postgres) Start() {
 	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s "+
 		"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=16MB -c max_connections=20",
 		p.Port, p.dir)
+	for _, o := range p.ssl {
+		opts += " -c " + o
+	}
 	logfile := filepath.Join(p.dir, "server.log")
 	if out, err := p.run("pg_ctl", "start", "-D", p.dataDir(), "-l", logfile, "-w", "-t", "30", "-o", opts); err != nil {
 		log, _ := os.ReadFile(logfile)

@@ -22,6 +22,7 @@ type Redis struct {
 	t     testing.TB
 	dir   string
 	extra []string
+	tls   *RedisTLS // nil: plain
 	mu    sync.Mutex
 	cmd   *exec.Cmd
 	out   *bytes.Buffer
@@ -50,6 +51,30 @@ func StartRedisArgs(t testing.TB, password string, extra ...string) *Redis {
 	return r
 }
 
+// RedisTLS configures a redis-server that speaks TLS only (--port 0
+// --tls-port Port).
+type RedisTLS struct {
+	// CertFile and KeyFile are the server's certificate and key.
+	CertFile, KeyFile string
+	// CAFile verifies client certificates.
+	CAFile string
+	// AuthClients is --tls-auth-clients: require a client certificate.
+	AuthClients bool
+}
+
+// StartRedisTLS is StartRedis for a server that accepts TLS connections
+// only, on Port.
+func StartRedisTLS(t testing.TB, password string, cfg RedisTLS) *Redis {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("servers: redis-server not installed")
+	}
+	r := &Redis{Host: "127.0.0.1", Port: FreePort(t), Password: password, t: t, dir: t.TempDir(), tls: &cfg}
+	r.Start()
+	t.Cleanup(r.Kill)
+	return r
+}
+
 // Addr is host:port of the server.
 func (r *Redis) Addr() string { return net.JoinHostPort(r.Host, strconv.Itoa(r.Port)) }
 
@@ -66,6 +91,15 @@ func (r *Redis) Start() {
 		"--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no",
 		"--dir", r.dir, "--logfile", "",
+	}
+	if c := r.tls; c != nil {
+		auth := "no"
+		if c.AuthClients {
+			auth = "yes"
+		}
+		args[1] = "0"
+		args = append(args, "--tls-port", strconv.Itoa(r.Port), "--tls-cert-file", c.CertFile,
+			"--tls-key-file", c.KeyFile, "--tls-ca-cert-file", c.CAFile, "--tls-auth-clients", auth)
 	}
 	if r.Password != "" {
 		args = append(args, "--requirepass", r.Password)
