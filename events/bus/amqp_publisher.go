@@ -3,10 +3,12 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -21,7 +23,10 @@ type outgoing struct {
 	exchange string
 	key      string
 	subject  string // picks the channel, so one subject keeps its order
-	msg      amqp.Publishing
+	// mandatory asks the broker to return the message when no queue
+	// takes it (transitions: see ErrUnroutable).
+	mandatory bool
+	msg       amqp.Publishing
 }
 
 // pubReq is a publish of one or more messages handed to a channel's
@@ -31,6 +36,7 @@ type pubReq struct {
 	outs []*outgoing
 	sent chan struct{} // closed once dcs/errs are set
 	dcs  []*amqp.DeferredConfirmation
+	trs  []*returnTracker // of the channel each message went out on
 	errs []error
 }
 
@@ -56,6 +62,9 @@ type amqpPublisher struct {
 	done    chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
+
+	declMu   sync.Mutex
+	declared time.Time // of the last declaration after a sign of missing topology
 }
 
 func newAMQPPublisher(conn *connection, channels int, declare func(*amqp.Channel) error, log *slog.Logger) *amqpPublisher {
@@ -77,6 +86,7 @@ func (p *amqpPublisher) write(reqs chan *pubReq) {
 	defer p.wg.Done()
 	var ch *amqp.Channel
 	var closed chan *amqp.Error
+	var returns *returnTracker
 	defer func() {
 		if ch != nil {
 			_ = ch.Close()
@@ -90,6 +100,7 @@ func (p *amqpPublisher) write(reqs chan *pubReq) {
 		case r = <-reqs:
 		}
 		r.dcs, r.errs = make([]*amqp.DeferredConfirmation, len(r.outs)), make([]error, len(r.outs))
+		r.trs = make([]*returnTracker, len(r.outs))
 		for i, o := range r.outs {
 			if err := r.ctx.Err(); err != nil {
 				r.fail(context.Cause(r.ctx))
@@ -106,8 +117,10 @@ func (p *amqpPublisher) write(reqs chan *pubReq) {
 					break
 				}
 				closed = ch.NotifyClose(make(chan *amqp.Error, 1))
+				returns = trackReturns(ch)
 			}
-			r.dcs[i], r.errs[i] = ch.PublishWithDeferredConfirm(o.exchange, o.key, false, false, o.msg)
+			r.trs[i] = returns
+			r.dcs[i], r.errs[i] = ch.PublishWithDeferredConfirm(o.exchange, o.key, o.mandatory, false, o.msg)
 		}
 		close(r.sent)
 	}
@@ -124,15 +137,33 @@ func (p *amqpPublisher) redeclareIfMissing(ctx context.Context, closed <-chan *a
 	if reason == nil || reason.Code != amqp.NotFound {
 		return
 	}
-	p.log.Warn("bus exchange missing, declaring the topology again", "err", reason)
+	p.redeclare(ctx, "bus exchange missing, declaring the topology again", reason)
+}
+
+// redeclareEvery is the least time between two declarations after signs
+// of missing topology: the returns of one burst declare it once.
+const redeclareEvery = 100 * time.Millisecond
+
+// redeclare declares the topology again on the publishing connection,
+// after a sign that part of it is missing (a 404, a returned transition,
+// a missing group queue). Concurrent callers wait for one declaration.
+func (p *amqpPublisher) redeclare(ctx context.Context, msg string, reason error) {
+	p.declMu.Lock()
+	defer p.declMu.Unlock()
+	if time.Since(p.declared) < redeclareEvery {
+		return
+	}
+	p.log.Warn(msg, "err", reason)
 	ch, err := p.conn.channel(ctx)
 	if err != nil {
 		return
 	}
+	defer func() { _ = ch.Close() }()
 	if err := p.declare(ch); err != nil {
 		p.log.Warn("bus topology declaration failed", "err", err)
+		return
 	}
-	_ = ch.Close()
+	p.declared = time.Now()
 }
 
 func (p *amqpPublisher) openChannel(ctx context.Context) (*amqp.Channel, error) {
@@ -212,7 +243,9 @@ func fill(n int, err error) []error {
 	return errs
 }
 
-// await waits for r's messages to be written and confirmed.
+// await waits for r's messages to be written and confirmed. A mandatory
+// message the broker returned fails with ErrUnroutable, after the
+// topology was declared again.
 func (p *amqpPublisher) await(ctx context.Context, r *pubReq) []error {
 	select {
 	case <-r.sent:
@@ -222,6 +255,8 @@ func (p *amqpPublisher) await(ctx context.Context, r *pubReq) []error {
 		return fill(len(r.outs), ErrClosed)
 	}
 	errs := r.errs
+	synced := map[*returnTracker]bool{}
+	var returned error
 	for i, dc := range r.dcs {
 		if errs[i] != nil || dc == nil {
 			continue
@@ -230,10 +265,30 @@ func (p *amqpPublisher) await(ctx context.Context, r *pubReq) []error {
 		case <-dc.Done():
 			if !dc.Acked() {
 				errs[i] = ErrNotConfirmed
+				continue
 			}
 		case <-ctx.Done():
 			errs[i] = context.Cause(ctx)
+			continue
 		}
+		tr := r.trs[i]
+		if !r.outs[i].mandatory || tr == nil {
+			continue
+		}
+		if !synced[tr] {
+			tr.sync()
+			synced[tr] = true
+		}
+		if ret, ok := tr.take(r.outs[i].msg.MessageId); ok {
+			errs[i] = fmt.Errorf("%w: returned by the broker (%d %s)", ErrUnroutable, ret.ReplyCode, ret.ReplyText)
+			returned = errs[i]
+		}
+	}
+	if returned != nil {
+		_ = detached(ctx, func() error {
+			p.redeclare(ctx, "bus transition returned unroutable, declaring the topology again", returned)
+			return nil
+		})
 	}
 	return errs
 }
