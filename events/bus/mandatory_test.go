@@ -42,6 +42,26 @@ func getAll(t testing.TB, queue string) []string {
 	}
 }
 
+// unrunBus is a bus with the group "proj" (bound to every transition)
+// that does not Run, so no consumer declares the group queue again behind
+// the test; the queue is declared when it returns.
+func unrunBus(t *testing.T) (Config, *Bus, string) {
+	t.Helper()
+	cfg := rabbitConfig(t, "proj")
+	b := newBus(t, cfg)
+	if err := b.AddConsumer("proj", []string{"db.health.state_changed.*"}, newRecorder().handle); err != nil {
+		t.Fatal(err)
+	}
+	group := cfg.QueueName("proj")
+	// The group was added after the connection declared the topology: the
+	// first transition finds its queue missing and declares it.
+	if err := b.Publish(context.Background(), changed(t, "redis", "warmup", 1)); err != nil && !errors.Is(err, ErrUnroutable) {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the group queue declared", func() bool { return queueLen(t, group) >= 0 })
+	return cfg, b, group
+}
+
 // A transition no queue takes (the group queue and the unrouted queue
 // deleted behind the bus's back, the exchanges left) is returned by the
 // broker: its Publish fails with ErrUnroutable, the topology is declared
@@ -49,17 +69,7 @@ func getAll(t testing.TB, queue string) []string {
 // queue exactly once. A check in the same situation is best effort: not
 // mandatory, its Publish succeeds.
 func TestRabbitReturnedTransitionFails(t *testing.T) {
-	cfg := rabbitConfig(t, "proj")
-	b := newBus(t, cfg)
-	if err := b.AddConsumer("proj", []string{"db.health.state_changed.*"}, newRecorder().handle); err != nil {
-		t.Fatal(err)
-	}
-	// Not Run: no consumer declares the group queue again behind the test.
-	group := cfg.QueueName("proj")
-	if err := b.Publish(context.Background(), changed(t, "redis", "warmup", 1)); err != nil && !errors.Is(err, ErrUnroutable) {
-		t.Fatal(err) // the group was added after the connection declared the topology
-	}
-	waitFor(t, 5*time.Second, "the group queue declared", func() bool { return queueLen(t, group) >= 0 })
+	cfg, b, group := unrunBus(t)
 	deleteQueues(t, group, cfg.UnroutedExchange())
 
 	if err := b.Publish(context.Background(), checked(t, "redis", "a", 1)); err != nil {
@@ -94,16 +104,7 @@ func TestRabbitReturnedTransitionFails(t *testing.T) {
 // topology is declared again, and the retry reaches the group queue
 // exactly once.
 func TestRabbitTransitionToMissingGroupQueueFails(t *testing.T) {
-	cfg := rabbitConfig(t, "proj")
-	b := newBus(t, cfg)
-	if err := b.AddConsumer("proj", []string{"db.health.state_changed.*"}, newRecorder().handle); err != nil {
-		t.Fatal(err)
-	}
-	group := cfg.QueueName("proj")
-	if err := b.Publish(context.Background(), changed(t, "redis", "warmup", 1)); err != nil && !errors.Is(err, ErrUnroutable) {
-		t.Fatal(err)
-	}
-	waitFor(t, 5*time.Second, "the group queue declared", func() bool { return queueLen(t, group) >= 0 })
+	cfg, b, group := unrunBus(t)
 	getAll(t, group)
 	getAll(t, cfg.UnroutedExchange())
 	deleteQueues(t, group)
