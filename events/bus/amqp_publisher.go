@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -255,8 +256,6 @@ func (p *amqpPublisher) await(ctx context.Context, r *pubReq) []error {
 		return fill(len(r.outs), ErrClosed)
 	}
 	errs := r.errs
-	synced := map[*returnTracker]bool{}
-	var returned error
 	for i, dc := range r.dcs {
 		if errs[i] != nil || dc == nil {
 			continue
@@ -265,21 +264,25 @@ func (p *amqpPublisher) await(ctx context.Context, r *pubReq) []error {
 		case <-dc.Done():
 			if !dc.Acked() {
 				errs[i] = ErrNotConfirmed
-				continue
 			}
 		case <-ctx.Done():
 			errs[i] = context.Cause(ctx)
-			continue
 		}
+	}
+	// Every ack is in: the returns that preceded them were handed to the
+	// trackers, and one sync per tracker makes them visible.
+	var synced []*returnTracker
+	var returned error
+	for i, o := range r.outs {
 		tr := r.trs[i]
-		if !r.outs[i].mandatory || tr == nil {
+		if errs[i] != nil || r.dcs[i] == nil || !o.mandatory || tr == nil {
 			continue
 		}
-		if !synced[tr] {
+		if !slices.Contains(synced, tr) {
 			tr.sync()
-			synced[tr] = true
+			synced = append(synced, tr)
 		}
-		if ret, ok := tr.take(r.outs[i].msg.MessageId); ok {
+		if ret, ok := tr.take(o.msg.MessageId); ok {
 			errs[i] = fmt.Errorf("%w: returned by the broker (%d %s)", ErrUnroutable, ret.ReplyCode, ret.ReplyText)
 			returned = errs[i]
 		}

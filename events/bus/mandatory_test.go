@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -157,4 +158,33 @@ func TestReturnTrackerSeesReturnBeforeAck(t *testing.T) {
 	}
 	_ = ch.Close()
 	<-tr.done
+}
+
+// In one batch over one channel, exactly the returned mandatory messages
+// fail, whatever their place in the batch.
+func TestRabbitBatchFailsOnlyReturned(t *testing.T) {
+	cfg := rabbitConfig(t)
+	cfg.ChannelPoolSize = 1
+	b := newBus(t, cfg)
+	ch := rawChannel(t)
+	q, err := ch.QueueDeclare("", false, true, true, false, nil) // deleted with the test's connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []*outgoing
+	for i := range 64 {
+		key := q.Name
+		if i%3 == 1 {
+			key = q.Name + "-nobody"
+		}
+		msgs = append(msgs, &outgoing{key: key, subject: "s", mandatory: true,
+			msg: amqp.Publishing{MessageId: fmt.Sprint("m", i), Body: []byte("x")}})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for i, err := range b.pub.publishBatch(ctx, msgs) {
+		if returned := i%3 == 1; returned != errors.Is(err, ErrUnroutable) || !returned && err != nil {
+			t.Errorf("message %d (returned %v): %v", i, returned, err)
+		}
+	}
 }
