@@ -79,11 +79,13 @@ type observedSink struct {
 
 func (s observedSink) Apply(ctx context.Context, checks []probes.Check) ([]probes.Outcome, error) {
 	out, err := s.next.Apply(ctx, checks)
-	for _, c := range checks {
+	for i, c := range checks {
 		r := c.Result
 		kind, name := string(r.Target.Kind), r.Target.Name
 		s.m.probeDuration.WithLabelValues(kind, name).Observe(r.Latency.Seconds())
-		s.m.checks.WithLabelValues(kind, string(c.Trigger), string(r.State)).Inc()
+		if refused := err == nil && i < len(out) && out[i].Refused; !refused { // else in dbhealth_outbox_full_total
+			s.m.checks.WithLabelValues(kind, string(c.Trigger), string(r.State)).Inc()
+		}
 		up := 1.0
 		if r.State == probes.StateDown {
 			up = 0

@@ -71,7 +71,7 @@ end
 if cand == '' then creason = '' elseif obs == cand then creason = ARGV[5] end
 local moved = 0
 if cand ~= '' and count >= need then
-  local cap = tonumber(ARGV[10])
+  local cap = tonumber(ARGV[10] or '0')
   if cap > 0 then
     local n = redis.call('XLEN', KEYS[2])
     if n >= cap then
