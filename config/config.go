@@ -313,6 +313,12 @@ type StoreConfig struct {
 	// recovers faster after a crash; a replica stalled for longer than this
 	// may see an entry published twice (consumers are idempotent). > 0.
 	OutboxClaimIdle time.Duration `env:"OUTBOX_CLAIM_IDLE" envDefault:"10s"`
+	// OutboxMaxLength is OUTBOX_MAX_LENGTH: the most transitions the outbox
+	// holds (the bus down for long). A check that would add one more is
+	// refused (the state does not move; the target is probed again and
+	// the transition made once the relay drained the outbox), counted in
+	// dbhealth_outbox_full_total and logged at ERROR. >= 100.
+	OutboxMaxLength int `env:"OUTBOX_MAX_LENGTH" envDefault:"100000"`
 }
 
 // Embedded reports whether the embedded in-process Redis is used.

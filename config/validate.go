@@ -54,6 +54,7 @@ var intRanges = map[string][2]int{
 	"LOG_MAX_BACKUPS":     {0, 0},
 	"LOG_MAX_AGE_DAYS":    {0, 0},
 	"HISTORY_MAX_ENTRIES": {1, 0},
+	"OUTBOX_MAX_LENGTH":   {100, 0},
 }
 
 // intRule describes the allowed values of an integer variable.
@@ -145,6 +146,7 @@ func (c *Config) validate() []error {
 		{"LOG_MAX_BACKUPS", c.Log.MaxBackups},
 		{"LOG_MAX_AGE_DAYS", c.Log.MaxAgeDays},
 		{"HISTORY_MAX_ENTRIES", c.History.MaxEntries},
+		{"OUTBOX_MAX_LENGTH", c.Store.OutboxMaxLength},
 	}
 	for _, i := range ints {
 		add(checkInt(i.key, i.v))

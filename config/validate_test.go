@@ -41,6 +41,7 @@ func TestValidationErrors(t *testing.T) {
 		{"log backups", map[string]string{"LOG_MAX_BACKUPS": "-1"}, []string{`LOG_MAX_BACKUPS: must be an integer >= 0, got "-1"`}},
 		{"log age", map[string]string{"LOG_MAX_AGE_DAYS": "x"}, []string{`LOG_MAX_AGE_DAYS: must be an integer >= 0, got "x"`}},
 		{"history entries", map[string]string{"HISTORY_MAX_ENTRIES": "0"}, []string{`HISTORY_MAX_ENTRIES: must be an integer >= 1, got "0"`}},
+		{"outbox cap", map[string]string{"OUTBOX_MAX_LENGTH": "99"}, []string{`OUTBOX_MAX_LENGTH: must be an integer >= 100, got "99"`}},
 		{"history retention", map[string]string{"HISTORY_RETENTION": "-1h"}, []string{`HISTORY_RETENTION: must be a duration > 0, got "-1h0m0s"`}},
 		{"alert retention", map[string]string{"ALERT_RETENTION": "1 week"}, []string{`ALERT_RETENTION: must be a duration such as 500ms, 30s, 5m or 168h, got "1 week"`}},
 		{"shutdown timeout", map[string]string{"SHUTDOWN_TIMEOUT": "0s"}, []string{`SHUTDOWN_TIMEOUT: must be a duration > 0, got "0s"`}},

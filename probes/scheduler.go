@@ -57,10 +57,15 @@ type Check struct {
 // started but not yet confirmed: the scheduler re-probes at the retry
 // interval until it is decided. Bad means the target's state is DOWN or
 // DEGRADED: with SchedulerOptions.RecoveryBackoff it is re-probed sooner
-// than its interval, so a recovery is seen within seconds.
+// than its interval, so a recovery is seen within seconds. Refused means
+// the check was not applied because it would have added a transition to
+// a full outbox (OUTBOX_MAX_LENGTH): like a failed apply, the target is
+// probed again at the retry interval, and the transition is made once the
+// outbox has drained.
 type Outcome struct {
 	Pending bool
 	Bad     bool
+	Refused bool
 }
 
 // Sink applies a batch of checks and reports an outcome per check, in order.
@@ -520,10 +525,10 @@ func (s *Scheduler) configured(batch []Check) []Check {
 }
 
 // followUp schedules what an outcome asks for: a pending transition is
-// confirmed at the retry interval; a bad target is re-probed on the
-// recovery backoff.
+// confirmed, and a refused check probed again, at the retry interval; a
+// bad target is re-probed on the recovery backoff.
 func (s *Scheduler) followUp(id string, o Outcome) {
-	if o.Pending {
+	if o.Pending || o.Refused {
 		s.triggerAt(id, TriggerRetry, s.opts.RetryInterval)
 		return
 	}

@@ -259,3 +259,49 @@ func TestSchedulerRecoveryBackoff(t *testing.T) {
 		})
 	}
 }
+
+// refusingSink refuses every check while full is set (the outbox is at
+// its cap).
+type refusingSink struct{ full atomic.Bool }
+
+func (s *refusingSink) Apply(_ context.Context, cs []Check) ([]Outcome, error) {
+	out := make([]Outcome, len(cs))
+	for i := range out {
+		out[i].Refused = s.full.Load()
+	}
+	return out, nil
+}
+
+// A refused check is not applied: like a failed apply, the target is
+// probed again at the retry interval until a check is accepted, then on
+// its interval again.
+func TestSchedulerReprobesRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		p := newFakeProber()
+		sink := &refusingSink{}
+		sink.full.Store(true)
+		s := NewScheduler(p, &allClaimer{}, sink, SchedulerOptions{RetryInterval: time.Second, FirstSpread: time.Millisecond})
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		s.SetTargets([]Target{tg("a", time.Minute)})
+		time.Sleep(10*time.Second + 100*time.Millisecond)
+		synctest.Wait()
+		if n := p.count("postgres/a"); n < 9 {
+			t.Fatalf("probed %d times in 10s while refused, want a retry each second", n)
+		}
+		sink.full.Store(false)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		before := p.count("postgres/a")
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		if n := p.count("postgres/a"); n != before {
+			t.Fatalf("probed %d more times in 30s once accepted, want none before the 1m interval", n-before)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -81,6 +81,9 @@ type Step struct {
 	// Pending is true while a transition is started but not decided: the
 	// scheduler then re-probes soon.
 	Pending bool
+	// Refused is true when the observation would have completed a
+	// transition while the outbox is full (DecideCapped): nothing changed.
+	Refused bool
 }
 
 // Bad reports whether state is DOWN or DEGRADED.
@@ -150,4 +153,18 @@ func Decide(m Machine, o Observation, th Thresholds) (Machine, Step) {
 	}
 	st.Seq, st.Pending = m.Seq, m.Cand != ""
 	return m, st
+}
+
+// DecideCapped is Decide under an outbox cap: an observation that would
+// complete a transition while the outbox holds max entries or more
+// (max > 0) is refused. The machine is left as it was (not even the slot
+// moves), nothing is to be appended, and Step says Refused (not Applied):
+// the target is probed again, and the transition is made once the outbox
+// has drained below max.
+func DecideCapped(m Machine, o Observation, th Thresholds, outboxLen, max int64) (Machine, Step) {
+	next, st := Decide(m, o, th)
+	if st.Moved && max > 0 && outboxLen >= max {
+		return m, Step{Refused: true, Pending: m.Cand != "", Seq: m.Seq}
+	}
+	return next, st
 }

@@ -43,16 +43,18 @@ type app struct {
 	prom    *prometheus.Registry
 	metrics *serviceMetrics
 	store   *storeSide
-	bus     *bus.Bus
-	mgr     *probes.Manager
-	sched   *probes.Scheduler
-	live    *broadcaster
-	api     *api.Server
-	conf    *configState
-	reg     *registry.Registry
-	reloads *prometheus.CounterVec
-	ln      net.Listener
-	started time.Time
+	// outboxLimit is OUTBOX_MAX_LENGTH, enforced by either store.
+	outboxLimit *projections.OutboxLimit
+	bus         *bus.Bus
+	mgr         *probes.Manager
+	sched       *probes.Scheduler
+	live        *broadcaster
+	api         *api.Server
+	conf        *configState
+	reg         *registry.Registry
+	reloads     *prometheus.CounterVec
+	ln          net.Listener
+	started     time.Time
 }
 
 // roles are what every replica does; all replicas are alike.
@@ -83,6 +85,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	if err != nil {
 		return nil, err
 	}
+	a.outboxLimit = projections.NewOutboxLimit(int64(cfg.Store.OutboxMaxLength), log.With("component", "outbox"))
 	if a.store, err = a.openStore(ctx, opts); err != nil {
 		return nil, err
 	}
@@ -113,7 +116,7 @@ func (a *app) buildPipeline(opts appOptions) error {
 		openers = probes.Openers()
 		openers[probes.Nacos] = probes.NacosOpener(cfg.Service.DataDir)
 	}
-	a.metrics = newServiceMetrics(a.prom,
+	a.metrics = newServiceMetrics(a.prom, a.outboxLimit,
 		func(ctx context.Context) (float64, error) { n, err := a.store.outbox(ctx); return float64(n), err },
 		func(ctx context.Context) (float64, error) {
 			n, err := a.store.models.Firing(ctx)

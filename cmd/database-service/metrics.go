@@ -10,6 +10,7 @@ import (
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/events/bus"
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/projections"
 )
 
 // serviceMetrics are the metrics the wiring records itself (the bus and the
@@ -23,7 +24,7 @@ type serviceMetrics struct {
 	projFailed    *prometheus.CounterVec
 }
 
-func newServiceMetrics(reg prometheus.Registerer, outboxLen, alertsFiring func(context.Context) (float64, error)) *serviceMetrics {
+func newServiceMetrics(reg prometheus.Registerer, outbox *projections.OutboxLimit, outboxLen, alertsFiring func(context.Context) (float64, error)) *serviceMetrics {
 	m := &serviceMetrics{
 		probeDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "dbhealth_probe_duration_seconds", Help: "Duration of probes run by this replica.",
@@ -59,6 +60,12 @@ func newServiceMetrics(reg prometheus.Registerer, outboxLen, alertsFiring func(c
 	}
 	reg.MustRegister(m.probeDuration, m.up, m.state, m.checks, m.projLag, m.projFailed,
 		gauge("dbhealth_outbox_length", "Transitions recorded but not yet published (-1: store unreachable).", outboxLen),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "dbhealth_outbox_max_length", Help: "The outbox cap (OUTBOX_MAX_LENGTH): checks that would add a transition beyond it are refused.",
+		}, func() float64 { return float64(outbox.Max()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "dbhealth_outbox_full_total", Help: "Checks refused because they would have added a transition to the full outbox.",
+		}, func() float64 { return float64(outbox.RefusedTotal()) }),
 		gauge("dbhealth_alerts_firing", "Alerts firing (-1: store unreachable).", alertsFiring),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -72,11 +79,13 @@ type observedSink struct {
 
 func (s observedSink) Apply(ctx context.Context, checks []probes.Check) ([]probes.Outcome, error) {
 	out, err := s.next.Apply(ctx, checks)
-	for _, c := range checks {
+	for i, c := range checks {
 		r := c.Result
 		kind, name := string(r.Target.Kind), r.Target.Name
 		s.m.probeDuration.WithLabelValues(kind, name).Observe(r.Latency.Seconds())
-		s.m.checks.WithLabelValues(kind, string(c.Trigger), string(r.State)).Inc()
+		if refused := err == nil && i < len(out) && out[i].Refused; !refused { // else in dbhealth_outbox_full_total
+			s.m.checks.WithLabelValues(kind, string(c.Trigger), string(r.State)).Inc()
+		}
 		up := 1.0
 		if r.State == probes.StateDown {
 			up = 0

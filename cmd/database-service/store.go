@@ -61,6 +61,7 @@ func (a *app) openStore(ctx context.Context, opts appOptions) (*storeSide, error
 			HistoryMaxEntries: cfg.History.MaxEntries,
 			HistoryRetention:  cfg.History.Retention,
 			AlertRetention:    cfg.Alerts.Retention,
+			OutboxLimit:       a.outboxLimit,
 			Logger:            a.log.With("component", "store"),
 			OnChecked:         a.publishChecks,
 		})
@@ -93,7 +94,7 @@ func (a *app) openStore(ctx context.Context, opts appOptions) (*storeSide, error
 	}
 	relay := coord.NewRelay(rs.Client, prefix, replica, a.source(), a.bus,
 		coord.RelayOptions{ClaimIdle: claimIdle}, a.log.With("component", "relay"))
-	applier := coord.NewApplier(rs.Client, prefix, replica, a.source(), a.bus, a.log.With("component", "apply"))
+	applier := coord.NewApplier(rs.Client, prefix, replica, a.source(), a.bus, a.outboxLimit, a.log.With("component", "apply"))
 	return &storeSide{
 		claimer: coord.NewClaimer(rs.Client, prefix, replica),
 		sink:    applier,

@@ -3,10 +3,13 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -21,7 +24,10 @@ type outgoing struct {
 	exchange string
 	key      string
 	subject  string // picks the channel, so one subject keeps its order
-	msg      amqp.Publishing
+	// mandatory asks the broker to return the message when no queue
+	// takes it (transitions: see ErrUnroutable).
+	mandatory bool
+	msg       amqp.Publishing
 }
 
 // pubReq is a publish of one or more messages handed to a channel's
@@ -31,6 +37,7 @@ type pubReq struct {
 	outs []*outgoing
 	sent chan struct{} // closed once dcs/errs are set
 	dcs  []*amqp.DeferredConfirmation
+	trs  []*returnTracker // of the channel each message went out on
 	errs []error
 }
 
@@ -56,6 +63,9 @@ type amqpPublisher struct {
 	done    chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
+
+	declMu   sync.Mutex
+	declared time.Time // of the last declaration after a sign of missing topology
 }
 
 func newAMQPPublisher(conn *connection, channels int, declare func(*amqp.Channel) error, log *slog.Logger) *amqpPublisher {
@@ -77,6 +87,7 @@ func (p *amqpPublisher) write(reqs chan *pubReq) {
 	defer p.wg.Done()
 	var ch *amqp.Channel
 	var closed chan *amqp.Error
+	var returns *returnTracker
 	defer func() {
 		if ch != nil {
 			_ = ch.Close()
@@ -90,6 +101,7 @@ func (p *amqpPublisher) write(reqs chan *pubReq) {
 		case r = <-reqs:
 		}
 		r.dcs, r.errs = make([]*amqp.DeferredConfirmation, len(r.outs)), make([]error, len(r.outs))
+		r.trs = make([]*returnTracker, len(r.outs))
 		for i, o := range r.outs {
 			if err := r.ctx.Err(); err != nil {
 				r.fail(context.Cause(r.ctx))
@@ -106,8 +118,10 @@ func (p *amqpPublisher) write(reqs chan *pubReq) {
 					break
 				}
 				closed = ch.NotifyClose(make(chan *amqp.Error, 1))
+				returns = trackReturns(ch)
 			}
-			r.dcs[i], r.errs[i] = ch.PublishWithDeferredConfirm(o.exchange, o.key, false, false, o.msg)
+			r.trs[i] = returns
+			r.dcs[i], r.errs[i] = ch.PublishWithDeferredConfirm(o.exchange, o.key, o.mandatory, false, o.msg)
 		}
 		close(r.sent)
 	}
@@ -124,15 +138,33 @@ func (p *amqpPublisher) redeclareIfMissing(ctx context.Context, closed <-chan *a
 	if reason == nil || reason.Code != amqp.NotFound {
 		return
 	}
-	p.log.Warn("bus exchange missing, declaring the topology again", "err", reason)
+	p.redeclare(ctx, "bus exchange missing, declaring the topology again", reason)
+}
+
+// redeclareEvery is the least time between two declarations after signs
+// of missing topology: the returns of one burst declare it once.
+const redeclareEvery = 100 * time.Millisecond
+
+// redeclare declares the topology again on the publishing connection,
+// after a sign that part of it is missing (a 404, a returned transition,
+// a missing group queue). Concurrent callers wait for one declaration.
+func (p *amqpPublisher) redeclare(ctx context.Context, msg string, reason error) {
+	p.declMu.Lock()
+	defer p.declMu.Unlock()
+	if time.Since(p.declared) < redeclareEvery {
+		return
+	}
+	p.log.Warn(msg, "err", reason)
 	ch, err := p.conn.channel(ctx)
 	if err != nil {
 		return
 	}
+	defer func() { _ = ch.Close() }()
 	if err := p.declare(ch); err != nil {
 		p.log.Warn("bus topology declaration failed", "err", err)
+		return
 	}
-	_ = ch.Close()
+	p.declared = time.Now()
 }
 
 func (p *amqpPublisher) openChannel(ctx context.Context) (*amqp.Channel, error) {
@@ -212,7 +244,9 @@ func fill(n int, err error) []error {
 	return errs
 }
 
-// await waits for r's messages to be written and confirmed.
+// await waits for r's messages to be written and confirmed. A mandatory
+// message the broker returned fails with ErrUnroutable, after the
+// topology was declared again.
 func (p *amqpPublisher) await(ctx context.Context, r *pubReq) []error {
 	select {
 	case <-r.sent:
@@ -234,6 +268,30 @@ func (p *amqpPublisher) await(ctx context.Context, r *pubReq) []error {
 		case <-ctx.Done():
 			errs[i] = context.Cause(ctx)
 		}
+	}
+	// Every ack is in: the returns that preceded them were handed to the
+	// trackers, and one sync per tracker makes them visible.
+	var synced []*returnTracker
+	var returned error
+	for i, o := range r.outs {
+		tr := r.trs[i]
+		if errs[i] != nil || r.dcs[i] == nil || !o.mandatory || tr == nil {
+			continue
+		}
+		if !slices.Contains(synced, tr) {
+			tr.sync()
+			synced = append(synced, tr)
+		}
+		if ret, ok := tr.take(o.msg.MessageId); ok {
+			errs[i] = fmt.Errorf("%w: returned by the broker (%d %s)", ErrUnroutable, ret.ReplyCode, ret.ReplyText)
+			returned = errs[i]
+		}
+	}
+	if returned != nil {
+		_ = detached(ctx, func() error {
+			p.redeclare(ctx, "bus transition returned unroutable, declaring the topology again", returned)
+			return nil
+		})
 	}
 	return errs
 }

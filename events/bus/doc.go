@@ -29,7 +29,14 @@
 // Config.ChannelPoolSize channels, each owned by a writer goroutine, chosen
 // by the event's subject so that one target's events keep their order. A
 // channel closed because the exchange is missing makes the next publish
-// declare the topology again. PublishAsync queues one event into a bounded
+// declare the topology again. Transitions (every event but HealthChecked)
+// are published mandatory: one the broker returns, or one confirmed while
+// a durable group queue bound to its key is missing (it then only reached
+// the alternate exchange's queue or per-replica queues), fails with
+// ErrUnroutable, after the topology was declared again; the outbox relay
+// publishes it again. Returns are matched to their message on the channel
+// it went out on (returnTracker): the broker sends a basic.return before
+// the message's basic.ack. PublishAsync queues one event into a bounded
 // buffer drained by a few workers; it never blocks and drops (counted and
 // logged) when the buffer is full or publishing failed twice. A message
 // reported as not confirmed may still have been enqueued: consumers must be

@@ -90,7 +90,12 @@ func toOutgoing(m wamqp.Marshaler, exchange, appID string, e events.Envelope) (*
 	}
 	pub.Timestamp = ts.UTC()
 	pub.AppId = appID
-	return &outgoing{exchange: exchange, key: e.RoutingKey(), subject: e.Subject, msg: pub}, nil
+	// Transitions are mandatory: one no queue takes is returned, and its
+	// publish fails (ErrUnroutable), so it stays in the outbox. Checks
+	// are best effort and superseded by the next ones: not mandatory, an
+	// unbound one ends in the unrouted queue.
+	mandatory := e.Type != events.TypeHealthChecked
+	return &outgoing{exchange: exchange, key: e.RoutingKey(), subject: e.Subject, mandatory: mandatory, msg: pub}, nil
 }
 
 // toMessage turns an AMQP delivery into a watermill message through the

@@ -34,6 +34,7 @@ func (b *Bus) Publish(ctx context.Context, envs ...events.Envelope) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, b.cfg.PublishTimeout, ErrTimeout)
 	defer cancel()
 	errs := b.publishRetry(ctx, msgs)
+	b.verifyRouted(ctx, msgs, errs)
 	failed := 0
 	var first error
 	for i, err := range errs {
@@ -56,7 +57,9 @@ func (b *Bus) Publish(ctx context.Context, envs ...events.Envelope) error {
 
 // publishRetry sends msgs and sends the failed ones once more while ctx
 // lasts (a connection drop fails the messages in flight; the retry goes
-// out on a fresh channel).
+// out on a fresh channel). Unroutable transitions are not retried here:
+// their publish fails, they stay in the outbox and the relay publishes
+// them again once the topology was declared again.
 func (b *Bus) publishRetry(ctx context.Context, msgs []*outgoing) []error {
 	return b.publishRetryWith(ctx, b.send, msgs)
 }
@@ -66,7 +69,7 @@ func (b *Bus) publishRetryWith(ctx context.Context, send func(context.Context, [
 	errs := send(ctx, msgs)
 	var again []int
 	for i, err := range errs {
-		if err != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrBlocked) {
+		if err != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrBlocked) && !errors.Is(err, ErrUnroutable) {
 			again = append(again, i)
 		}
 	}

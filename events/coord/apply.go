@@ -22,13 +22,16 @@ import (
 //
 // KEYS: state hash, outbox stream. ARGV: 1 slot, 2 observed state,
 // 3 failure_threshold, 4 success_threshold, 5 reason, 6 at_ms, 7 check
-// json, 8 kind, 9 name.
+// json, 8 kind, 9 name, 10 outbox cap (0: none).
 //
 // A missing state hash starts a new epoch at the store's time (the store
 // lost data), so transition ids never collide. A transition bumps seq and
-// is appended to the outbox in the same script.
+// is appended to the outbox in the same script, unless the outbox holds
+// the cap or more entries: then the check is refused, as
+// projections.DecideCapped does, and nothing is written.
 //
-// Returns {applied, transitioned, pending, seq, epoch, stable state bad}.
+// Returns {applied, transitioned, pending, seq, epoch, stable state bad,
+// outbox length when refused (else 0)}.
 var applyScript = redis.NewScript(luaApply + `return apply_check(KEYS, ARGV)`)
 
 // luaApply defines apply_check(KEYS, ARGV), the body of applyScript.
@@ -44,10 +47,11 @@ if not stable or not epoch then
   epoch = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
   stable, cand, creason, count, seq, last = 'UNKNOWN', '', '', 0, 0, 0
 end
+local cand0 = cand
 local function pend() if cand ~= '' then return 1 end return 0 end
 local function bad(s) return s == 'DOWN' or s == 'DEGRADED' end
 local function isbad() if bad(stable) then return 1 end return 0 end
-if slot <= last then return {0, 0, pend(), seq, tonumber(epoch), isbad()} end
+if slot <= last then return {0, 0, pend(), seq, tonumber(epoch), isbad(), 0} end
 local need = tonumber(ARGV[3])
 if stable == 'UNKNOWN' then
   cand, count, need = obs, 1, 1
@@ -67,6 +71,15 @@ end
 if cand == '' then creason = '' elseif obs == cand then creason = ARGV[5] end
 local moved = 0
 if cand ~= '' and count >= need then
+  local cap = tonumber(ARGV[10] or '0')
+  if cap > 0 then
+    local n = redis.call('XLEN', KEYS[2])
+    if n >= cap then
+      local p0 = 0
+      if cand0 ~= '' then p0 = 1 end
+      return {0, 0, p0, seq, tonumber(epoch), isbad(), n}
+    end
+  end
   seq = seq + 1
   local initial = '0'
   if stable == 'UNKNOWN' then initial = '1' end
@@ -77,21 +90,21 @@ if cand ~= '' and count >= need then
 end
 redis.call('HSET', KEYS[1], 'stable', stable, 'cand', cand, 'count', count, 'seq', seq, 'epoch', epoch,
   'last_slot', slot, 'creason', creason)
-return {1, moved, pend(), seq, tonumber(epoch), isbad()}
+return {1, moved, pend(), seq, tonumber(epoch), isbad(), 0}
 end
 `
 
 // applyBatchScript applies a batch of checks in order, each as
-// applyScript would, in one script call. ARGV: the key prefix, then per
-// check 10 fields: target id, then applyScript's ARGV 1-9. Returns the 6
-// values of applyScript per check, flattened.
+// applyScript would, in one script call. ARGV: the key prefix, the
+// outbox cap, then per check 10 fields: target id, then applyScript's
+// ARGV 1-9. Returns the 7 values of applyScript per check, flattened.
 var applyBatchScript = redis.NewScript(luaApply + `
 local out = {}
-for i = 2, #ARGV, 10 do
+for i = 3, #ARGV, 10 do
   local id = ARGV[i]
   local r = apply_check({ARGV[1] .. ':state:' .. id, ARGV[1] .. ':outbox'},
-    {ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4], ARGV[i+5], ARGV[i+6], ARGV[i+7], ARGV[i+8], ARGV[i+9]})
-  for j = 1, 6 do out[#out + 1] = r[j] end
+    {ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4], ARGV[i+5], ARGV[i+6], ARGV[i+7], ARGV[i+8], ARGV[i+9], ARGV[2]})
+  for j = 1, 7 do out[#out + 1] = r[j] end
 end
 return out
 `)
@@ -102,13 +115,14 @@ type CheckedPublisher interface {
 }
 
 // Applier applies checks to the shared transition state and publishes one
-// HealthChecked per check. It implements probes.Sink.
+// HealthChecked per check it did not refuse. It implements probes.Sink.
 type Applier struct {
 	rdb     redis.UniversalClient
 	keys    Keys
 	replica string
 	source  string
 	pub     CheckedPublisher
+	limit   *projections.OutboxLimit
 	log     *slog.Logger
 }
 
@@ -121,16 +135,19 @@ func (k Keys) State(id string) string { return k.Prefix + ":state:" + id }
 // Outbox is the stream of unpublished transitions.
 func (k Keys) Outbox() string { return k.Prefix + ":outbox" }
 
-// NewApplier returns an Applier. pub may be nil (no HealthChecked events).
-func NewApplier(rdb redis.UniversalClient, prefix, replica, source string, pub CheckedPublisher, log *slog.Logger) *Applier {
+// NewApplier returns an Applier. pub may be nil (no HealthChecked events),
+// and limit too (no outbox cap).
+func NewApplier(rdb redis.UniversalClient, prefix, replica, source string, pub CheckedPublisher, limit *projections.OutboxLimit, log *slog.Logger) *Applier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Applier{rdb: rdb, keys: Keys{prefix}, replica: replica, source: source, pub: pub, log: log}
+	return &Applier{rdb: rdb, keys: Keys{prefix}, replica: replica, source: source, pub: pub, limit: limit, log: log}
 }
 
 // Apply applies the checks in one pipelined round trip and reports, per
-// check, whether a transition is pending confirmation.
+// check, whether a transition is pending confirmation, or whether the
+// check was refused because it would add a transition to a full outbox
+// (then nothing changed, and it is not published).
 func (a *Applier) Apply(ctx context.Context, checks []probes.Check) ([]probes.Outcome, error) {
 	hcs := make([]events.HealthChecked, len(checks))
 	bodies := make([][]byte, len(checks))
@@ -153,15 +170,26 @@ func (a *Applier) Apply(ctx context.Context, checks []probes.Check) ([]probes.Ou
 		return nil, err
 	}
 	out := make([]probes.Outcome, len(checks))
+	refused, length, moved := 0, int64(0), false
 	for i, r := range res {
-		out[i] = probes.Outcome{Pending: r.pending, Bad: r.bad}
+		out[i] = probes.Outcome{Pending: r.pending, Bad: r.bad, Refused: r.refused > 0}
+		if r.refused > 0 {
+			refused, length = refused+1, r.refused
+		}
 		if r.moved {
+			moved = true
 			a.log.Info("state changed", "target", checks[i].Result.Target.ID(), "to", checks[i].Result.State, "seq", r.seq)
 		}
 	}
+	if moved {
+		a.limit.Admitted()
+	}
+	a.limit.Refused(refused, length)
 	if a.pub != nil {
 		for i, hc := range hcs {
-			a.pub.PublishAsync(events.WrapHealthChecked(a.source, hc, bodies[i]))
+			if !out[i].Refused {
+				a.pub.PublishAsync(events.WrapHealthChecked(a.source, hc, bodies[i]))
+			}
 		}
 	}
 	return out, nil
@@ -170,11 +198,12 @@ func (a *Applier) Apply(ctx context.Context, checks []probes.Check) ([]probes.Ou
 type applied struct {
 	ok, moved, pending, bad bool
 	seq, epoch              int64
+	refused                 int64 // the outbox length when refused, else 0
 }
 
 func (a *Applier) run(ctx context.Context, checks []probes.Check, bodies [][]byte) ([]applied, error) {
-	args := make([]any, 0, 1+10*len(checks))
-	args = append(args, a.keys.Prefix)
+	args := make([]any, 0, 2+10*len(checks))
+	args = append(args, a.keys.Prefix, a.limit.Max())
 	for i, c := range checks {
 		t := c.Result.Target
 		th := projections.Thresholds{Failure: t.FailureThreshold, Success: t.SuccessThreshold}.WithDefaults()
@@ -188,13 +217,13 @@ func (a *Applier) run(ctx context.Context, checks []probes.Check, bodies [][]byt
 	if err != nil {
 		return nil, fmt.Errorf("coord: apply: %w", err)
 	}
-	if len(v) != 6*len(checks) {
+	if len(v) != 7*len(checks) {
 		return nil, fmt.Errorf("coord: apply: %d values for %d checks", len(v), len(checks))
 	}
 	out := make([]applied, len(checks))
 	for i := range out {
-		r := v[6*i : 6*i+6]
-		out[i] = applied{ok: r[0] == 1, moved: r[1] == 1, pending: r[2] == 1, seq: r[3], epoch: r[4], bad: r[5] == 1}
+		r := v[7*i : 7*i+7]
+		out[i] = applied{ok: r[0] == 1, moved: r[1] == 1, pending: r[2] == 1, seq: r[3], epoch: r[4], bad: r[5] == 1, refused: r[6]}
 	}
 	return out, nil
 }

@@ -33,7 +33,7 @@ func BenchmarkClaimApply(b *testing.B) {
 				_ = rdb.Close()
 			})
 			c := NewClaimer(rdb, prefix, "bench")
-			a := NewApplier(rdb, prefix, "bench", "/bench", nil, nil)
+			a := NewApplier(rdb, prefix, "bench", "/bench", nil, nil, nil)
 			due := make([]probes.Due, batch)
 			for i := range due {
 				due[i] = probes.Due{Target: target(fmt.Sprint("t", i)), Trigger: probes.TriggerManual, Step: time.Second}

@@ -121,7 +121,7 @@ func outbox(t *testing.T, rdb redis.UniversalClient, prefix string) []events.Sta
 func TestApplyHysteresisAndFencing(t *testing.T) {
 	stores(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx := context.Background()
-		a := NewApplier(rdb, prefix, "r1", "/test", nil, nil)
+		a := NewApplier(rdb, prefix, "r1", "/test", nil, nil, nil)
 		tg := target("db")
 		seq := []struct {
 			s       probes.State
@@ -184,7 +184,7 @@ func TestApplyReloadsScriptAfterFlush(t *testing.T) {
 	m := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
 	defer rdb.Close()
-	a := NewApplier(rdb, "p", "r", "/t", nil, nil)
+	a := NewApplier(rdb, "p", "r", "/t", nil, nil, nil)
 	ctx := context.Background()
 	if _, err := a.Apply(ctx, []probes.Check{check(target("x"), probes.StateUp, 1)}); err != nil {
 		t.Fatal(err)
@@ -237,7 +237,7 @@ func TestRelayPublishesRetriesAndReclaims(t *testing.T) {
 	stores(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		a := NewApplier(rdb, prefix, "r1", "/test", nil, nil)
+		a := NewApplier(rdb, prefix, "r1", "/test", nil, nil, nil)
 		for i := range 5 {
 			if _, err := a.Apply(ctx, []probes.Check{check(target(fmt.Sprint("db", i)), probes.StateUp, 1000)}); err != nil {
 				t.Fatal(err)

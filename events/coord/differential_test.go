@@ -16,8 +16,9 @@ import (
 )
 
 // TestApplyScriptFollowsDecide runs generated observation sequences (with
-// redelivered and reordered slots and lost state) through the apply script
-// on the machine's Redis and through projections.Decide, and requires the
+// redelivered and reordered slots, lost state, and an outbox cap that is
+// sometimes reached and drained) through the apply script on the
+// machine's Redis and through projections.DecideCapped, and requires the
 // same outcome, transition and state after every step.
 func TestApplyScriptFollowsDecide(t *testing.T) {
 	if testing.Short() {
@@ -28,17 +29,27 @@ func TestApplyScriptFollowsDecide(t *testing.T) {
 	ctx := context.Background()
 	prefix := fmt.Sprintf("test-coord-diff-%d", rand.Int64())
 	defer deletePrefix(ctx, rdb, prefix)
-	a := NewApplier(rdb, prefix, "r1", "/test", nil, nil)
 	if err := applyBatchScript.Load(ctx, rdb).Err(); err != nil {
 		t.Fatal(err)
 	}
 	states := []probes.State{probes.StateUp, probes.StateDegraded, probes.StateDown}
 	reasons := []string{"timeout", "refused", "connections 95%", "lag 40s"}
-	steps := 0
+	steps, refusals := 0, 0
 	for seq := range 1000 {
 		r := rand.New(rand.NewPCG(uint64(seq), 99))
 		tg := target(fmt.Sprint("d", seq))
 		tg.FailureThreshold, tg.SuccessThreshold = 1+r.IntN(4), 1+r.IntN(4)
+		// Half the sequences run under a cap a few entries above the
+		// outbox's length.
+		var limit *projections.OutboxLimit
+		if r.IntN(2) == 0 {
+			n, err := rdb.XLen(ctx, Keys{prefix}.Outbox()).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			limit = projections.NewOutboxLimit(n+1+r.Int64N(3), nil)
+		}
+		a := NewApplier(rdb, prefix, "r1", "/test", nil, limit, nil)
 		th := projections.Thresholds{Failure: tg.FailureThreshold, Success: tg.SuccessThreshold}
 		var m projections.Machine
 		fresh := true
@@ -58,6 +69,10 @@ func TestApplyScriptFollowsDecide(t *testing.T) {
 					t.Fatal(err)
 				}
 				fresh = true
+			case p < 18 && limit != nil: // the relay drained the outbox
+				if err := rdb.XTrimMaxLen(ctx, Keys{prefix}.Outbox(), 0).Err(); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if r.IntN(3) == 0 {
 				cur = states[r.IntN(3)]
@@ -79,17 +94,31 @@ func TestApplyScriptFollowsDecide(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := res[0]
+			wasFresh := fresh
 			if fresh {
 				m, fresh = projections.NewMachine(got.epoch), false
 			}
 			var st projections.Step
-			m, st = projections.Decide(m, projections.Observation{Slot: slot, State: string(cur), At: slot * 10, Reason: c.Reason()}, th)
-			where := fmt.Sprintf("sequence %d step %d (%s@%d, thresholds %d/%d)", seq, i, cur, slot, th.Failure, th.Success)
+			m, st = projections.DecideCapped(m, projections.Observation{Slot: slot, State: string(cur), At: slot * 10, Reason: c.Reason()}, th,
+				before, limit.Max())
+			where := fmt.Sprintf("sequence %d step %d (%s@%d, thresholds %d/%d, outbox %d cap %d)", seq, i, cur, slot, th.Failure, th.Success, before, limit.Max())
 			if got.ok != st.Applied || got.moved != st.Moved || got.pending != st.Pending || got.seq != m.Seq || got.epoch != m.Epoch ||
-				got.bad != projections.Bad(m.Stable) {
+				got.bad != projections.Bad(m.Stable) || (got.refused > 0) != st.Refused {
 				t.Fatalf("%s: script %+v, Decide %+v machine %+v", where, got, st, m)
 			}
-			if slot > last {
+			if st.Refused {
+				refusals++
+				if got.refused != before {
+					t.Fatalf("%s: refused at outbox length %d, want %d", where, got.refused, before)
+				}
+				if wasFresh {
+					fresh = true // nothing was stored: the next apply starts an epoch again
+				}
+				if n, _ := rdb.XLen(ctx, Keys{prefix}.Outbox()).Result(); n != before {
+					t.Fatalf("%s: a refused check changed the outbox from %d to %d", where, before, n)
+				}
+			}
+			if slot > last && !st.Refused {
 				last = slot
 			}
 			seen = append(seen, slot)
@@ -115,6 +144,12 @@ func TestApplyScriptFollowsDecide(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if fresh {
+				if len(h) != 0 {
+					t.Fatalf("%s: a refused first check stored %v", where, h)
+				}
+				continue
+			}
 			want := map[string]string{
 				"stable": m.Stable, "cand": m.Cand, "count": strconv.Itoa(m.Count), "seq": strconv.FormatInt(m.Seq, 10),
 				"epoch": strconv.FormatInt(m.Epoch, 10), "last_slot": strconv.FormatInt(m.LastSlot, 10), "creason": m.CandReason,
@@ -129,7 +164,10 @@ func TestApplyScriptFollowsDecide(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d steps agree", steps)
+	t.Logf("%d steps agree, %d of them refused by the outbox cap", steps, refusals)
+	if refusals == 0 {
+		t.Error("no step reached the outbox cap")
+	}
 }
 
 // deletePrefix deletes every key under prefix (SCAN, never FLUSH).

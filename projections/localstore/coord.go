@@ -28,12 +28,22 @@ func (s *Store) Claim(_ context.Context, due []probes.Due) ([]probes.Claim, erro
 // (projections.Decide) and projects it at once: the check into the status
 // and the history, a transition into the status and the alerts and onto
 // the outbox. A check about a target removed after the check started is
-// dropped. It implements probes.Sink; checks is what OnChecked then
-// receives.
+// dropped. A check that would add a transition to a full outbox
+// (Options.OutboxLimit) is refused: nothing changes, it is neither
+// projected nor handed to OnChecked, and its Outcome says Refused. It
+// implements probes.Sink; checks is what OnChecked then receives.
 func (s *Store) Apply(_ context.Context, checks []probes.Check) ([]probes.Outcome, error) {
 	out := make([]probes.Outcome, len(checks))
 	applied := make([]events.HealthChecked, 0, len(checks))
 	moved := false
+	refused, length := 0, int64(0)
+	limit := s.opts.OutboxLimit
+	defer func() {
+		if moved {
+			limit.Admitted()
+		}
+		limit.Refused(refused, length)
+	}()
 	s.mu.Lock()
 	for i, c := range checks {
 		t := c.Result.Target
@@ -48,8 +58,13 @@ func (s *Store) Apply(_ context.Context, checks []probes.Check) ([]probes.Outcom
 		}
 		at := c.Result.CheckedAt.UnixMilli()
 		th := projections.Thresholds{Failure: t.FailureThreshold, Success: t.SuccessThreshold}
-		m, st := projections.Decide(m, projections.Observation{Slot: c.Slot, State: string(c.Result.State), At: at, Reason: c.Reason()}, th)
-		out[i].Pending, out[i].Bad = st.Pending, projections.Bad(m.Stable)
+		n := int64(len(s.st.out))
+		m, st := projections.DecideCapped(m, projections.Observation{Slot: c.Slot, State: string(c.Result.State), At: at, Reason: c.Reason()}, th,
+			n, limit.Max())
+		out[i].Pending, out[i].Bad, out[i].Refused = st.Pending, projections.Bad(m.Stable), st.Refused
+		if st.Refused {
+			refused, length = refused+1, n
+		}
 		if !st.Applied {
 			continue
 		}

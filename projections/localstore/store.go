@@ -85,6 +85,8 @@ type Options struct {
 	HistoryRetention time.Duration
 	// AlertRetention is how long resolved alerts are kept (ALERT_RETENTION).
 	AlertRetention time.Duration
+	// OutboxLimit caps the outbox (OUTBOX_MAX_LENGTH); nil: no cap.
+	OutboxLimit *projections.OutboxLimit
 	// FlushInterval is the longest applied changes wait for a commit.
 	FlushInterval time.Duration
 	// SweepInterval is how often retention is enforced on disk.
