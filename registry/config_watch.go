@@ -7,10 +7,24 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nacos-group/nacos-sdk-go/v2/clients"
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/config_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 )
+
+// ErrClosed is returned by ReadConfig and WatchConfig after Close.
+var ErrClosed = errors.New("registry: closed")
+
+// ReadConfig reads the content of a Nacos config entry (dataID in group of
+// the registry's namespace) once, bounded by ctx and the request timeout.
+// A missing entry is "". It uses the registry's one config client, which
+// WatchConfig shares.
+func (r *Registry) ReadConfig(ctx context.Context, dataID, group string) (string, error) {
+	cl, group, err := r.configFor(dataID, group)
+	if err != nil {
+		return "", err
+	}
+	return getConfig(ctx, cl, dataID, group, r.cfg.Timeout)
+}
 
 // WatchConfig delivers the content of a Nacos config entry (dataID in group
 // of the registry's namespace) to onChange: once at start when the entry
@@ -25,25 +39,26 @@ import (
 // entry is also read again every Config.ConfigResync: the SDK can lose a
 // push that arrives while its listen request is being answered (it then
 // marks the entry in sync over the push's mark).
+//
+// A read never overrides a newer push: every read remembers how many
+// pushes had been received when it was sent, and a read answered after a
+// further push is discarded (its content may predate the push) and sent
+// again.
 func (r *Registry) WatchConfig(ctx context.Context, dataID, group string, onChange func(content string)) error {
-	if dataID == "" {
-		return errors.New("registry: config watch: empty data id")
-	}
-	if len(r.cfg.Servers) == 0 {
-		return errors.New("registry: config watch: no nacos server")
-	}
-	if group == "" {
-		group = r.cfg.Group
-	}
-	cl, err := clients.NewConfigClient(r.configParam())
+	cl, group, err := r.configFor(dataID, group)
 	if err != nil {
-		return fmt.Errorf("registry: config client: %w", err)
+		return err
 	}
-	defer cl.CloseClient()
 	log := r.logger.With("data_id", dataID, "group", group)
 
+	type read struct {
+		content string
+		// pushes is how many pushes the loop had received when the read
+		// was sent.
+		pushes int
+	}
 	pushed := make(chan string, 16)
-	fetched := make(chan string, 1)
+	fetched := make(chan read, 1)
 	var last [sha256.Size]byte
 	delivered := false
 	deliver := func(content, source string) {
@@ -61,19 +76,21 @@ func (r *Registry) WatchConfig(ctx context.Context, dataID, group string, onChan
 
 	// fetch reads the entry off the watch loop; a read still running is not
 	// started again.
+	pushes := 0
 	fetching := false
 	fetch := func() {
 		if fetching {
 			return
 		}
 		fetching = true
+		sent := pushes
 		go func() {
 			content, err := getConfig(ctx, cl, dataID, group, r.cfg.Timeout)
 			if err != nil {
 				log.Warn("nacos config read failed", "err", err)
 			}
 			select {
-			case fetched <- content:
+			case fetched <- read{content: content, pushes: sent}:
 			case <-ctx.Done():
 			}
 		}()
@@ -100,13 +117,69 @@ func (r *Registry) WatchConfig(ctx context.Context, dataID, group string, onChan
 		case <-ctx.Done():
 			return nil
 		case content := <-pushed:
+			pushes++
 			deliver(content, "push")
-		case content := <-fetched:
+		case rd := <-fetched:
 			fetching = false
-			deliver(content, "read")
+			if rd.pushes != pushes {
+				log.Debug("nacos config read older than a push discarded; reading again")
+				fetch()
+				continue
+			}
+			deliver(rd.content, "read")
 		case <-tick.C:
 			fetch()
 		}
+	}
+}
+
+// configFor checks a watch or read of dataID and returns the registry's
+// config client and the group to use.
+func (r *Registry) configFor(dataID, group string) (config_client.IConfigClient, string, error) {
+	if dataID == "" {
+		return nil, "", errors.New("registry: config watch: empty data id")
+	}
+	if len(r.cfg.Servers) == 0 {
+		return nil, "", errors.New("registry: config watch: no nacos server")
+	}
+	if group == "" {
+		group = r.cfg.Group
+	}
+	cl, err := r.configClient()
+	return cl, group, err
+}
+
+// configClient returns the registry's config client, built on first use
+// and kept until Close: a read at start-up and the watch share it.
+func (r *Registry) configClient() (config_client.IConfigClient, error) {
+	r.sdkMu.Lock()
+	defer r.sdkMu.Unlock()
+	switch {
+	case r.closed:
+		return nil, ErrClosed
+	case r.config != nil:
+		return r.config, nil
+	}
+	cl, err := r.sdk.newConfig(r.configParam())
+	if err != nil {
+		return nil, fmt.Errorf("registry: config client: %w", err)
+	}
+	r.config = cl
+	return cl, nil
+}
+
+// Close releases the config client. Call it once WatchConfig and Run have
+// returned; ReadConfig and WatchConfig fail with ErrClosed afterwards.
+func (r *Registry) Close() {
+	r.sdkMu.Lock()
+	defer r.sdkMu.Unlock()
+	if r.closed {
+		return
+	}
+	r.closed = true
+	if r.config != nil {
+		r.config.CloseClient()
+		r.config = nil
 	}
 }
 

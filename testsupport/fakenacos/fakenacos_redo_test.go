@@ -7,7 +7,7 @@ import (
 )
 
 // The SDK's own reconnect (and its redo of registrations) races inside the
-// SDK, so this test only runs without -race (make test-short runs it).
+// SDK, so this test only runs without -race (make test runs ^TestSDK without it).
 func TestSDKRedoRegistersAgain(t *testing.T) {
 	s := Start(t)
 	c := naming(t, s, "", "")

@@ -1,0 +1,139 @@
+package registry_test
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dbhealth/database-service/registry"
+	"github.com/dbhealth/database-service/testsupport/fakenacos"
+)
+
+// goroutineSlack is how many goroutines more than at the start a test
+// tolerates at its end (timers, gRPC transports winding down).
+const goroutineSlack = 15
+
+// noGoroutineGrowth waits up to 5s for the number of goroutines to come
+// back to at most base+goroutineSlack, and fails t if it does not.
+func noGoroutineGrowth(t *testing.T, base int, over string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	n := runtime.NumGoroutine()
+	for n > base+goroutineSlack && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		n = runtime.NumGoroutine()
+	}
+	t.Logf("goroutines: %d before, %d after %s", base, n, over)
+	if n > base+goroutineSlack {
+		t.Fatalf("goroutines grew from %d to %d over %s", base, n, over)
+	}
+}
+
+// TestOneNamingClientAcrossSessions ends several sessions by failing
+// heartbeats (the server answers errors, the connection stays): each next
+// session registers again through the same SDK client, and the process
+// does not grow goroutines.
+func TestOneNamingClientAcrossSessions(t *testing.T) {
+	fake := fakenacos.Start(t)
+	var naming *atomic.Int32
+	r := startWith(t, config(fake, 18101), func(r *registry.Registry) { naming, _ = registry.CountSDKClients(r) })
+	eventually(t, "registered", func() bool { return r.Status().Registered })
+	base := runtime.NumGoroutine()
+
+	for i := range 3 {
+		before := fake.Requests("InstanceRequest")
+		// Two heartbeats of three SDK attempts each.
+		fake.FailNext("ServiceListRequest", 6)
+		eventually(t, "session "+strconv.Itoa(i)+" lost and registered again", func() bool {
+			return fake.Requests("InstanceRequest") > before && r.Status().Registered
+		})
+		if in := fake.Instances(service, "", ""); len(in) != 1 {
+			t.Fatalf("instances %+v", in)
+		}
+	}
+	if n := naming.Load(); n != 1 {
+		t.Fatalf("%d naming clients built, want 1", n)
+	}
+	noGoroutineGrowth(t, base, "three sessions")
+}
+
+// TestWatchConfigStaleReadLosesToPush holds a periodic read's answer (the
+// old content) until after a push delivered newer content: the late read
+// is discarded, never delivered over the push.
+func TestWatchConfigStaleReadLosesToPush(t *testing.T) {
+	fake := fakenacos.Start(t)
+	fake.PublishConfig("stale.yaml", "", "v: 1")
+	cfg := config(fake, 18102)
+	cfg.ConfigResync = 100 * time.Millisecond
+	// The held answer must come within the SDK's request timeout.
+	cfg.Timeout = 6 * time.Second
+	r, err := registry.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	_, configs := registry.CountSDKClients(r)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if c, err := r.ReadConfig(ctx, "stale.yaml", ""); err != nil || c != "v: 1" {
+		t.Fatalf("ReadConfig = %q, %v", c, err)
+	}
+	got := make(chan string, 16)
+	done := make(chan error, 1)
+	go func() { done <- r.WatchConfig(ctx, "stale.yaml", "", func(c string) { got <- c }) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("WatchConfig: %v", err)
+		}
+	}()
+	if c := <-got; c != "v: 1" {
+		t.Fatalf("initial content %q", c)
+	}
+	eventually(t, "listener registered", func() bool { return fake.ConfigListeners("stale.yaml", "") == 1 })
+
+	held, release := fake.HoldNext("ConfigQueryRequest")
+	t.Cleanup(release)
+	select {
+	case <-held: // a periodic read has read "v: 1"; its answer waits
+	case <-time.After(10 * time.Second):
+		t.Fatal("no periodic read")
+	}
+	// Publish until a push is delivered (the SDK loses a push that lands
+	// while its listen request is answered; the read that would catch it
+	// is held).
+	var want string
+	for i := 2; want == ""; i++ {
+		v := "v: " + strconv.Itoa(i)
+		fake.PublishConfig("stale.yaml", "", v)
+		select {
+		case c := <-got:
+			if c != v {
+				t.Fatalf("pushed content %q, want %q", c, v)
+			}
+			want = v
+		case <-time.After(time.Second):
+			if i == 4 {
+				t.Fatal("no push delivered")
+			}
+		}
+	}
+	release()
+	// The held read answers "v: 1" now; it and the reads after it must
+	// not deliver anything but the pushed content.
+	timeout := time.After(time.Second)
+	for {
+		select {
+		case c := <-got:
+			t.Fatalf("delivered %q after the push of %q", c, want)
+		case <-timeout:
+			if n := configs.Load(); n != 1 {
+				t.Fatalf("%d config clients built, want 1", n)
+			}
+			return
+		}
+	}
+}
