@@ -5,6 +5,7 @@ package registry_test
 import (
 	"context"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,9 +14,10 @@ import (
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
 )
 
-// The tests of this file make the registry's SDK client reconnect, which
-// races inside nacos-sdk-go (see the package documentation): they are
-// built without -race, and `make test` runs them (^TestSDK) without it.
+// The tests of this file make the registry's SDK client reconnect or
+// recover from failed requests, which races inside nacos-sdk-go (see the
+// package documentation): they are built without -race, and `make test`
+// runs them (^TestSDK) without it.
 
 func TestSDKReconnectAfterRestart(t *testing.T) {
 	fake := fakenacos.Start(t)
@@ -92,4 +94,52 @@ func TestSDKReconnectOneClient(t *testing.T) {
 		t.Fatalf("%d naming clients built, want 1", n)
 	}
 	noGoroutineGrowth(t, base, "three outages")
+}
+
+// goroutineSlack is how many goroutines more than at the start a test
+// tolerates at its end (timers, gRPC transports winding down).
+const goroutineSlack = 15
+
+// noGoroutineGrowth waits up to 5s for the number of goroutines to come
+// back to at most base+goroutineSlack, and fails t if it does not.
+func noGoroutineGrowth(t *testing.T, base int, over string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	n := runtime.NumGoroutine()
+	for n > base+goroutineSlack && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		n = runtime.NumGoroutine()
+	}
+	t.Logf("goroutines: %d before, %d after %s", base, n, over)
+	if n > base+goroutineSlack {
+		t.Fatalf("goroutines grew from %d to %d over %s", base, n, over)
+	}
+}
+
+// TestSDKSessionsOneClient ends several sessions by failing heartbeats
+// (the server answers errors, the connection stays; the SDK's recovery
+// from failed requests races too): each next session registers again
+// through the same SDK client, and the process does not grow goroutines.
+func TestSDKSessionsOneClient(t *testing.T) {
+	fake := fakenacos.Start(t)
+	var naming *atomic.Int32
+	r := startWith(t, config(fake, 18101), func(r *registry.Registry) { naming, _ = registry.CountSDKClients(r) })
+	eventually(t, "registered", func() bool { return r.Status().Registered })
+	base := runtime.NumGoroutine()
+
+	for i := range 3 {
+		before := fake.Requests("InstanceRequest")
+		// Two heartbeats of three SDK attempts each.
+		fake.FailNext("ServiceListRequest", 6)
+		eventually(t, "session "+strconv.Itoa(i)+" lost and registered again", func() bool {
+			return fake.Requests("InstanceRequest") > before && r.Status().Registered
+		})
+		if in := fake.Instances(service, "", ""); len(in) != 1 {
+			t.Fatalf("instances %+v", in)
+		}
+	}
+	if n := naming.Load(); n != 1 {
+		t.Fatalf("%d naming clients built, want 1", n)
+	}
+	noGoroutineGrowth(t, base, "three sessions")
 }

@@ -23,9 +23,10 @@
 //     sent while the client is disconnected.
 //   - The SDK's reconnect races (RpcClient.currentConnection is written by
 //     the reconnect and read by its event goroutine and by requests
-//     unsynchronised; unfixed up to v2.3.5), which -race reports: tests
-//     that make the client reconnect are built with !race and run by
-//     `make test` without the race detector.
+//     unsynchronised), and so does its recovery from failed requests
+//     (rpcClientStatus read plainly); both unfixed up to v2.3.5, and -race
+//     reports them: tests that make the client reconnect or recover are
+//     built with !race and run by `make test` without the race detector.
 //   - RegisterInstance answers (false, nil) when the server refuses the
 //     request (auth): that is ErrRejected here.
 //   - Instances are registered Ephemeral (gRPC; otherwise the SDK switches
@@ -147,7 +148,9 @@ type Status struct {
 	Enabled    bool   `json:"enabled"`
 	Registered bool   `json:"registered"`
 	InstanceID string `json:"instance_id,omitempty"`
-	// Server is the Nacos server of the current (or last) session.
+	// Server is the Nacos server being tried while no client is built yet,
+	// then the servers of the client ("host:port,..."; the SDK picks one
+	// and fails over between them).
 	Server          string `json:"server,omitempty"`
 	ConnectionState string `json:"connection_state"`
 	// LastRegisteredAt is the last successful registration; LastHeartbeatAt

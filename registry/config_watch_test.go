@@ -2,63 +2,13 @@ package registry_test
 
 import (
 	"context"
-	"runtime"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dbhealth/database-service/registry"
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
 )
-
-// goroutineSlack is how many goroutines more than at the start a test
-// tolerates at its end (timers, gRPC transports winding down).
-const goroutineSlack = 15
-
-// noGoroutineGrowth waits up to 5s for the number of goroutines to come
-// back to at most base+goroutineSlack, and fails t if it does not.
-func noGoroutineGrowth(t *testing.T, base int, over string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	n := runtime.NumGoroutine()
-	for n > base+goroutineSlack && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-		n = runtime.NumGoroutine()
-	}
-	t.Logf("goroutines: %d before, %d after %s", base, n, over)
-	if n > base+goroutineSlack {
-		t.Fatalf("goroutines grew from %d to %d over %s", base, n, over)
-	}
-}
-
-// TestOneNamingClientAcrossSessions ends several sessions by failing
-// heartbeats (the server answers errors, the connection stays): each next
-// session registers again through the same SDK client, and the process
-// does not grow goroutines.
-func TestOneNamingClientAcrossSessions(t *testing.T) {
-	fake := fakenacos.Start(t)
-	var naming *atomic.Int32
-	r := startWith(t, config(fake, 18101), func(r *registry.Registry) { naming, _ = registry.CountSDKClients(r) })
-	eventually(t, "registered", func() bool { return r.Status().Registered })
-	base := runtime.NumGoroutine()
-
-	for i := range 3 {
-		before := fake.Requests("InstanceRequest")
-		// Two heartbeats of three SDK attempts each.
-		fake.FailNext("ServiceListRequest", 6)
-		eventually(t, "session "+strconv.Itoa(i)+" lost and registered again", func() bool {
-			return fake.Requests("InstanceRequest") > before && r.Status().Registered
-		})
-		if in := fake.Instances(service, "", ""); len(in) != 1 {
-			t.Fatalf("instances %+v", in)
-		}
-	}
-	if n := naming.Load(); n != 1 {
-		t.Fatalf("%d naming clients built, want 1", n)
-	}
-	noGoroutineGrowth(t, base, "three sessions")
-}
 
 // TestWatchConfigStaleReadLosesToPush holds a periodic read's answer (the
 // old content) until after a push delivered newer content: the late read
