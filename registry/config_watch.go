@@ -5,33 +5,91 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/config_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 )
 
-// ErrClosed is returned by ReadConfig and WatchConfig after Close.
+// ErrClosed is returned by NewConfigWatch and WatchConfig after Close.
 var ErrClosed = errors.New("registry: closed")
 
-// ReadConfig reads the content of a Nacos config entry (dataID in group of
-// the registry's namespace) once, bounded by ctx and the request timeout.
-// A missing entry is "". It uses the registry's one config client, which
-// WatchConfig shares.
-func (r *Registry) ReadConfig(ctx context.Context, dataID, group string) (string, error) {
-	cl, group, err := r.configFor(dataID, group)
-	if err != nil {
-		return "", err
-	}
-	return getConfig(ctx, cl, dataID, group, r.cfg.Timeout)
+// ConfigWatch is a watch of one Nacos config entry. It listens from
+// NewConfigWatch on, so that a change made while the consumer reads the
+// entry at start-up (Read) is delivered by Run.
+type ConfigWatch struct {
+	r      *Registry
+	cl     config_client.IConfigClient
+	dataID string
+	group  string
+	log    *slog.Logger
+	pushed chan string
+	// stop ends the listener's deliveries when Run returns.
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
-// WatchConfig delivers the content of a Nacos config entry (dataID in group
-// of the registry's namespace) to onChange: once at start when the entry
-// exists, then on every change pushed through the SDK's listener. It blocks
-// until ctx is done and returns nil then; it returns an error only when no
-// config client can be built. Registration need not be enabled, but
-// servers must be configured.
+// NewConfigWatch starts listening to a Nacos config entry (dataID in group
+// of the registry's namespace; an empty group is the registry's). It uses
+// the registry's one config client, built on first use. Registration need
+// not be enabled, but servers must be configured.
+func (r *Registry) NewConfigWatch(dataID, group string) (*ConfigWatch, error) {
+	if dataID == "" {
+		return nil, errors.New("registry: config watch: empty data id")
+	}
+	if len(r.cfg.Servers) == 0 {
+		return nil, errors.New("registry: config watch: no nacos server")
+	}
+	if group == "" {
+		group = r.cfg.Group
+	}
+	cl, err := r.configClient()
+	if err != nil {
+		return nil, err
+	}
+	w := &ConfigWatch{
+		r: r, cl: cl, dataID: dataID, group: group,
+		log:    r.logger.With("data_id", dataID, "group", group),
+		pushed: make(chan string, 16),
+		stop:   make(chan struct{}),
+	}
+	// The SDK tells the server of a new listener on its next listen round:
+	// at once when its connection comes up (the client's first request),
+	// else up to 5s later. A watch made before the first Read is therefore
+	// registered at once.
+	err = cl.ListenConfig(vo.ConfigParam{DataId: dataID, Group: group, OnChange: func(_, _, _, data string) {
+		select {
+		case w.pushed <- data:
+		case <-w.stop:
+		}
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("registry: config listen: %w", err)
+	}
+	return w, nil
+}
+
+// Read reads the entry once, bounded by ctx and the request timeout. A
+// missing entry is "".
+func (w *ConfigWatch) Read(ctx context.Context) (string, error) {
+	return getConfig(ctx, w.cl, w.dataID, w.group, w.r.cfg.Timeout)
+}
+
+// WatchConfig is NewConfigWatch and Run.
+func (r *Registry) WatchConfig(ctx context.Context, dataID, group string, onChange func(content string)) error {
+	w, err := r.NewConfigWatch(dataID, group)
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx, onChange)
+}
+
+// Run delivers the content of the entry to onChange: once at start when
+// the entry exists, then on every change pushed through the SDK's
+// listener. It blocks until ctx is done, then stops listening and returns
+// nil. Run once.
 //
 // onChange is called from one goroutine, in order, only with content that
 // differs from the last delivered, and never with empty content (an entry
@@ -44,20 +102,17 @@ func (r *Registry) ReadConfig(ctx context.Context, dataID, group string) (string
 // pushes had been received when it was sent, and a read answered after a
 // further push is discarded (its content may predate the push) and sent
 // again.
-func (r *Registry) WatchConfig(ctx context.Context, dataID, group string, onChange func(content string)) error {
-	cl, group, err := r.configFor(dataID, group)
-	if err != nil {
-		return err
-	}
-	log := r.logger.With("data_id", dataID, "group", group)
-
+func (w *ConfigWatch) Run(ctx context.Context, onChange func(content string)) error {
+	defer func() {
+		w.stopOnce.Do(func() { close(w.stop) })
+		_ = w.cl.CancelListenConfig(vo.ConfigParam{DataId: w.dataID, Group: w.group})
+	}()
 	type read struct {
 		content string
 		// pushes is how many pushes the loop had received when the read
 		// was sent.
 		pushes int
 	}
-	pushed := make(chan string, 16)
 	fetched := make(chan read, 1)
 	var last [sha256.Size]byte
 	delivered := false
@@ -70,7 +125,7 @@ func (r *Registry) WatchConfig(ctx context.Context, dataID, group string, onChan
 			return
 		}
 		last, delivered = sum, true
-		log.Info("nacos config received", "source", source, "bytes", len(content))
+		w.log.Info("nacos config received", "source", source, "bytes", len(content))
 		onChange(content)
 	}
 
@@ -85,9 +140,9 @@ func (r *Registry) WatchConfig(ctx context.Context, dataID, group string, onChan
 		fetching = true
 		sent := pushes
 		go func() {
-			content, err := getConfig(ctx, cl, dataID, group, r.cfg.Timeout)
+			content, err := w.Read(ctx)
 			if err != nil {
-				log.Warn("nacos config read failed", "err", err)
+				w.log.Warn("nacos config read failed", "err", err)
 			}
 			select {
 			case fetched <- read{content: content, pushes: sent}:
@@ -97,32 +152,19 @@ func (r *Registry) WatchConfig(ctx context.Context, dataID, group string, onChan
 	}
 
 	fetch()
-	err = cl.ListenConfig(vo.ConfigParam{DataId: dataID, Group: group, OnChange: func(_, _, _, data string) {
-		select {
-		case pushed <- data:
-		case <-ctx.Done():
-		}
-	}})
-	if err != nil {
-		return fmt.Errorf("registry: config listen: %w", err)
-	}
-	defer func() {
-		_ = cl.CancelListenConfig(vo.ConfigParam{DataId: dataID, Group: group})
-	}()
-
-	tick := time.NewTicker(r.cfg.ConfigResync)
+	tick := time.NewTicker(w.r.cfg.ConfigResync)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case content := <-pushed:
+		case content := <-w.pushed:
 			pushes++
 			deliver(content, "push")
 		case rd := <-fetched:
 			fetching = false
 			if rd.pushes != pushes {
-				log.Debug("nacos config read older than a push discarded; reading again")
+				w.log.Debug("nacos config read older than a push discarded; reading again")
 				fetch()
 				continue
 			}
@@ -131,22 +173,6 @@ func (r *Registry) WatchConfig(ctx context.Context, dataID, group string, onChan
 			fetch()
 		}
 	}
-}
-
-// configFor checks a watch or read of dataID and returns the registry's
-// config client and the group to use.
-func (r *Registry) configFor(dataID, group string) (config_client.IConfigClient, string, error) {
-	if dataID == "" {
-		return nil, "", errors.New("registry: config watch: empty data id")
-	}
-	if len(r.cfg.Servers) == 0 {
-		return nil, "", errors.New("registry: config watch: no nacos server")
-	}
-	if group == "" {
-		group = r.cfg.Group
-	}
-	cl, err := r.configClient()
-	return cl, group, err
 }
 
 // configClient returns the registry's config client, built on first use
@@ -168,8 +194,8 @@ func (r *Registry) configClient() (config_client.IConfigClient, error) {
 	return cl, nil
 }
 
-// Close releases the config client. Call it once WatchConfig and Run have
-// returned; ReadConfig and WatchConfig fail with ErrClosed afterwards.
+// Close releases the config client. Call it once the watches and Run have
+// returned; NewConfigWatch and WatchConfig fail with ErrClosed afterwards.
 func (r *Registry) Close() {
 	r.sdkMu.Lock()
 	defer r.sdkMu.Unlock()

@@ -28,12 +28,16 @@ func TestWatchConfigStaleReadLosesToPush(t *testing.T) {
 	_, configs := registry.CountSDKClients(r)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if c, err := r.ReadConfig(ctx, "stale.yaml", ""); err != nil || c != "v: 1" {
-		t.Fatalf("ReadConfig = %q, %v", c, err)
+	w, err := r.NewConfigWatch("stale.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := w.Read(ctx); err != nil || c != "v: 1" {
+		t.Fatalf("Read = %q, %v", c, err)
 	}
 	got := make(chan string, 16)
 	done := make(chan error, 1)
-	go func() { done <- r.WatchConfig(ctx, "stale.yaml", "", func(c string) { got <- c }) }()
+	go func() { done <- w.Run(ctx, func(c string) { got <- c }) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {

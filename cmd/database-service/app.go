@@ -51,6 +51,7 @@ type app struct {
 	conf    *configState
 	sets    liveSets
 	reg     *registry.Registry
+	watch   *registry.ConfigWatch
 	reloads *prometheus.CounterVec
 	ln      net.Listener
 	started time.Time
@@ -356,7 +357,7 @@ func (a *app) run(ctx context.Context) error {
 	if path := a.cfg.Probe.TargetsFile; path != "" {
 		g.Go(func() error { return a.watchTargetsFile(gctx, path, time.Second) })
 	}
-	if a.cfg.Nacos.ConfigDataID != "" {
+	if a.watch != nil {
 		g.Go(func() error { return a.watchNacosConfig(gctx) })
 	}
 	g.Go(func() error {

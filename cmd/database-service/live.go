@@ -79,11 +79,20 @@ func (a *app) startTargets(ctx context.Context) ([]probes.Target, error) {
 	return ts, nil
 }
 
-// startNacos reads the Nacos entry at start-up into the nacos set.
+// startNacos starts the watch of the Nacos entry (listening before the
+// read, so a change made meanwhile is delivered) and reads the entry into
+// the nacos set.
 func (a *app) startNacos(ctx context.Context, id string) {
+	w, err := a.reg.NewConfigWatch(id, a.cfg.Nacos.Group)
+	if err != nil {
+		// The service keeps probing and serving without it.
+		a.log.Error("live configuration from Nacos unavailable", "data_id", id, "err", err)
+		return
+	}
+	a.watch = w
 	rctx, cancel := context.WithTimeout(ctx, nacosStartupRead)
 	defer cancel()
-	content, err := a.reg.ReadConfig(rctx, id, a.cfg.Nacos.Group)
+	content, err := w.Read(rctx)
 	if err != nil {
 		a.log.Warn("nacos configuration not read at start-up; applied when the watch delivers it", "data_id", id, "err", err)
 		return
@@ -191,17 +200,12 @@ func (a *app) watchTargetsFile(ctx context.Context, path string, every time.Dura
 // YAML as TARGETS_FILE) on every change the SDK's listener delivers.
 func (a *app) watchNacosConfig(ctx context.Context) error {
 	id := a.cfg.Nacos.ConfigDataID
-	err := a.reg.WatchConfig(ctx, id, a.cfg.Nacos.Group, func(content string) {
+	return a.watch.Run(ctx, func(content string) {
 		if a.seenNacos(content) {
 			return
 		}
 		_ = a.applyTargetsDoc(ctx, nacosSet, sourceNacos+id, []byte(content))
 	})
-	if err != nil {
-		// The service keeps probing and serving on its start-up targets.
-		a.log.Error("live configuration from Nacos unavailable", "data_id", id, "err", err)
-	}
-	return nil
 }
 
 // seenNacos reports whether content is the Nacos content handled last, and
