@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -198,7 +199,8 @@ func TestUpdate(t *testing.T) {
 func TestKeepsTryingWhileNacosDown(t *testing.T) {
 	fake := fakenacos.Start(t)
 	fake.Down()
-	r := start(t, config(fake, 18092))
+	var naming *atomic.Int32
+	r := startWith(t, config(fake, 18092), func(r *registry.Registry) { naming, _ = registry.CountSDKClients(r) })
 	eventually(t, "failure visible", func() bool {
 		s := r.Status()
 		return !s.Registered && s.ConnectionState != registry.StateConnected && strings.Contains(s.LastError, "unreachable")
@@ -210,6 +212,10 @@ func TestKeepsTryingWhileNacosDown(t *testing.T) {
 	eventually(t, "registered once up", func() bool { return r.Status().Registered })
 	if n := len(fake.Instances(service, "", "")); n != 1 {
 		t.Fatalf("instances %d", n)
+	}
+	// No client is built against the dead server; one once it is up.
+	if n := naming.Load(); n != 1 {
+		t.Fatalf("%d naming clients built, want 1", n)
 	}
 }
 
