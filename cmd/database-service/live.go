@@ -139,15 +139,15 @@ func (a *app) applyTargetsDoc(ctx context.Context, which int, source string, doc
 		if err = merr; err != nil {
 			continue
 		}
-		withPending := i < len(tries)-1
-		if withPending { // the pending documents are in force too
+		tookPending := i < len(tries)-1
+		if tookPending { // the pending documents are in force too
 			a.sets.pending = [numSets]*config.TargetSet{}
 		}
 		a.sets.applied = next
 		a.setTargets(ctx, merged)
 		a.conf.set(source, merged, sources)
 		a.reloads.WithLabelValues("applied").Inc()
-		a.log.Info("configuration change applied", "source", source, "targets", len(merged), "with_pending", withPending)
+		a.log.Info("configuration change applied", "source", source, "targets", len(merged), "with_pending", tookPending)
 		return nil
 	}
 	a.sets.pending[which] = &set
