@@ -24,9 +24,12 @@ run: build
 run-cluster: build
 	./deployments/run-cluster.sh
 
-## test: everything, integration included, with the race detector
+## test: everything, integration included, with the race detector; then the
+## tests that make a Nacos SDK client reconnect (^TestSDK, built !race: the
+## SDK's reconnect races) without it
 test:
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+	$(GO) test -count=1 -run '^TestSDK' ./registry/ ./testsupport/fakenacos/
 
 ## e2e: the chaos suite (e2e/): the built binary, three replicas, the broker, the
 ## store and a replica SIGKILLed, network cuts; prints "N passed, N failed".

@@ -266,7 +266,7 @@ func (c *Config) Redacted() RedactedConfig {
 		r.Files = []string{}
 	}
 	for _, t := range c.Targets() {
-		src := "variables " + kindVarPrefix(t.Kind) + "_*"
+		src := defaultSource(t.Kind)
 		if s, ok := c.state().sources["targets/"+t.ID()]; ok {
 			src = s
 		}

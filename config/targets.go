@@ -119,24 +119,17 @@ func (c *Config) DefaultTargets() []probes.Target {
 // Targets returns every target to watch: DefaultTargets followed by the
 // TARGETS_FILE targets in file order. The slice is a fresh copy.
 func (c *Config) Targets() []probes.Target {
-	out := c.DefaultTargets()
-	for _, t := range c.state().fileTargets {
-		out = append(out, cloneTarget(t))
-	}
-	return out
+	return append(c.DefaultTargets(), c.FileTargets()...)
 }
 
 // ResolveTargets parses a targets document (the TARGETS_FILE format, from
 // the file or from Nacos) with c's Defaults and returns the full target set
 // as Targets would with that document in force. It fails if the document is
 // invalid or reuses the name of an enabled default target. c is not
-// modified; live reload uses this to validate a change as a whole.
+// modified.
 func (c *Config) ResolveTargets(data []byte) ([]probes.Target, error) {
-	extra, err := ParseTargets(data, c.Defaults())
+	extra, err := c.DocTargets(data)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.checkClashes(extra); err != nil {
 		return nil, err
 	}
 	return append(c.DefaultTargets(), extra...), nil

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,9 +68,18 @@ func (r *running) stop(t *testing.T) {
 
 func start(t *testing.T, cfg registry.Config) *running {
 	t.Helper()
+	return startWith(t, cfg, nil)
+}
+
+// startWith is start with a hook that sees the registry before Run.
+func startWith(t *testing.T, cfg registry.Config, before func(*registry.Registry)) *running {
+	t.Helper()
 	r, err := registry.New(cfg, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
+	}
+	if before != nil {
+		before(r)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rr := &running{Registry: r, cancel: cancel, done: make(chan struct{})}
@@ -92,12 +102,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
-// settle waits out two races inside nacos-sdk-go v2.3.2 that -race reports
-// (see settle in the fakenacos tests): a closed client revived by a
-// reconnect attempt that was in flight, and the SDK's late redo of a
-// registration on a connection that meanwhile went away.
-func settle() { time.Sleep(300 * time.Millisecond) }
 
 func TestRegisterAndDeregisterOnShutdown(t *testing.T) {
 	fake := fakenacos.Start(t)
@@ -192,43 +196,11 @@ func TestUpdate(t *testing.T) {
 	}
 }
 
-func TestReregisterAfterRestart(t *testing.T) {
-	fake := fakenacos.Start(t)
-	r := start(t, config(fake, 18091))
-	eventually(t, "registered", func() bool { return r.Status().Registered })
-	if _, err := r.Update(context.Background(), registry.UpdateRequest{Metadata: map[string]string{"zone": "b"}}); err != nil {
-		t.Fatal(err)
-	}
-	first := *r.Status().LastRegisteredAt
-	settle() // see settle: the SDK's own redo of the registration must end first
-
-	start := time.Now()
-	fake.Stop()
-	eventually(t, "disconnected", func() bool {
-		s := r.Status()
-		return s.ConnectionState == registry.StateDisconnected && !s.Registered && s.LastError != ""
-	})
-	t.Logf("loss noticed %d ms after Stop: %s", time.Since(start).Milliseconds(), r.Status().LastError)
-	settle()
-	if err := fake.Restart(); err != nil {
-		t.Fatal(err)
-	}
-	start = time.Now()
-	eventually(t, "registered again", func() bool { return len(fake.Instances(service, "", "")) == 1 && r.Status().Registered })
-	t.Logf("registered again %d ms after Restart", time.Since(start).Milliseconds())
-	in := fake.Instances(service, "", "")
-	if in[0].Metadata["zone"] != "b" || in[0].Metadata["replica_id"] != "replica-18091" {
-		t.Fatalf("metadata not kept across re-registration: %v", in[0].Metadata)
-	}
-	if st := r.Status(); !st.LastRegisteredAt.After(first) || st.ConnectionState != registry.StateConnected || st.LastError != "" {
-		t.Fatalf("status %+v", st)
-	}
-}
-
 func TestKeepsTryingWhileNacosDown(t *testing.T) {
 	fake := fakenacos.Start(t)
 	fake.Down()
-	r := start(t, config(fake, 18092))
+	var naming *atomic.Int32
+	r := startWith(t, config(fake, 18092), func(r *registry.Registry) { naming, _ = registry.CountSDKClients(r) })
 	eventually(t, "failure visible", func() bool {
 		s := r.Status()
 		return !s.Registered && s.ConnectionState != registry.StateConnected && strings.Contains(s.LastError, "unreachable")
@@ -240,6 +212,10 @@ func TestKeepsTryingWhileNacosDown(t *testing.T) {
 	eventually(t, "registered once up", func() bool { return r.Status().Registered })
 	if n := len(fake.Instances(service, "", "")); n != 1 {
 		t.Fatalf("instances %d", n)
+	}
+	// No client is built against the dead server; one once it is up.
+	if n := naming.Load(); n != 1 {
+		t.Fatalf("%d naming clients built, want 1", n)
 	}
 }
 

@@ -7,9 +7,9 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
-	"github.com/nacos-group/nacos-sdk-go/v2/clients"
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/model"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
@@ -25,19 +25,38 @@ const heartbeatFailures = 2
 
 // Run registers this replica and keeps it registered until ctx is done,
 // then deregisters it and returns nil. Nacos being down or refusing is not
-// an error: Run retries with backoff (round robin over the servers) and
-// Status tells. A disabled registry just waits for ctx.
+// an error: Run retries with backoff and Status tells. A disabled registry
+// just waits for ctx.
+//
+// Run builds one SDK naming client, over every server, once a server's
+// gRPC port first accepts a connection, and keeps it for its lifetime:
+// re-registrations after a lost connection, failed heartbeats or a Nacos
+// restart go through the same client (the SDK reconnects it and fails
+// over between the servers). The client is closed once, when Run returns.
 func (r *Registry) Run(ctx context.Context) error {
 	if !r.cfg.Enabled {
 		<-ctx.Done()
 		return nil
 	}
+	defer r.setStopped()
+	var cl naming_client.INamingClient
+	defer func() {
+		if cl != nil {
+			r.detach()
+			cl.CloseClient()
+		}
+	}()
+	subscribed := false
 	delay := r.cfg.RetryMin
 	for i := 0; ; i++ {
-		server := r.cfg.Servers[i%len(r.cfg.Servers)]
-		established := r.session(ctx, server)
+		var established bool
+		if cl == nil {
+			cl = r.connect(ctx, r.cfg.Servers[i%len(r.cfg.Servers)])
+		}
+		if cl != nil {
+			established = r.session(ctx, cl, &subscribed)
+		}
 		if ctx.Err() != nil {
-			r.setStopped()
 			return nil
 		}
 		if established {
@@ -49,54 +68,53 @@ func (r *Registry) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			r.setStopped()
 			return nil
 		case <-t.C:
 		}
 	}
 }
 
-// session connects to one server and keeps this replica registered there
-// until the connection is lost or ctx is done (then it deregisters). It
-// reports whether an SDK client was established at all.
-func (r *Registry) session(ctx context.Context, server string) bool {
+// connect builds the registry's naming client once server's gRPC port
+// accepts a connection (against a dead server the SDK builds a client
+// anyway, which only connects on its own reconnect schedule, up to 5s
+// apart). It returns nil when the port is unreachable or ctx ends.
+func (r *Registry) connect(ctx context.Context, server string) naming_client.INamingClient {
 	r.setConnecting(server)
 	cc, err := dialReady(ctx, grpcAddr(server), r.cfg.Timeout)
 	if err != nil {
 		r.setFailed(server, err.Error())
-		return false
+		return nil
 	}
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer cc.Close()
-	lost := watchLost(sctx, cc)
-
-	cl, err := r.newNamingClient(ctx, server)
+	_ = cc.Close()
+	cl, err := r.newNamingClient(ctx)
 	if err != nil {
 		r.setFailed(server, err.Error())
+		return nil
+	}
+	return cl
+}
+
+// session keeps this replica registered through cl while the SDK client
+// stays connected, until the connection is lost, heartbeats fail or ctx is
+// done (then it deregisters). It reports whether the client was connected
+// at all. Nothing is sent while the SDK reports itself disconnected: its
+// requests would only wait for its reconnect.
+func (r *Registry) session(ctx context.Context, cl naming_client.INamingClient, subscribed *bool) bool {
+	servers := strings.Join(r.cfg.Servers, ",")
+	if !r.waitHealthy(ctx, cl) {
+		if ctx.Err() == nil {
+			r.setFailed(servers, "nacos "+servers+" unreachable: the SDK client is not connected")
+		}
 		return false
 	}
-	gen := r.attach(cl)
-	// end shuts the SDK client down before the status says so, so that
-	// nothing of this session outlives a "disconnected".
-	var ended bool
-	end := func() {
-		if !ended {
-			ended = true
-			r.detach(gen)
-			cl.CloseClient()
-		}
-	}
-	defer end()
-	r.logger.Debug("nacos session", "server", server)
-
-	subscribed := false
+	gen := r.attach(cl, servers)
+	r.logger.Debug("nacos session", "servers", servers)
 	tryRegister := func() {
 		if err := r.registerOn(ctx, cl, gen); err != nil {
 			return
 		}
-		if !subscribed {
-			subscribed = r.subscribe(gen, cl) == nil
+		if !*subscribed {
+			*subscribed = r.subscribe(cl) == nil
 		}
 	}
 	tryRegister()
@@ -108,13 +126,12 @@ func (r *Registry) session(ctx context.Context, server string) bool {
 		select {
 		case <-ctx.Done():
 			r.deregister(ctx, cl)
-			end()
-			return true
-		case <-lost:
-			end()
-			r.setLost(server, "connection to nacos "+server+" lost")
 			return true
 		case <-tick.C:
+			if !cl.ServerHealthy() {
+				r.setLost(gen, servers, "connection to nacos "+servers+" lost")
+				return true
+			}
 			if !r.isRegistered() {
 				tryRegister()
 				continue
@@ -122,8 +139,7 @@ func (r *Registry) session(ctx context.Context, server string) bool {
 			if err := r.heartbeat(ctx, cl); err != nil {
 				failures++
 				if failures >= heartbeatFailures {
-					end()
-					r.setLost(server, "heartbeat to nacos "+server+" failed: "+err.Error())
+					r.setLost(gen, servers, "heartbeat to nacos "+servers+" failed: "+err.Error())
 					return true
 				}
 				continue
@@ -133,15 +149,33 @@ func (r *Registry) session(ctx context.Context, server string) bool {
 	}
 }
 
-// newNamingClient builds the session's SDK client for one server. The SDK
-// logs in and connects synchronously, so it runs on its own goroutine; a
-// client that arrives after ctx ended is closed.
-func (r *Registry) newNamingClient(ctx context.Context, server string) (naming_client.INamingClient, error) {
-	param := r.sdkParam(server)
+// waitHealthy waits up to the request timeout for cl to be connected.
+func (r *Registry) waitHealthy(ctx context.Context, cl naming_client.INamingClient) bool {
+	deadline := time.NewTimer(r.cfg.Timeout)
+	defer deadline.Stop()
+	poll := time.NewTicker(min(r.cfg.RetryMin, 100*time.Millisecond))
+	defer poll.Stop()
+	for !cl.ServerHealthy() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-deadline.C:
+			return false
+		case <-poll.C:
+		}
+	}
+	return true
+}
+
+// newNamingClient builds the registry's SDK client over every server. The
+// SDK logs in and connects synchronously, so it runs on its own goroutine;
+// a client that arrives after ctx ended is closed.
+func (r *Registry) newNamingClient(ctx context.Context) (naming_client.INamingClient, error) {
+	param := r.sdkParam(r.cfg.Servers...)
 	ch := make(chan naming_client.INamingClient, 1)
 	errCh := make(chan error, 1)
 	go func() {
-		cl, err := clients.NewNamingClient(param)
+		cl, err := r.sdk.newNaming(param)
 		if err != nil {
 			errCh <- err
 			return
@@ -212,7 +246,7 @@ func (r *Registry) registerOn(ctx context.Context, cl naming_client.INamingClien
 	err := r.register(ctx, cl)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if gen != r.gen || r.client == nil {
+	if gen != r.gen || r.client == nil || r.state != StateConnected {
 		if err == nil {
 			err = errSessionEnded
 		}
@@ -251,14 +285,15 @@ func (r *Registry) heartbeat(ctx context.Context, cl naming_client.INamingClient
 }
 
 // subscribe follows the service's instances; the SDK calls back on every
-// push, from its own goroutine.
-func (r *Registry) subscribe(gen int, cl naming_client.INamingClient) error {
+// push, from its own goroutine, and subscribes again by itself after a
+// reconnect, so one subscription serves the client's lifetime.
+func (r *Registry) subscribe(cl naming_client.INamingClient) error {
 	err := cl.Subscribe(&vo.SubscribeParam{
 		ServiceName: r.cfg.ServiceName,
 		GroupName:   r.cfg.Group,
 		SubscribeCallback: func(instances []model.Instance, err error) {
 			if err == nil {
-				r.setPeers(gen, instances)
+				r.setPeers(instances)
 			}
 		},
 	})
@@ -269,7 +304,7 @@ func (r *Registry) subscribe(gen int, cl naming_client.INamingClient) error {
 }
 
 // setPeers keeps the other healthy, enabled, weighted instances.
-func (r *Registry) setPeers(gen int, instances []model.Instance) {
+func (r *Registry) setPeers(instances []model.Instance) {
 	peers := make([]Peer, 0, len(instances))
 	for _, in := range instances {
 		if !in.Healthy || !in.Enable || in.Weight <= 0 {
@@ -291,9 +326,6 @@ func (r *Registry) setPeers(gen int, instances []model.Instance) {
 	})
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if gen != r.gen {
-		return // a push to a session that ended
-	}
 	r.peers = peers
 }
 
@@ -329,57 +361,6 @@ func (r *Registry) deregister(ctx context.Context, cl naming_client.INamingClien
 	r.mu.Lock()
 	r.registered = false
 	r.mu.Unlock()
-}
-
-func (r *Registry) attach(cl naming_client.INamingClient) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.gen++
-	r.client = cl
-	r.state = StateConnected
-	return r.gen
-}
-
-func (r *Registry) detach(gen int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.gen == gen {
-		r.client = nil
-	}
-}
-
-func (r *Registry) isRegistered() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.registered
-}
-
-func (r *Registry) setConnecting(server string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.server, r.state = server, StateConnecting
-}
-
-func (r *Registry) setFailed(server, msg string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.lastErr != msg {
-		r.logger.Warn("nacos unreachable", "server", server, "err", msg)
-	}
-	r.server, r.state, r.registered, r.lastErr = server, StateDisconnected, false, msg
-}
-
-func (r *Registry) setLost(server, msg string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.logger.Warn("nacos connection lost", "server", server, "err", msg)
-	r.state, r.registered, r.lastErr = StateDisconnected, false, msg
-}
-
-func (r *Registry) setStopped() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.state, r.registered = StateStopped, false
 }
 
 // jitter spreads d by ±20%.

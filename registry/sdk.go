@@ -9,12 +9,25 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nacos-group/nacos-sdk-go/v2/clients"
+	"github.com/nacos-group/nacos-sdk-go/v2/clients/config_client"
+	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 )
+
+// sdkConstructors build the SDK clients (tests count them).
+type sdkConstructors struct {
+	newNaming func(vo.NacosClientParam) (naming_client.INamingClient, error)
+	newConfig func(vo.NacosClientParam) (config_client.IConfigClient, error)
+}
+
+func defaultSDK() sdkConstructors {
+	return sdkConstructors{newNaming: clients.NewNamingClient, newConfig: clients.NewConfigClient}
+}
 
 // sdkParam is the SDK configuration of a naming client for the given
 // servers.
@@ -43,9 +56,12 @@ func (r *Registry) sdkParam(servers ...string) vo.NacosClientParam {
 }
 
 // configParam is sdkParam for a config client: the public namespace is the
-// empty tenant there (servers before 2.3 know no tenant "public").
+// empty tenant there (servers before 2.3 know no tenant "public"), and a
+// failed read is an error rather than the SDK's snapshot file, which can
+// be older than anything delivered (even from a previous run).
 func (r *Registry) configParam() vo.NacosClientParam {
 	p := r.sdkParam(r.cfg.Servers...)
+	p.ClientConfig.DisableUseSnapShot = true
 	if p.ClientConfig.NamespaceId == DefaultNamespace {
 		p.ClientConfig.NamespaceId = ""
 	}
@@ -87,25 +103,6 @@ func dialReady(ctx context.Context, addr string, timeout time.Duration) (*grpc.C
 }
 
 var errNotReady = errors.New("connection not ready")
-
-// watchLost returns a channel closed when cc leaves READY. The watching
-// goroutine ends with ctx.
-func watchLost(ctx context.Context, cc *grpc.ClientConn) <-chan struct{} {
-	lost := make(chan struct{})
-	go func() {
-		for {
-			s := cc.GetState()
-			if s != connectivity.Ready {
-				close(lost)
-				return
-			}
-			if !cc.WaitForStateChange(ctx, s) {
-				return
-			}
-		}
-	}()
-	return lost
-}
 
 // callWithin runs f (an SDK call, which takes no context) on its own
 // goroutine and waits for it at most until ctx is done; f then finishes on

@@ -113,11 +113,11 @@ func (r *Registry) Update(ctx context.Context, req UpdateRequest) (Status, error
 	if req.Enabled != nil {
 		r.enabled = *req.Enabled
 	}
-	cl, gen := r.client, r.gen
+	cl, gen, connected := r.client, r.gen, r.state == StateConnected
 	weight, enabled := r.weight, r.enabled
 	r.mu.Unlock()
 	r.logger.Info("registration update", "metadata_keys", len(req.Metadata), "weight", weight, "instance_enabled", enabled)
-	if cl == nil {
+	if cl == nil || !connected {
 		return r.Status(), nil
 	}
 	if err := r.registerOn(ctx, cl, gen); err != nil {

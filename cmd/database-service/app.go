@@ -51,7 +51,9 @@ type app struct {
 	live        *broadcaster
 	api         *api.Server
 	conf        *configState
+	sets        liveSets
 	reg         *registry.Registry
+	watch       *registry.ConfigWatch
 	reloads     *prometheus.CounterVec
 	ln          net.Listener
 	started     time.Time
@@ -103,8 +105,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		return nil, err
 	}
 	a.conf = newConfigState(cfg)
-	a.setTargets(ctx, cfg.Targets())
-	a.reconcile(ctx, cfg.Targets())
+	ts, err := a.startTargets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.setTargets(ctx, ts)
+	a.reconcile(ctx, ts)
 	return a, nil
 }
 
@@ -354,7 +360,7 @@ func (a *app) run(ctx context.Context) error {
 	if path := a.cfg.Probe.TargetsFile; path != "" {
 		g.Go(func() error { return a.watchTargetsFile(gctx, path, time.Second) })
 	}
-	if a.cfg.Nacos.ConfigDataID != "" {
+	if a.watch != nil {
 		g.Go(func() error { return a.watchNacosConfig(gctx) })
 	}
 	g.Go(func() error {
@@ -383,8 +389,11 @@ func (a *app) run(ctx context.Context) error {
 	return err
 }
 
-// close releases the bus and the store.
+// close releases the Nacos clients, the bus and the store.
 func (a *app) close() {
+	if a.reg != nil {
+		a.reg.Close()
+	}
 	if a.bus != nil {
 		if err := a.bus.Close(); err != nil {
 			a.log.Warn("closing bus", "err", err)

@@ -4,10 +4,12 @@ package fakenacos
 
 import (
 	"testing"
+
+	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 )
 
 // The SDK's own reconnect (and its redo of registrations) races inside the
-// SDK, so this test only runs without -race (make test-short runs it).
+// SDK, so this test only runs without -race (make test runs ^TestSDK without it).
 func TestSDKRedoRegistersAgain(t *testing.T) {
 	s := Start(t)
 	c := naming(t, s, "", "")
@@ -25,4 +27,27 @@ func TestSDKRedoRegistersAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "SDK redo after Restart", func() bool { return len(s.Instances("svc", "G", "")) == 1 })
+}
+
+// TestSDKFailNext: the next n requests of a type fail; the connection
+// stays. The SDK's recovery from failed requests races (its status is read
+// unsynchronised), so this runs without -race only.
+func TestSDKFailNext(t *testing.T) {
+	s := Start(t)
+	c := naming(t, s, "", "")
+	s.FailNext("ServiceListRequest", 3) // one SDK call, three attempts
+	list := func() error {
+		_, err := c.GetAllServicesInfo(vo.GetAllServiceInfoParam{GroupName: "G", PageNo: 1, PageSize: 10})
+		return err
+	}
+	if err := list(); err == nil {
+		t.Fatal("failed requests answered")
+	}
+	eventually(t, "the client connected again", c.ServerHealthy)
+	if err := list(); err != nil {
+		t.Fatalf("after the failures: %v", err)
+	}
+	if n := s.Connections(); n != 1 {
+		t.Fatalf("%d connections, want the one", n)
+	}
 }

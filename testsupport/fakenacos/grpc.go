@@ -34,8 +34,25 @@ func peerOf(ctx context.Context) string {
 	return ""
 }
 
-// Request answers one unary request.
+// Request answers one unary request, or holds its answer back (HoldNext).
 func (r *requestService) Request(ctx context.Context, p *pb.Payload) (*pb.Payload, error) {
+	typ := p.GetMetadata().GetType()
+	r.s.mu.Lock()
+	h := r.s.takeHoldLocked(typ)
+	r.s.mu.Unlock()
+	resp, err := r.answer(ctx, p)
+	if h != nil {
+		close(h.held)
+		select {
+		case <-h.release:
+		case <-ctx.Done():
+		}
+	}
+	return resp, err
+}
+
+// answer serves one unary request.
+func (r *requestService) answer(ctx context.Context, p *pb.Payload) (*pb.Payload, error) {
 	s := r.s
 	typ := p.GetMetadata().GetType()
 	body := p.GetBody().GetValue()
@@ -77,6 +94,9 @@ func (r *requestService) Request(ctx context.Context, p *pb.Payload) (*pb.Payloa
 	}
 	if typ == "HealthCheckRequest" {
 		return payload(respType, ok()), nil
+	}
+	if s.takeFailLocked(typ) {
+		return payload("ErrorResponse", fail(codeFail, "injected failure")), nil
 	}
 	if s.authOn && !s.tokens[headers["accessToken"]] {
 		msg := "user not found!"

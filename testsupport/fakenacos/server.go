@@ -12,7 +12,8 @@
 //
 // Fault injection: Down/Up (readiness 500 and gRPC stopped), Stop/Restart
 // (everything stopped, then started again on the same ports with the
-// ephemeral state lost), RequireAuth.
+// ephemeral state lost), RequireAuth, DropConfigPushes, HoldNext (an
+// answer held back) and FailNext (error responses).
 //
 // Beware: nacos-sdk-go v2.3.2 has a data race in its own reconnect path
 // (RpcClient.currentConnection is written by the reconnect goroutine while
@@ -65,6 +66,7 @@ type Server struct {
 	requests map[string]int
 	// dropConfigPushes suppresses ConfigChangeNotifyRequest.
 	dropConfigPushes bool
+	faults           faults
 }
 
 // New starts a fake Nacos on a free pair of loopback ports P (HTTP) and
