@@ -1,23 +1,14 @@
 package config
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/caarlos0/env/v11"
-
-	"github.com/dbhealth/database-service/probes"
 )
 
 // Where a value came from, as reported by Sources. The env files are
@@ -69,26 +60,7 @@ func Load(opts LoadOptions) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	bad := &parseFailures{}
-	perr := env.ParseWithOptions(cfg, env.Options{
-		Environment: l.merged,
-		OnSet:       func(key string, _ any, _ bool) { bad.current = key },
-		FuncMap:     bad.parsers(),
-	})
-	errs := bad.errors()
-	if perr != nil {
-		var agg env.AggregateError
-		if !errors.As(perr, &agg) {
-			agg.Errors = []error{perr}
-		}
-		for _, e := range agg.Errors {
-			var pe env.ParseError
-			if errors.As(e, &pe) && len(bad.failed) > 0 {
-				continue // reported by bad.errors with the variable's name
-			}
-			errs = append(errs, fmt.Errorf("%w: %s", ErrInvalid, e.Error()))
-		}
-	}
+	bad, errs := parseEnv(cfg, l.merged)
 
 	cfg.loaded = &loadState{files: l.files, warnings: l.unknownKeys(params), sources: l.sources(params)}
 	cfg.normalize(dir)
@@ -236,147 +208,6 @@ func lookup(entries []EnvEntry, key string) (string, bool) {
 		}
 	}
 	return v, ok
-}
-
-// parseFailures turns caarlos0/env's parse errors, which name the Go field
-// and echo Go syntax errors, into FieldErrors that name the variable. env
-// calls OnSet with the variable's key right before parsing its value, so
-// the parsers below know which variable they are parsing.
-type parseFailures struct {
-	current string
-	failed  []failure
-}
-
-// failure is one value that could not be parsed.
-type failure struct {
-	key, value, want string
-}
-
-// parsers are the FuncMap entries for every non-string type of Config.
-func (p *parseFailures) parsers() map[reflect.Type]env.ParserFunc {
-	fail := func(v, want string, err error) (any, error) {
-		p.failed = append(p.failed, failure{key: p.current, value: v, want: want})
-		return nil, err
-	}
-	return map[reflect.Type]env.ParserFunc{
-		reflect.TypeFor[int](): func(v string) (any, error) {
-			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				return fail(v, "", err)
-			}
-			return n, nil
-		},
-		reflect.TypeFor[bool](): func(v string) (any, error) {
-			b, err := strconv.ParseBool(strings.TrimSpace(v))
-			if err != nil {
-				return fail(v, "must be true or false", err)
-			}
-			return b, nil
-		},
-		reflect.TypeFor[time.Duration](): func(v string) (any, error) {
-			d, err := time.ParseDuration(strings.TrimSpace(v))
-			if err != nil {
-				return fail(v, "must be a duration such as 500ms, 30s, 5m or 168h", err)
-			}
-			return d, nil
-		},
-	}
-}
-
-// failedKey reports whether key's value failed to parse.
-func (p *parseFailures) failedKey(key string) bool {
-	for _, f := range p.failed {
-		if f.key == key {
-			return true
-		}
-	}
-	return false
-}
-
-// errors returns one FieldError per failed variable.
-func (p *parseFailures) errors() []error {
-	var out []error
-	for _, f := range p.failed {
-		want := f.want
-		if want == "" {
-			want = intRule(f.key)
-		}
-		out = append(out, fieldErr(f.key, "%s, got %q", want, truncate(f.value, 64)))
-	}
-	return out
-}
-
-// normalize trims lists, resolves relative paths against dir and fills the
-// computed defaults (REPLICA_ID, DATA_DIR).
-func (c *Config) normalize(dir string) {
-	c.Elasticsearch.Hosts = trimList(c.Elasticsearch.Hosts)
-	c.Nacos.Servers = trimList(c.Nacos.Servers)
-	for i, s := range c.Nacos.Servers {
-		c.Nacos.Servers[i] = withDefaultPort(s, defaultPorts[probes.Nacos])
-	}
-	c.Service.ReplicaID = strings.TrimSpace(c.Service.ReplicaID)
-	if c.Service.ReplicaID == "" {
-		c.Service.ReplicaID = defaultReplicaID()
-	}
-	if c.Service.DataDir == "" {
-		c.Service.DataDir = filepath.Join(os.TempDir(), "database-service")
-	}
-	c.Service.DataDir = absolute(dir, c.Service.DataDir)
-	c.Probe.TargetsFile = absolute(dir, c.Probe.TargetsFile)
-	c.Log.File = absolute(dir, c.Log.File)
-	c.normalizeTLS(dir)
-}
-
-// withDefaultPort appends port to a "host" without one; "host:port" and
-// anything unparsable are returned as they are (validation reports them).
-func withDefaultPort(hostport string, port int) string {
-	if strings.Contains(hostport, "://") {
-		return hostport
-	}
-	_, _, err := net.SplitHostPort(hostport)
-	if err != nil && strings.Contains(err.Error(), "missing port") && strings.Count(hostport, ":") == 0 {
-		return net.JoinHostPort(hostport, strconv.Itoa(port))
-	}
-	if err != nil && strings.HasPrefix(hostport, "[") && strings.HasSuffix(hostport, "]") {
-		return net.JoinHostPort(strings.Trim(hostport, "[]"), strconv.Itoa(port))
-	}
-	return hostport
-}
-
-// absolute resolves a non-empty relative path against dir.
-func absolute(dir, p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(dir, p)
-}
-
-// trimList trims every entry and drops empty ones.
-func trimList(in []string) []string {
-	out := in[:0]
-	for _, s := range in {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// defaultReplicaID is "<hostname>-<pid>-<6 random hex digits>".
-func defaultReplicaID() string {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "replica"
-	}
-	host = strings.Map(func(r rune) rune {
-		if r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-			return r
-		}
-		return '-'
-	}, host)
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
 // Sources maps every configuration variable (and "targets/<kind>/<name>" for
