@@ -1,6 +1,8 @@
 package config
 
 import (
+	"reflect"
+
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/probes"
 )
@@ -9,6 +11,13 @@ import (
 // and GET /api/database/config: every secret is secret.Mask ("******") when
 // set and "" when not, durations are Go duration strings ("30s"), keys are
 // snake_case and stable.
+//
+// Each section is the Config's own section (its json tags name the keys,
+// `json:"-"` hides what is shown otherwise, a secret.String shows itself
+// masked), with its copy's secrets replaced by their mask; only what is
+// shown differently is declared again: durations as strings, secrets as
+// masked strings, the TLS variables as one tls object, URLs with any
+// credentials masked, and what is computed (embedded, targets, sources).
 type RedactedConfig struct {
 	AppEnv        string                `json:"app_env"`
 	Debug         bool                  `json:"debug"`
@@ -19,9 +28,9 @@ type RedactedConfig struct {
 	Redis         RedactedRedis         `json:"redis"`
 	RabbitMQ      RedactedRabbitMQ      `json:"rabbitmq"`
 	Nacos         RedactedNacos         `json:"nacos"`
-	Registry      RedactedRegistry      `json:"registry"`
+	Registry      RegistryConfig        `json:"registry"`
 	Probe         RedactedProbe         `json:"probe"`
-	Log           RedactedLog           `json:"log"`
+	Log           LogConfig             `json:"log"`
 	Bus           RedactedBus           `json:"bus"`
 	Store         RedactedStore         `json:"store"`
 	History       RedactedHistory       `json:"history"`
@@ -35,133 +44,90 @@ type RedactedConfig struct {
 	Files []string `json:"files"`
 }
 
-// RedactedService is ServiceConfig for display.
-type RedactedService struct {
-	Name            string `json:"name"`
-	Port            int    `json:"port"`
-	IP              string `json:"ip"`
-	ReplicaID       string `json:"replica_id"`
-	DataDir         string `json:"data_dir"`
-	ShutdownTimeout string `json:"shutdown_timeout"`
-	APIToken        string `json:"api_token"`
-}
-
-// RedactedPostgres is PostgresConfig for display.
-type RedactedPostgres struct {
-	Enabled  bool        `json:"enabled"`
-	Host     string      `json:"host"`
-	Port     int         `json:"port"`
-	User     string      `json:"user"`
-	Password string      `json:"password"`
-	DB       string      `json:"db"`
-	TLS      RedactedTLS `json:"tls"`
-}
-
-// RedactedElasticsearch is ElasticsearchConfig for display.
-type RedactedElasticsearch struct {
-	Enabled  bool        `json:"enabled"`
-	Hosts    []string    `json:"hosts"`
-	Username string      `json:"username"`
-	Password string      `json:"password"`
-	TLS      RedactedTLS `json:"tls"`
-}
-
-// RedactedMilvus is MilvusConfig for display.
-type RedactedMilvus struct {
-	Enabled  bool        `json:"enabled"`
-	Host     string      `json:"host"`
-	Port     int         `json:"port"`
-	Username string      `json:"username"`
-	Password string      `json:"password"`
-	TLS      RedactedTLS `json:"tls"`
-}
-
-// RedactedRedis is RedisConfig for display.
-type RedactedRedis struct {
-	Enabled  bool        `json:"enabled"`
-	Host     string      `json:"host"`
-	Port     int         `json:"port"`
-	Password string      `json:"password"`
-	DB       int         `json:"db"`
-	TLS      RedactedTLS `json:"tls"`
-}
-
-// RedactedRabbitMQ is RabbitMQConfig for display.
-type RedactedRabbitMQ struct {
-	Enabled       bool        `json:"enabled"`
-	Host          string      `json:"host"`
-	Port          int         `json:"port"`
-	Username      string      `json:"username"`
-	Password      string      `json:"password"`
-	VHost         string      `json:"vhost"`
-	ManagementURL string      `json:"management_url"`
-	TLS           RedactedTLS `json:"tls"`
-}
-
-// RedactedNacos is NacosConfig for display.
-type RedactedNacos struct {
-	Enabled      bool        `json:"enabled"`
-	Servers      []string    `json:"servers"`
-	Namespace    string      `json:"namespace"`
-	Group        string      `json:"group"`
-	Username     string      `json:"username"`
-	Password     string      `json:"password"`
-	ConfigDataID string      `json:"config_data_id"`
-	TLS          RedactedTLS `json:"tls"`
-}
-
-// RedactedRegistry is RegistryConfig for display.
-type RedactedRegistry struct {
-	Enabled bool `json:"enabled"`
-}
-
-// RedactedProbe is ProbeConfig for display.
-type RedactedProbe struct {
-	Interval         string `json:"interval"`
-	Timeout          string `json:"timeout"`
-	Concurrency      int    `json:"concurrency"`
-	RetryInterval    string `json:"retry_interval"`
-	RecoveryBackoff  bool   `json:"recovery_backoff"`
-	FailureThreshold int    `json:"failure_threshold"`
-	SuccessThreshold int    `json:"success_threshold"`
-	TargetsFile      string `json:"targets_file"`
-}
-
-// RedactedLog is LogConfig for display.
-type RedactedLog struct {
-	File       string `json:"file"`
-	MaxSizeMB  int    `json:"max_size_mb"`
-	MaxBackups int    `json:"max_backups"`
-	MaxAgeDays int    `json:"max_age_days"`
-}
-
-// RedactedBus is BusConfig for display: the URL is a secret, so only
-// whether it is set (embedded or not) shows.
-type RedactedBus struct {
-	URL      string `json:"url"`
-	Embedded bool   `json:"embedded"`
-	Exchange string `json:"exchange"`
-}
-
-// RedactedStore is StoreConfig for display: the URL is a secret, so only
-// whether it is set (embedded or not) shows.
-type RedactedStore struct {
-	URL             string `json:"url"`
-	Embedded        bool   `json:"embedded"`
-	KeyPrefix       string `json:"key_prefix"`
-	OutboxClaimIdle string `json:"outbox_claim_idle"`
-}
-
-// RedactedHistory is HistoryConfig for display.
-type RedactedHistory struct {
-	MaxEntries int    `json:"max_entries"`
-	Retention  string `json:"retention"`
-}
-
-// RedactedAlerts is AlertsConfig for display.
-type RedactedAlerts struct {
-	Retention string `json:"retention"`
-}
+// The sections of RedactedConfig. In each, a field declared again shadows
+// the embedded section's field of the same name and JSON key. Passwords,
+// the API token and the bus and store URLs are secret.Mask when set, ""
+// when not.
+type (
+	// RedactedService is ServiceConfig as shown (API_AUTH and
+	// METRICS_PUBLIC are not).
+	RedactedService struct {
+		ServiceConfig
+		ShutdownTimeout string `json:"shutdown_timeout"`
+		APIToken        string `json:"api_token"`
+	}
+	// RedactedPostgres is PostgresConfig as shown.
+	RedactedPostgres struct {
+		PostgresConfig
+		Password string      `json:"password"`
+		TLS      RedactedTLS `json:"tls"`
+	}
+	// RedactedElasticsearch is ElasticsearchConfig as shown.
+	RedactedElasticsearch struct {
+		ElasticsearchConfig
+		Hosts    []string    `json:"hosts"`
+		Password string      `json:"password"`
+		TLS      RedactedTLS `json:"tls"`
+	}
+	// RedactedMilvus is MilvusConfig as shown.
+	RedactedMilvus struct {
+		MilvusConfig
+		Password string      `json:"password"`
+		TLS      RedactedTLS `json:"tls"`
+	}
+	// RedactedRedis is RedisConfig as shown.
+	RedactedRedis struct {
+		RedisConfig
+		Password string      `json:"password"`
+		TLS      RedactedTLS `json:"tls"`
+	}
+	// RedactedRabbitMQ is RabbitMQConfig as shown.
+	RedactedRabbitMQ struct {
+		RabbitMQConfig
+		Password      string      `json:"password"`
+		ManagementURL string      `json:"management_url"`
+		TLS           RedactedTLS `json:"tls"`
+	}
+	// RedactedNacos is NacosConfig as shown.
+	RedactedNacos struct {
+		NacosConfig
+		Servers  []string    `json:"servers"`
+		Password string      `json:"password"`
+		TLS      RedactedTLS `json:"tls"`
+	}
+	// RedactedProbe is ProbeConfig as shown.
+	RedactedProbe struct {
+		ProbeConfig
+		Interval      string `json:"interval"`
+		Timeout       string `json:"timeout"`
+		RetryInterval string `json:"retry_interval"`
+	}
+	// RedactedBus is BusConfig as shown: the URL is a secret, so only
+	// whether it is set (embedded or not) shows.
+	RedactedBus struct {
+		BusConfig
+		URL      string `json:"url"`
+		Embedded bool   `json:"embedded"`
+	}
+	// RedactedStore is StoreConfig as shown: the URL is a secret, so only
+	// whether it is set (embedded or not) shows (OUTBOX_MAX_LENGTH is not).
+	RedactedStore struct {
+		StoreConfig
+		URL             string `json:"url"`
+		Embedded        bool   `json:"embedded"`
+		OutboxClaimIdle string `json:"outbox_claim_idle"`
+	}
+	// RedactedHistory is HistoryConfig as shown.
+	RedactedHistory struct {
+		HistoryConfig
+		Retention string `json:"retention"`
+	}
+	// RedactedAlerts is AlertsConfig as shown.
+	RedactedAlerts struct {
+		AlertsConfig
+		Retention string `json:"retention"`
+	}
+)
 
 // RedactedTarget is a probes.Target for display: no password field at all,
 // only whether one is set.
@@ -195,73 +161,27 @@ type RedactedLimits struct {
 	ReplicaLag  string  `json:"replica_lag"`
 }
 
-// mask shows a secret as secret.Mask when set, "" otherwise.
-func mask(s secret.String) string { return s.String() }
-
 // Redacted returns the effective configuration with every secret masked;
 // it is safe to log, print and serve.
 func (c *Config) Redacted() RedactedConfig {
 	r := RedactedConfig{
-		AppEnv: c.AppEnv,
-		Debug:  c.Debug,
-		Service: RedactedService{
-			Name: c.Service.Name, Port: c.Service.Port, IP: c.Service.IP,
-			ReplicaID: c.Service.ReplicaID, DataDir: c.Service.DataDir,
-			ShutdownTimeout: c.Service.ShutdownTimeout.String(), APIToken: mask(c.Service.APIToken),
-		},
-		Postgres: RedactedPostgres{
-			Enabled: c.Postgres.Enabled, Host: c.Postgres.Host, Port: c.Postgres.Port,
-			User: c.Postgres.User, Password: mask(c.Postgres.Password), DB: c.Postgres.DB,
-			TLS: redactTLS(c.envTLS(probes.Postgres)),
-		},
-		Elasticsearch: RedactedElasticsearch{
-			Enabled: c.Elasticsearch.Enabled, Hosts: maskAll(c.Elasticsearch.Hosts),
-			Username: c.Elasticsearch.Username, Password: mask(c.Elasticsearch.Password),
-			TLS: redactTLS(esTLS(c.envTLS(probes.Elasticsearch), c.Elasticsearch.Hosts)),
-		},
-		Milvus: RedactedMilvus{
-			Enabled: c.Milvus.Enabled, Host: c.Milvus.Host, Port: c.Milvus.Port,
-			Username: c.Milvus.Username, Password: mask(c.Milvus.Password),
-			TLS: redactTLS(c.envTLS(probes.Milvus)),
-		},
-		Redis: RedactedRedis{
-			Enabled: c.Redis.Enabled, Host: c.Redis.Host, Port: c.Redis.Port,
-			Password: mask(c.Redis.Password), DB: c.Redis.DB,
-			TLS: redactTLS(c.envTLS(probes.Redis)),
-		},
-		RabbitMQ: RedactedRabbitMQ{
-			Enabled: c.RabbitMQ.Enabled, Host: c.RabbitMQ.Host, Port: c.RabbitMQ.Port,
-			Username: c.RabbitMQ.Username, Password: mask(c.RabbitMQ.Password),
-			VHost: c.RabbitMQ.VHost, ManagementURL: maskURLCredentials(c.RabbitMQ.ManagementURL),
-			TLS: redactTLS(c.envTLS(probes.RabbitMQ)),
-		},
-		Nacos: RedactedNacos{
-			Enabled: c.Nacos.Enabled, Servers: maskAll(c.Nacos.Servers), Namespace: c.Nacos.Namespace,
-			Group: c.Nacos.Group, Username: c.Nacos.Username, Password: mask(c.Nacos.Password),
-			ConfigDataID: c.Nacos.ConfigDataID,
-			TLS:          redactTLS(c.envTLS(probes.Nacos)),
-		},
-		Registry: RedactedRegistry{Enabled: c.Registry.Enabled},
-		Probe: RedactedProbe{
-			Interval: c.Probe.Interval.String(), Timeout: c.Probe.Timeout.String(),
-			Concurrency: c.Probe.Concurrency, RetryInterval: c.Probe.RetryInterval.String(), RecoveryBackoff: c.Probe.RecoveryBackoff,
-			FailureThreshold: c.Probe.FailureThreshold, SuccessThreshold: c.Probe.SuccessThreshold,
-			TargetsFile: c.Probe.TargetsFile,
-		},
-		Log: RedactedLog{
-			File: c.Log.File, MaxSizeMB: c.Log.MaxSizeMB, MaxBackups: c.Log.MaxBackups, MaxAgeDays: c.Log.MaxAgeDays,
-		},
-		Bus: RedactedBus{URL: mask(c.Bus.URL), Embedded: c.Bus.Embedded(), Exchange: c.Bus.Exchange},
-		Store: RedactedStore{
-			URL: mask(c.Store.URL), Embedded: c.Store.Embedded(), KeyPrefix: c.Store.KeyPrefix,
-			OutboxClaimIdle: c.Store.OutboxClaimIdle.String(),
-		},
-		History: RedactedHistory{MaxEntries: c.History.MaxEntries, Retention: c.History.Retention.String()},
-		Alerts:  RedactedAlerts{Retention: c.Alerts.Retention.String()},
+		AppEnv: c.AppEnv, Debug: c.Debug,
+		Service: RedactedService{ServiceConfig: masked(c.Service),
+			ShutdownTimeout: c.Service.ShutdownTimeout.String(), APIToken: c.Service.APIToken.String()},
+		Registry: masked(c.Registry),
+		Probe: RedactedProbe{ProbeConfig: masked(c.Probe), Interval: c.Probe.Interval.String(),
+			Timeout: c.Probe.Timeout.String(), RetryInterval: c.Probe.RetryInterval.String()},
+		Log: masked(c.Log),
+		Bus: RedactedBus{BusConfig: masked(c.Bus), URL: c.Bus.URL.String(), Embedded: c.Bus.Embedded()},
+		Store: RedactedStore{StoreConfig: masked(c.Store), URL: c.Store.URL.String(), Embedded: c.Store.Embedded(),
+			OutboxClaimIdle: c.Store.OutboxClaimIdle.String()},
+		History: RedactedHistory{HistoryConfig: masked(c.History), Retention: c.History.Retention.String()},
+		Alerts:  RedactedAlerts{AlertsConfig: masked(c.Alerts), Retention: c.Alerts.Retention.String()},
 		Targets: []RedactedTarget{},
 		Sources: c.Sources(),
 		Files:   c.Files(),
 	}
+	c.redactKinds(&r)
 	if r.Files == nil {
 		r.Files = []string{}
 	}
@@ -273,6 +193,36 @@ func (c *Config) Redacted() RedactedConfig {
 		r.Targets = append(r.Targets, RedactTarget(t, src))
 	}
 	return r
+}
+
+// redactKinds fills r's sections of the default targets' variables.
+func (c *Config) redactKinds(r *RedactedConfig) {
+	pg, es, mv, rd, mq, nc := &c.Postgres, &c.Elasticsearch, &c.Milvus, &c.Redis, &c.RabbitMQ, &c.Nacos
+	r.Postgres = RedactedPostgres{PostgresConfig: masked(*pg), Password: pg.Password.String(),
+		TLS: redactTLS(c.envTLS(probes.Postgres))}
+	r.Elasticsearch = RedactedElasticsearch{ElasticsearchConfig: masked(*es), Hosts: maskAll(es.Hosts),
+		Password: es.Password.String(), TLS: redactTLS(esTLS(c.envTLS(probes.Elasticsearch), es.Hosts))}
+	r.Milvus = RedactedMilvus{MilvusConfig: masked(*mv), Password: mv.Password.String(),
+		TLS: redactTLS(c.envTLS(probes.Milvus))}
+	r.Redis = RedactedRedis{RedisConfig: masked(*rd), Password: rd.Password.String(),
+		TLS: redactTLS(c.envTLS(probes.Redis))}
+	r.RabbitMQ = RedactedRabbitMQ{RabbitMQConfig: masked(*mq), Password: mq.Password.String(),
+		ManagementURL: maskURLCredentials(mq.ManagementURL), TLS: redactTLS(c.envTLS(probes.RabbitMQ))}
+	r.Nacos = RedactedNacos{NacosConfig: masked(*nc), Servers: maskAll(nc.Servers), Password: nc.Password.String(),
+		TLS: redactTLS(c.envTLS(probes.Nacos))}
+}
+
+// masked returns a copy of the section v with every secret.String field
+// replaced by what it shows (secret.Mask or ""), so a redacted view holds
+// no secret even for a caller that calls Reveal.
+func masked[T any](v T) T {
+	rv := reflect.ValueOf(&v).Elem()
+	for i := range rv.NumField() {
+		if f := rv.Field(i); f.Type() == reflect.TypeFor[secret.String]() && f.CanSet() {
+			f.Set(reflect.ValueOf(secret.String(f.Interface().(secret.String).String())))
+		}
+	}
+	return v
 }
 
 // RedactTarget shows t without its password; source says where it was
