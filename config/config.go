@@ -153,6 +153,22 @@ type ElasticsearchConfig struct {
 	ClientKey  string `env:"ELASTICSEARCH_CLIENT_KEY" json:"-"`
 }
 
+// TLSVars are the TLS variables of the milvus, redis, rabbitmq and nacos
+// targets, <KIND>_TLS, <KIND>_TLS_CA_CERT, <KIND>_TLS_CERT and
+// <KIND>_TLS_KEY (postgres and elasticsearch keep their own names).
+type TLSVars struct {
+	// TLS is <KIND>_TLS: disable, require, verify-ca or verify-full (true
+	// and false are verify-full and disable). Empty means disable, or
+	// verify-full when a certificate file is given.
+	TLS string `env:"TLS"`
+	// TLSCACert, TLSCert and TLSKey are <KIND>_TLS_CA_CERT (CA bundle),
+	// <KIND>_TLS_CERT and <KIND>_TLS_KEY (client certificate and key):
+	// PEM file paths.
+	TLSCACert string `env:"TLS_CA_CERT"`
+	TLSCert   string `env:"TLS_CERT"`
+	TLSKey    string `env:"TLS_KEY"`
+}
+
 // MilvusConfig defines the default Milvus target, named "milvus".
 type MilvusConfig struct {
 	Enabled  bool          `env:"MILVUS_ENABLED" envDefault:"true" json:"enabled"`
@@ -160,16 +176,9 @@ type MilvusConfig struct {
 	Port     int           `env:"MILVUS_PORT" envDefault:"19530" json:"port"`
 	Username string        `env:"MILVUS_USERNAME" json:"username"`
 	Password secret.String `env:"MILVUS_PASSWORD" json:"password"`
-	// TLS is MILVUS_TLS: disable, require, verify-ca or verify-full
-	// (true and false are verify-full and disable). Empty means disable,
-	// or verify-full when a certificate file is given.
-	TLS string `env:"MILVUS_TLS" json:"-"`
-	// TLSCACert, TLSCert and TLSKey are MILVUS_TLS_CA_CERT (CA bundle),
-	// MILVUS_TLS_CERT and MILVUS_TLS_KEY (client certificate and key):
-	// PEM file paths.
-	TLSCACert string `env:"MILVUS_TLS_CA_CERT" json:"-"`
-	TLSCert   string `env:"MILVUS_TLS_CERT" json:"-"`
-	TLSKey    string `env:"MILVUS_TLS_KEY" json:"-"`
+	// TLSVars are MILVUS_TLS, MILVUS_TLS_CA_CERT, MILVUS_TLS_CERT and
+	// MILVUS_TLS_KEY.
+	TLSVars `envPrefix:"MILVUS_" json:"-"`
 }
 
 // RedisConfig defines the default Redis target, named "redis". (The
@@ -180,16 +189,9 @@ type RedisConfig struct {
 	Port     int           `env:"REDIS_PORT" envDefault:"6379" json:"port"`
 	Password secret.String `env:"REDIS_PASSWORD" json:"password"`
 	DB       int           `env:"REDIS_DB" envDefault:"0" json:"db"`
-	// TLS is REDIS_TLS: disable, require, verify-ca or verify-full
-	// (true and false are verify-full and disable). Empty means disable,
-	// or verify-full when a certificate file is given.
-	TLS string `env:"REDIS_TLS" json:"-"`
-	// TLSCACert, TLSCert and TLSKey are REDIS_TLS_CA_CERT (CA bundle),
-	// REDIS_TLS_CERT and REDIS_TLS_KEY (client certificate and key):
-	// PEM file paths.
-	TLSCACert string `env:"REDIS_TLS_CA_CERT" json:"-"`
-	TLSCert   string `env:"REDIS_TLS_CERT" json:"-"`
-	TLSKey    string `env:"REDIS_TLS_KEY" json:"-"`
+	// TLSVars are REDIS_TLS, REDIS_TLS_CA_CERT, REDIS_TLS_CERT and
+	// REDIS_TLS_KEY.
+	TLSVars `envPrefix:"REDIS_" json:"-"`
 }
 
 // RabbitMQConfig defines the default RabbitMQ target, named "rabbitmq".
@@ -205,16 +207,9 @@ type RabbitMQConfig struct {
 	// (http or https, no credentials; Username/Password are used). Empty
 	// means the management checks are skipped.
 	ManagementURL string `env:"RABBITMQ_MANAGEMENT_URL" json:"management_url"`
-	// TLS is RABBITMQ_TLS: disable, require, verify-ca or verify-full
-	// (true and false are verify-full and disable). Empty means disable,
-	// or verify-full when a certificate file is given.
-	TLS string `env:"RABBITMQ_TLS" json:"-"`
-	// TLSCACert, TLSCert and TLSKey are RABBITMQ_TLS_CA_CERT (CA bundle),
-	// RABBITMQ_TLS_CERT and RABBITMQ_TLS_KEY (client certificate and key):
-	// PEM file paths.
-	TLSCACert string `env:"RABBITMQ_TLS_CA_CERT" json:"-"`
-	TLSCert   string `env:"RABBITMQ_TLS_CERT" json:"-"`
-	TLSKey    string `env:"RABBITMQ_TLS_KEY" json:"-"`
+	// TLSVars are RABBITMQ_TLS, RABBITMQ_TLS_CA_CERT, RABBITMQ_TLS_CERT and
+	// RABBITMQ_TLS_KEY.
+	TLSVars `envPrefix:"RABBITMQ_" json:"-"`
 }
 
 // NacosConfig defines the default Nacos target, named "nacos", and the Nacos
@@ -233,16 +228,9 @@ type NacosConfig struct {
 	// ConfigDataID is NACOS_CONFIG_DATA_ID: when set, a Nacos config entry
 	// (same YAML as TARGETS_FILE) delivers live target updates.
 	ConfigDataID string `env:"NACOS_CONFIG_DATA_ID" json:"config_data_id"`
-	// TLS is NACOS_TLS: disable, require, verify-ca or verify-full
-	// (true and false are verify-full and disable). Empty means disable,
-	// or verify-full when a certificate file is given.
-	TLS string `env:"NACOS_TLS" json:"-"`
-	// TLSCACert, TLSCert and TLSKey are NACOS_TLS_CA_CERT (CA bundle),
-	// NACOS_TLS_CERT and NACOS_TLS_KEY (client certificate and key):
-	// PEM file paths.
-	TLSCACert string `env:"NACOS_TLS_CA_CERT" json:"-"`
-	TLSCert   string `env:"NACOS_TLS_CERT" json:"-"`
-	TLSKey    string `env:"NACOS_TLS_KEY" json:"-"`
+	// TLSVars are NACOS_TLS, NACOS_TLS_CA_CERT, NACOS_TLS_CERT and
+	// NACOS_TLS_KEY.
+	TLSVars `envPrefix:"NACOS_" json:"-"`
 }
 
 // RegistryConfig controls the registration of this replica in Nacos.

@@ -21,9 +21,9 @@ type tlsEnv struct {
 
 // tlsEnvs lists the TLS variables of every kind, in probes.Kinds order.
 func (c *Config) tlsEnvs() []tlsEnv {
-	kindVars := func(k probes.Kind, enabled bool, vals [4]*string) tlsEnv {
+	kindVars := func(k probes.Kind, enabled bool, v *TLSVars) tlsEnv {
 		p := kindVarPrefix(k)
-		return tlsEnv{kind: k, enabled: enabled, vals: vals,
+		return tlsEnv{kind: k, enabled: enabled, vals: [4]*string{&v.TLS, &v.TLSCACert, &v.TLSCert, &v.TLSKey},
 			vars: [4]string{p + "_TLS", p + "_TLS_CA_CERT", p + "_TLS_CERT", p + "_TLS_KEY"}}
 	}
 	pg, es := &c.Postgres, &c.Elasticsearch
@@ -34,10 +34,10 @@ func (c *Config) tlsEnvs() []tlsEnv {
 		{kind: probes.Elasticsearch, enabled: es.Enabled,
 			vars: [4]string{"ELASTICSEARCH_TLS", "ELASTICSEARCH_CA_CERT", "ELASTICSEARCH_CLIENT_CERT", "ELASTICSEARCH_CLIENT_KEY"},
 			vals: [4]*string{&es.TLS, &es.CACert, &es.ClientCert, &es.ClientKey}},
-		kindVars(probes.Milvus, c.Milvus.Enabled, [4]*string{&c.Milvus.TLS, &c.Milvus.TLSCACert, &c.Milvus.TLSCert, &c.Milvus.TLSKey}),
-		kindVars(probes.Redis, c.Redis.Enabled, [4]*string{&c.Redis.TLS, &c.Redis.TLSCACert, &c.Redis.TLSCert, &c.Redis.TLSKey}),
-		kindVars(probes.Nacos, c.Nacos.Enabled, [4]*string{&c.Nacos.TLS, &c.Nacos.TLSCACert, &c.Nacos.TLSCert, &c.Nacos.TLSKey}),
-		kindVars(probes.RabbitMQ, c.RabbitMQ.Enabled, [4]*string{&c.RabbitMQ.TLS, &c.RabbitMQ.TLSCACert, &c.RabbitMQ.TLSCert, &c.RabbitMQ.TLSKey}),
+		kindVars(probes.Milvus, c.Milvus.Enabled, &c.Milvus.TLSVars),
+		kindVars(probes.Redis, c.Redis.Enabled, &c.Redis.TLSVars),
+		kindVars(probes.Nacos, c.Nacos.Enabled, &c.Nacos.TLSVars),
+		kindVars(probes.RabbitMQ, c.RabbitMQ.Enabled, &c.RabbitMQ.TLSVars),
 	}
 }
 
