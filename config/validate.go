@@ -4,13 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/dbhealth/database-service/config/secret"
 )
 
 // ErrInvalid is wrapped by every configuration error, so callers can tell a
@@ -114,21 +111,42 @@ var exchangePattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,255}$`)
 // keyPrefixPattern is what a Redis key prefix may look like.
 var keyPrefixPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
-// validate checks the parsed values; it returns every problem found.
+// validate checks the parsed values; it returns every problem found, in
+// the order of the checks below.
 func (c *Config) validate() []error {
-	var errs []error
-	add := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
+	var p problems
+	c.validateService(&p)
+	c.validateRanges(&p)
+	c.validateAuthSchedule(&p)
+	c.validateAddresses(&p)
+	c.validateBusStore(&p)
+	c.validateIdentity(&p)
+	return append(p, c.validateTLS()...)
+}
 
+// problems collects the errors of the checks.
+type problems []error
+
+// add records err unless it is nil.
+func (p *problems) add(err error) {
+	if err != nil {
+		*p = append(*p, err)
+	}
+}
+
+// validateService checks APP_ENV and DB_SERVICE_NAME.
+func (c *Config) validateService(p *problems) {
 	if !validAppEnv(c.AppEnv) {
-		add(fieldErr("APP_ENV", "must be one of development, test, production, got %q", truncate(c.AppEnv, 64)))
+		p.add(fieldErr("APP_ENV", "must be one of development, test, production, got %q", truncate(c.AppEnv, 64)))
 	}
 	if strings.TrimSpace(c.Service.Name) == "" || strings.ContainsAny(c.Service.Name, " \t\r\n") {
-		add(fieldErr("DB_SERVICE_NAME", "must be a non-empty name without spaces, got %q", truncate(c.Service.Name, 64)))
+		p.add(fieldErr("DB_SERVICE_NAME", "must be a non-empty name without spaces, got %q", truncate(c.Service.Name, 64)))
 	}
+}
+
+// validateRanges checks the integer variables against intRanges and the
+// durations for > 0.
+func (c *Config) validateRanges(p *problems) {
 	ints := []struct {
 		key string
 		v   int
@@ -149,7 +167,7 @@ func (c *Config) validate() []error {
 		{"OUTBOX_MAX_LENGTH", c.Store.OutboxMaxLength},
 	}
 	for _, i := range ints {
-		add(checkInt(i.key, i.v))
+		p.add(checkInt(i.key, i.v))
 	}
 	durs := []struct {
 		key string
@@ -164,28 +182,37 @@ func (c *Config) validate() []error {
 		{"OUTBOX_CLAIM_IDLE", c.Store.OutboxClaimIdle},
 	}
 	for _, d := range durs {
-		add(checkPositive(d.key, d.v))
+		p.add(checkPositive(d.key, d.v))
 	}
+}
+
+// validateAuthSchedule checks API_AUTH, then the schedule's minimums and that
+// the timeout is below the interval.
+func (c *Config) validateAuthSchedule(p *problems) {
 	switch c.Service.APIAuth {
 	case AuthWrites:
 	case AuthAll:
 		if !c.Service.APIToken.IsSet() {
-			add(fieldErr("API_AUTH", "all needs API_TOKEN to be set"))
+			p.add(fieldErr("API_AUTH", "all needs API_TOKEN to be set"))
 		}
 	default:
-		add(fieldErr("API_AUTH", "must be one of writes, all, got %q", truncate(c.Service.APIAuth, 64)))
+		p.add(fieldErr("API_AUTH", "must be one of writes, all, got %q", truncate(c.Service.APIAuth, 64)))
 	}
 	if c.Probe.Interval > 0 && c.Probe.Interval < MinProbeInterval {
-		add(fieldErr("PROBE_INTERVAL", "must be at least %s, got %q", MinProbeInterval, c.Probe.Interval.String()))
+		p.add(fieldErr("PROBE_INTERVAL", "must be at least %s, got %q", MinProbeInterval, c.Probe.Interval.String()))
 	}
 	if c.Store.OutboxClaimIdle > 0 && c.Store.OutboxClaimIdle <= MinOutboxClaimIdle {
-		add(fieldErr("OUTBOX_CLAIM_IDLE", "must be more than %s (the publish timeout, 5s, plus the relay's backoff, 500ms: a shorter idle time lets another replica take over a transition still being published), got %q",
+		p.add(fieldErr("OUTBOX_CLAIM_IDLE", "must be more than %s (the publish timeout, 5s, plus the relay's backoff, 500ms: a shorter idle time lets another replica take over a transition still being published), got %q",
 			MinOutboxClaimIdle, c.Store.OutboxClaimIdle.String()))
 	}
 	if c.Probe.Timeout > 0 && c.Probe.Interval > 0 && c.Probe.Timeout >= c.Probe.Interval {
-		add(fieldErr("PROBE_TIMEOUT", "must be less than PROBE_INTERVAL (%s), got %q", c.Probe.Interval, c.Probe.Timeout.String()))
+		p.add(fieldErr("PROBE_TIMEOUT", "must be less than PROBE_INTERVAL (%s), got %q", c.Probe.Interval, c.Probe.Timeout.String()))
 	}
+}
 
+// validateAddresses checks the default targets' hosts, URLs, vhost and
+// Nacos servers, namespace and group.
+func (c *Config) validateAddresses(p *problems) {
 	hosts := []struct{ key, v string }{
 		{"POSTGRES_HOST", c.Postgres.Host},
 		{"MILVUS_HOST", c.Milvus.Host},
@@ -194,55 +221,60 @@ func (c *Config) validate() []error {
 	}
 	for _, h := range hosts {
 		if !validHost(h.v) {
-			add(fieldErr(h.key, "must be a host name or IP address without port, got %q", truncate(h.v, 64)))
+			p.add(fieldErr(h.key, "must be a host name or IP address without port, got %q", truncate(h.v, 64)))
 		}
 	}
 	if len(c.Elasticsearch.Hosts) == 0 {
-		add(fieldErr("ELASTICSEARCH_HOSTS", "must list at least one http:// or https:// URL"))
+		p.add(fieldErr("ELASTICSEARCH_HOSTS", "must list at least one http:// or https:// URL"))
 	}
 	for _, h := range c.Elasticsearch.Hosts {
-		add(checkHTTPURL("ELASTICSEARCH_HOSTS", h, "ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD"))
+		p.add(checkHTTPURL("ELASTICSEARCH_HOSTS", h, "ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD"))
 	}
 	if c.RabbitMQ.ManagementURL != "" {
-		add(checkHTTPURL("RABBITMQ_MANAGEMENT_URL", c.RabbitMQ.ManagementURL, "RABBITMQ_USERNAME and RABBITMQ_PASSWORD"))
+		p.add(checkHTTPURL("RABBITMQ_MANAGEMENT_URL", c.RabbitMQ.ManagementURL, "RABBITMQ_USERNAME and RABBITMQ_PASSWORD"))
 	}
 	if strings.TrimSpace(c.RabbitMQ.VHost) == "" {
-		add(fieldErr("RABBITMQ_VHOST", "must not be blank"))
+		p.add(fieldErr("RABBITMQ_VHOST", "must not be blank"))
 	}
 	if len(c.Nacos.Servers) == 0 {
-		add(fieldErr("NACOS_SERVERS", "must list at least one host:port"))
+		p.add(fieldErr("NACOS_SERVERS", "must list at least one host:port"))
 	}
 	for _, s := range c.Nacos.Servers {
 		if !validHostPort(s) {
-			add(fieldErr("NACOS_SERVERS", "must be a comma-separated list of host:port, got %q", truncate(maskURLCredentials(s), 128)))
+			p.add(fieldErr("NACOS_SERVERS", "must be a comma-separated list of host:port, got %q", truncate(maskURLCredentials(s), 128)))
 		}
 	}
 	for _, kv := range []struct{ key, v string }{{"NACOS_NAMESPACE", c.Nacos.Namespace}, {"NACOS_GROUP", c.Nacos.Group}} {
 		if strings.TrimSpace(kv.v) == "" {
-			add(fieldErr(kv.key, "must not be blank"))
+			p.add(fieldErr(kv.key, "must not be blank"))
 		}
 	}
+}
 
-	add(checkSecretURL("BUS_URL", c.Bus.URL, "amqp", "amqps"))
-	add(checkSecretURL("STORE_URL", c.Store.URL, "redis", "rediss"))
+// validateBusStore checks BUS_URL, STORE_URL, their combination and the
+// exchange and key prefix.
+func (c *Config) validateBusStore(p *problems) {
+	p.add(checkSecretURL("BUS_URL", c.Bus.URL, "amqp", "amqps"))
+	p.add(checkSecretURL("STORE_URL", c.Store.URL, "redis", "rediss"))
 	if c.Bus.Embedded() && !c.Store.Embedded() {
-		add(fieldErr("BUS_URL", "the embedded bus (empty BUS_URL) serves one process only and cannot be combined with a shared STORE_URL; set BUS_URL to an amqp:// URL"))
+		p.add(fieldErr("BUS_URL", "the embedded bus (empty BUS_URL) serves one process only and cannot be combined with a shared STORE_URL; set BUS_URL to an amqp:// URL"))
 	}
-
 	if !exchangePattern.MatchString(c.Bus.Exchange) {
-		add(fieldErr("BUS_EXCHANGE", "must be 1-255 characters of A-Z a-z 0-9 . _ : -, got %q", truncate(c.Bus.Exchange, 64)))
+		p.add(fieldErr("BUS_EXCHANGE", "must be 1-255 characters of A-Z a-z 0-9 . _ : -, got %q", truncate(c.Bus.Exchange, 64)))
 	}
 	if !keyPrefixPattern.MatchString(c.Store.KeyPrefix) {
-		add(fieldErr("STORE_KEY_PREFIX", "must be 1-64 characters of A-Z a-z 0-9 . _ : -, got %q", truncate(c.Store.KeyPrefix, 64)))
+		p.add(fieldErr("STORE_KEY_PREFIX", "must be 1-64 characters of A-Z a-z 0-9 . _ : -, got %q", truncate(c.Store.KeyPrefix, 64)))
 	}
+}
 
+// validateIdentity checks SERVICE_IP and REPLICA_ID.
+func (c *Config) validateIdentity(p *problems) {
 	if c.Service.IP != "" && net.ParseIP(c.Service.IP) == nil {
-		add(fieldErr("SERVICE_IP", "must be an IP address, got %q", truncate(c.Service.IP, 64)))
+		p.add(fieldErr("SERVICE_IP", "must be an IP address, got %q", truncate(c.Service.IP, 64)))
 	}
 	if !replicaIDPattern.MatchString(c.Service.ReplicaID) {
-		add(fieldErr("REPLICA_ID", "must be 1-128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit, got %q", truncate(c.Service.ReplicaID, 64)))
+		p.add(fieldErr("REPLICA_ID", "must be 1-128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit, got %q", truncate(c.Service.ReplicaID, 64)))
 	}
-	return append(errs, c.validateTLS()...)
 }
 
 // validHost reports whether h is a bare host name or IP address (no port,
@@ -265,61 +297,6 @@ func validHostPort(s string) bool {
 	}
 	n, err := strconv.Atoi(p)
 	return err == nil && n >= 1 && n <= 65535
-}
-
-// checkHTTPURL validates an http(s) URL without credentials. The value is
-// echoed with any password masked.
-func checkHTTPURL(key, raw, credVars string) error {
-	shown := truncate(maskURLCredentials(raw), 128)
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fieldErr(key, "must be an http:// or https:// URL, got %q", shown)
-	}
-	if u.User != nil {
-		return fieldErr(key, "must not contain credentials (use %s), got %q", credVars, shown)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return fieldErr(key, "port must be 1-65535, got %q", shown)
-		}
-	}
-	return nil
-}
-
-// checkSecretURL validates an optional URL that is a secret: the error
-// shows at most its scheme.
-func checkSecretURL(key string, s secret.String, schemes ...string) error {
-	if !s.IsSet() {
-		return nil
-	}
-	article := "a "
-	if strings.ContainsRune("aeiou", rune(schemes[0][0])) {
-		article = "an "
-	}
-	want := "must be " + article + strings.Join(schemes, ":// or ") + ":// URL"
-	u, err := url.Parse(s.Reveal())
-	if err != nil {
-		return fieldErr(key, "%s (not a valid URL; value not shown, it is a secret)", want)
-	}
-	ok := false
-	for _, sc := range schemes {
-		ok = ok || u.Scheme == sc
-	}
-	if !ok {
-		return fieldErr(key, "%s, got scheme %q", want, truncate(u.Scheme, 16))
-	}
-	if u.Host == "" {
-		return fieldErr(key, "%s with a host (value not shown, it is a secret)", want)
-	}
-	return nil
-}
-
-// urlCredentials matches "scheme://user:password@" (up to the last @).
-var urlCredentials = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(\S*)@`)
-
-// maskURLCredentials masks the password of every URL in s.
-func maskURLCredentials(s string) string {
-	return urlCredentials.ReplaceAllString(s, "${1}"+secret.Mask+"@")
 }
 
 // Validate re-checks c's variables (Load already did); use it after
