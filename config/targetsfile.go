@@ -31,12 +31,13 @@ const MaxTargetsFileSize = 4 << 20
 //	    host: 10.0.0.12
 //	    ...
 type targetsDoc struct {
-	Defaults *defaultsDoc `yaml:"defaults"`
+	Defaults *scheduleDoc `yaml:"defaults"`
 	Targets  []targetDoc  `yaml:"targets"`
 }
 
-// defaultsDoc is the optional `defaults:` section.
-type defaultsDoc struct {
+// scheduleDoc is the optional `defaults:` section, and the same keys of a
+// target; nil fields keep what is inherited.
+type scheduleDoc struct {
 	Interval         *time.Duration `yaml:"interval"`
 	Timeout          *time.Duration `yaml:"timeout"`
 	FailureThreshold *int           `yaml:"failure_threshold"`
@@ -53,26 +54,22 @@ type limitsDoc struct {
 
 // targetDoc is one entry of `targets:`.
 type targetDoc struct {
-	Name          string         `yaml:"name"`
-	Type          string         `yaml:"type"`
-	Host          string         `yaml:"host"`
-	Port          *int           `yaml:"port"`
-	Hosts         []string       `yaml:"hosts"`
-	Addresses     []string       `yaml:"addresses"`
-	Username      string         `yaml:"username"`
-	Password      string         `yaml:"password"`
-	Database      string         `yaml:"database"`
-	DB            *int           `yaml:"db"`
-	VHost         string         `yaml:"vhost"`
-	ManagementURL string         `yaml:"management_url"`
-	Namespace     string         `yaml:"namespace"`
-	Group         string         `yaml:"group"`
-	TLS           *tlsDoc        `yaml:"tls"`
-	Interval      *time.Duration `yaml:"interval"`
-	Timeout       *time.Duration `yaml:"timeout"`
-	FailureThresh *int           `yaml:"failure_threshold"`
-	SuccessThresh *int           `yaml:"success_threshold"`
-	Degraded      *limitsDoc     `yaml:"degraded"`
+	Name          string   `yaml:"name"`
+	Type          string   `yaml:"type"`
+	Host          string   `yaml:"host"`
+	Port          *int     `yaml:"port"`
+	Hosts         []string `yaml:"hosts"`
+	Addresses     []string `yaml:"addresses"`
+	Username      string   `yaml:"username"`
+	Password      string   `yaml:"password"`
+	Database      string   `yaml:"database"`
+	DB            *int     `yaml:"db"`
+	VHost         string   `yaml:"vhost"`
+	ManagementURL string   `yaml:"management_url"`
+	Namespace     string   `yaml:"namespace"`
+	Group         string   `yaml:"group"`
+	TLS           *tlsDoc  `yaml:"tls"`
+	scheduleDoc   `yaml:",inline"`
 }
 
 // ParseTargets parses a targets document (YAML, strict: unknown fields are
@@ -111,7 +108,7 @@ func ParseTargets(data []byte, d Defaults) ([]probes.Target, error) {
 
 	if doc.Defaults != nil {
 		var errs []error
-		if d, errs = doc.Defaults.apply(d); len(errs) > 0 {
+		if d, errs = doc.Defaults.applyDefaults(d); len(errs) > 0 {
 			return nil, joinErrs(errs)
 		}
 	}
@@ -154,7 +151,7 @@ func yamlError(err error) error {
 	r := strings.NewReplacer(
 		"type config.targetsDoc", "the targets document",
 		"type config.targetDoc", "a target",
-		"type config.defaultsDoc", "defaults",
+		"type config.scheduleDoc", "defaults",
 		"type config.limitsDoc", "degraded",
 		"\n", " ",
 	)
@@ -165,8 +162,25 @@ func yamlError(err error) error {
 	return joinErrs(errs)
 }
 
-// apply overrides d with the document's defaults.
-func (dd *defaultsDoc) apply(d Defaults) (Defaults, []error) {
+// applyDefaults overrides d with the document's defaults and checks the
+// result.
+func (dd *scheduleDoc) applyDefaults(d Defaults) (Defaults, []error) {
+	d, errs := dd.apply(d)
+	if len(errs) > 0 {
+		for i, e := range errs {
+			errs[i] = fmt.Errorf("%w: defaults: %s", ErrInvalid, e)
+		}
+		return d, errs
+	}
+	for _, e := range checkSchedule(d.Interval, d.Timeout, d.FailureThreshold, d.SuccessThreshold, d.Limits.WithDefaults()) {
+		errs = append(errs, fmt.Errorf("%w: defaults: %s", ErrInvalid, e))
+	}
+	return d, errs
+}
+
+// apply overrides d with the section's values; the errors are those of
+// its degraded limits.
+func (dd *scheduleDoc) apply(d Defaults) (Defaults, []error) {
 	var errs []error
 	if dd.Interval != nil {
 		d.Interval = *dd.Interval
@@ -183,15 +197,6 @@ func (dd *defaultsDoc) apply(d Defaults) (Defaults, []error) {
 	if dd.Degraded != nil {
 		errs = append(errs, dd.Degraded.check()...)
 		d.Limits = dd.Degraded.apply(d.Limits)
-	}
-	if len(errs) > 0 {
-		for i, e := range errs {
-			errs[i] = fmt.Errorf("%w: defaults: %s", ErrInvalid, e)
-		}
-		return d, errs
-	}
-	for _, e := range checkSchedule(d.Interval, d.Timeout, d.FailureThreshold, d.SuccessThreshold, d.Limits.WithDefaults()) {
-		errs = append(errs, fmt.Errorf("%w: defaults: %s", ErrInvalid, e))
 	}
 	return d, errs
 }

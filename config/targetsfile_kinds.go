@@ -137,7 +137,7 @@ func (td *targetDoc) checkShape() (probes.Kind, []error) {
 }
 
 // common builds the target from the keys every kind shares: address,
-// credentials, TLS, then the schedule and limits over d.
+// credentials, TLS, and the schedule and limits, its own over d.
 func (td *targetDoc) common(kind probes.Kind, d Defaults) (probes.Target, []error) {
 	t := probes.Target{
 		Kind: kind, Name: td.Name, Host: td.Host, Port: defaultPorts[kind],
@@ -155,24 +155,9 @@ func (td *targetDoc) common(kind probes.Kind, d Defaults) (probes.Target, []erro
 	if td.TLS != nil {
 		t.TLS, errs = td.TLS.settings()
 	}
+	d, derrs := td.scheduleDoc.apply(d)
 	d.apply(&t)
-	if td.Interval != nil {
-		t.Interval = *td.Interval
-	}
-	if td.Timeout != nil {
-		t.Timeout = *td.Timeout
-	}
-	if td.FailureThresh != nil {
-		t.FailureThreshold = *td.FailureThresh
-	}
-	if td.SuccessThresh != nil {
-		t.SuccessThreshold = *td.SuccessThresh
-	}
-	if td.Degraded != nil {
-		errs = append(errs, td.Degraded.check()...)
-		t.Limits = td.Degraded.apply(t.Limits)
-	}
-	return t, errs
+	return t, append(errs, derrs...)
 }
 
 // addresses returns the list td gives (hosts or addresses), or, when it
