@@ -161,3 +161,22 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestRedactedHoldsNoSecret walks the redacted view: no field holds a
+// secret, even to a caller that reveals a secret.String.
+func TestRedactedHoldsNoSecret(t *testing.T) {
+	var walk func(path string, v reflect.Value)
+	walk = func(path string, v reflect.Value) {
+		switch {
+		case v.Type() == reflect.TypeFor[secret.String]():
+			if s := v.Interface().(secret.String).Reveal(); s != secret.Mask && s != "" {
+				t.Errorf("%s holds a secret", path)
+			}
+		case v.Kind() == reflect.Struct:
+			for i := range v.NumField() {
+				walk(path+"."+v.Type().Field(i).Name, v.Field(i))
+			}
+		}
+	}
+	walk("RedactedConfig", reflect.ValueOf(canaryConfig(t).Redacted()))
+}
