@@ -88,13 +88,11 @@ type Change struct {
 }
 
 // SetTargets makes ts the managed set: new targets are added, removed ones
-// are closed, and targets whose settings changed get a fresh client.
+// are closed, and targets whose settings changed get a fresh client. The
+// targets are kept with their defaults filled in (Target.WithDefaults).
 func (m *Manager) SetTargets(ts []Target) Change {
 	var ch Change
-	next := make(map[string]Target, len(ts))
-	for _, t := range ts {
-		next[t.ID()] = t
-	}
+	next := byID(ts)
 	var toClose []*entry
 	m.mu.Lock()
 	for id, e := range m.entries {

@@ -56,10 +56,7 @@ func NacosOpener(dataDir string) Opener {
 		if dataDir == "" {
 			dataDir = filepath.Join(os.TempDir(), "database-service")
 		}
-		timeout := t.Timeout
-		if timeout <= 0 {
-			timeout = 5 * time.Second
-		}
+		timeout := targetTimeout(t)
 		tlsSide, err := newNacosTLS(t)
 		if err != nil {
 			return nil, err
