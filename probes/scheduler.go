@@ -29,6 +29,11 @@ type SchedulerOptions struct {
 // offset, a global concurrency cap, immediate probes on watcher triggers and
 // fast re-probes while a transition is pending. Claims and results go
 // through the Claimer and the Sink, batched.
+//
+// Its parts: the seams it needs (scheduler_seams.go), the loop's commands
+// (scheduler_commands.go), the timing of probes and the recovery backoff
+// (scheduler_timing.go), the worker pool (scheduler_workers.go) and the
+// batching of results into the Sink (scheduler_apply.go).
 type Scheduler struct {
 	prober  Prober
 	claimer Claimer
