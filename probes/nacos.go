@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -205,14 +206,9 @@ func (c *nacosClient) isClosed() bool {
 // watch connections, and the probes.
 func (c *nacosClient) Stats() PoolStats {
 	c.mu.Lock()
-	var open int64
+	open := readyConns(maps.Values(c.watchConns))
 	if c.connected {
 		open++
-	}
-	for _, cc := range c.watchConns {
-		if cc != nil && isReady(cc) {
-			open++
-		}
 	}
 	c.mu.Unlock()
 	return c.counter.stats(open)
