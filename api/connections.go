@@ -31,7 +31,7 @@ func (s *Server) getConnections(c echo.Context) error {
 	out := make([]probes.ConnInfo, len(conns))
 	copy(out, conns)
 	sort.SliceStable(out, func(i, j int) bool {
-		if ri, rj := kindRank(string(out[i].Type)), kindRank(string(out[j].Type)); ri != rj {
+		if ri, rj := kindRank(string(out[i].Kind)), kindRank(string(out[j].Kind)); ri != rj {
 			return ri < rj
 		}
 		return out[i].Name < out[j].Name

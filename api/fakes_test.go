@@ -131,11 +131,11 @@ func newFakes() *fakes {
 			LatencyMS: projections.LatencyPercentiles{P50: 3, P95: 8, P99: 12}, ErrorRate: 0.2, Checks: 100},
 	}
 	f.conns = []probes.ConnInfo{
-		{Type: probes.Redis, Name: "cache", Host: "127.0.0.1", Port: 6379, Connected: true,
+		{Kind: probes.Redis, Name: "cache", Host: "127.0.0.1", Port: 6379, Connected: true,
 			Pool: probes.PoolStats{Open: 2, Idle: 1, InUse: 1, Acquires: 40}},
-		{Type: probes.Postgres, Name: "main", Host: "db.local", Port: 5432, Database: "app", User: "svc", Connected: true, Watching: true},
-		{Type: probes.RabbitMQ, Name: "bus", Host: "mq", Port: 5672, VHost: "/", User: "guest"},
-		{Type: probes.Elasticsearch, Name: "search", Host: "es1", Port: 9200, Addresses: []string{"http://es1:9200", "http://es2:9200"}},
+		{Kind: probes.Postgres, Name: "main", Host: "db.local", Port: 5432, Database: "app", User: "svc", Connected: true, Watching: true},
+		{Kind: probes.RabbitMQ, Name: "bus", Host: "mq", Port: 5672, VHost: "/", User: "guest"},
+		{Kind: probes.Elasticsearch, Name: "search", Host: "es1", Port: 9200, Addresses: []string{"http://es1:9200", "http://es2:9200"}},
 	}
 	f.config = api.ConfigInfo{
 		AppEnv: "test", Version: "v7", Source: "file:/etc/targets.yaml", AppliedAt: t0.Add(-time.Minute),

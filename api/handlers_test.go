@@ -222,7 +222,7 @@ func TestConnections(t *testing.T) {
 	mustDecode(t, res.Body, &body)
 	var got []string
 	for _, c := range body.Connections {
-		got = append(got, string(c.Type)+"/"+c.Name)
+		got = append(got, string(c.Kind)+"/"+c.Name)
 	}
 	if want := []string{"postgres/main", "elasticsearch/search", "redis/cache", "rabbitmq/bus"}; !slices.Equal(got, want) {
 		t.Errorf("connections %v, want %v", got, want)

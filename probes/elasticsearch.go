@@ -85,10 +85,10 @@ type esClient struct {
 	version string
 	closed  bool
 
-	open     atomic.Int64 // TCP connections open
-	inUse    atomic.Int64 // requests in flight
-	requests atomic.Int64
-	errors   atomic.Int64
+	open atomic.Int64 // TCP connections open
+	// pc counts the HTTP requests (acquires), those in flight and the
+	// failed ones.
+	pc probeCounter
 }
 
 // newES builds an SDK client over the shared HTTP transport. It does no I/O.
@@ -160,36 +160,17 @@ func (c *esClient) Probe(ctx context.Context) (Facts, error) {
 		return nil, err
 	}
 	if h.Status == "" {
-		c.errors.Add(1)
+		c.pc.errors.Add(1)
 		return nil, Fail(ErrKindProtocol, errors.New("elasticsearch GET /_cluster/health: answer has no status"))
 	}
-	return ElasticsearchFacts{
-		ClusterName:             h.ClusterName,
-		Status:                  h.Status,
-		Version:                 version,
-		TimedOut:                h.TimedOut,
-		NumberOfNodes:           h.NumberOfNodes,
-		NumberOfDataNodes:       h.NumberOfDataNodes,
-		ActivePrimaryShards:     h.ActivePrimaryShards,
-		ActiveShards:            h.ActiveShards,
-		RelocatingShards:        h.RelocatingShards,
-		InitializingShards:      h.InitializingShards,
-		UnassignedShards:        h.UnassignedShards,
-		DelayedUnassignedShards: h.DelayedUnassignedShards,
-		NumberOfPendingTasks:    h.NumberOfPendingTasks,
-		ActiveShardsPercent:     h.ActiveShardsPercentAsNumber,
-	}, nil
+	f := h.ElasticsearchFacts
+	f.Version, f.ActiveShardsPercent = version, h.ActiveShardsPercentAsNumber
+	return f, nil
 }
 
 // get performs one GET and decodes its JSON answer into v, counting it.
 func (c *esClient) get(ctx context.Context, es esapi.Transport, req esapi.Request, path string, v any) error {
-	c.requests.Add(1)
-	c.inUse.Add(1)
-	defer c.inUse.Add(-1)
-	err := esGet(ctx, es, req, path, v)
-	if err != nil {
-		c.errors.Add(1)
-	}
+	_, err := count(&c.pc, func() (struct{}, error) { return struct{}{}, esGet(ctx, es, req, path, v) })
 	return err
 }
 
@@ -259,14 +240,7 @@ func esErrorReason(body []byte) string {
 
 // Stats reports the HTTP connections and the requests of the client.
 func (c *esClient) Stats() PoolStats {
-	open, inUse := c.open.Load(), c.inUse.Load()
-	return PoolStats{
-		Open:     open,
-		Idle:     max(open-inUse, 0),
-		InUse:    inUse,
-		Acquires: c.requests.Load(),
-		Errors:   c.errors.Load(),
-	}
+	return c.pc.stats(c.open.Load())
 }
 
 // Close closes the client and its idle connections; later probes fail.
@@ -289,19 +263,11 @@ type esRootInfo struct {
 	} `json:"version"`
 }
 
-// esClusterHealth is the answer of GET /_cluster/health.
+// esClusterHealth is the answer of GET /_cluster/health: the facts share
+// its field names, but for the shard percentage (and the version, which
+// the answer lacks). The request is not ?human, so the answer has no
+// "active_shards_percent" string to clash with the facts' number.
 type esClusterHealth struct {
-	ClusterName                 string  `json:"cluster_name"`
-	Status                      string  `json:"status"`
-	TimedOut                    bool    `json:"timed_out"`
-	NumberOfNodes               int     `json:"number_of_nodes"`
-	NumberOfDataNodes           int     `json:"number_of_data_nodes"`
-	ActivePrimaryShards         int     `json:"active_primary_shards"`
-	ActiveShards                int     `json:"active_shards"`
-	RelocatingShards            int     `json:"relocating_shards"`
-	InitializingShards          int     `json:"initializing_shards"`
-	UnassignedShards            int     `json:"unassigned_shards"`
-	DelayedUnassignedShards     int     `json:"delayed_unassigned_shards"`
-	NumberOfPendingTasks        int     `json:"number_of_pending_tasks"`
+	ElasticsearchFacts
 	ActiveShardsPercentAsNumber float64 `json:"active_shards_percent_as_number"`
 }

@@ -3,10 +3,23 @@ package probes
 import (
 	"context"
 	"fmt"
+	"iter"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/connectivity"
 )
+
+// readyConns counts the connections of ccs that are READY (a nil one is
+// not), for a client's PoolStats.
+func readyConns(ccs iter.Seq[*grpc.ClientConn]) int64 {
+	var n int64
+	for cc := range ccs {
+		if cc != nil && cc.GetState() == connectivity.Ready {
+			n++
+		}
+	}
+	return n
+}
 
 // watchGRPC follows cc's connectivity state until ctx is done and calls
 // lost each time a READY connection falls back (IDLE, TRANSIENT_FAILURE,

@@ -15,7 +15,7 @@ import (
 // ConnInfo describes a target's client for the connections endpoint: where
 // it points and how its pool is doing. It never holds a password.
 type ConnInfo struct {
-	Type      Kind      `json:"type"`
+	Kind      Kind      `json:"type"`
 	Name      string    `json:"name"`
 	Host      string    `json:"host"`
 	Port      int       `json:"port"`
@@ -88,13 +88,11 @@ type Change struct {
 }
 
 // SetTargets makes ts the managed set: new targets are added, removed ones
-// are closed, and targets whose settings changed get a fresh client.
+// are closed, and targets whose settings changed get a fresh client. The
+// targets are kept with their defaults filled in (Target.WithDefaults).
 func (m *Manager) SetTargets(ts []Target) Change {
 	var ch Change
-	next := make(map[string]Target, len(ts))
-	for _, t := range ts {
-		next[t.ID()] = t
-	}
+	next := byID(ts)
 	var toClose []*entry
 	m.mu.Lock()
 	for id, e := range m.entries {
@@ -312,7 +310,7 @@ func (m *Manager) Connections() []ConnInfo {
 	for _, e := range es {
 		t := e.target
 		ci := ConnInfo{
-			Type: t.Kind, Name: t.Name, Host: t.Host, Port: t.Port, Addresses: t.Addresses,
+			Kind: t.Kind, Name: t.Name, Host: t.Host, Port: t.Port, Addresses: t.Addresses,
 			Database: t.Database, VHost: t.VHost, User: t.Username, Watching: e.watching.Load(),
 		}
 		if t.Kind == Redis {
@@ -328,8 +326,8 @@ func (m *Manager) Connections() []ConnInfo {
 		out = append(out, ci)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Type != out[j].Type {
-			return out[i].Type < out[j].Type
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
 		}
 		return out[i].Name < out[j].Name
 	})

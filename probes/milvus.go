@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,7 +18,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
@@ -243,12 +243,7 @@ func (c *milvusClient) isClosed() bool {
 // watcher's) and the probes.
 func (c *milvusClient) Stats() PoolStats {
 	c.mu.Lock()
-	var open int64
-	for _, cc := range []*grpc.ClientConn{c.conn, c.watchConn} {
-		if cc != nil && cc.GetState() == connectivity.Ready {
-			open++
-		}
-	}
+	open := readyConns(slices.Values([]*grpc.ClientConn{c.conn, c.watchConn}))
 	c.mu.Unlock()
 	return c.counter.stats(open)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -13,10 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nacos-group/nacos-sdk-go/v2/clients"
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
-	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 	"google.golang.org/grpc"
 )
 
@@ -25,10 +24,6 @@ var errNacosClosed = errors.New("nacos: client closed")
 // nacosGRPCOffset is the distance between a Nacos server's HTTP port and
 // its gRPC port.
 const nacosGRPCOffset = constant.RpcPortOffset
-
-// nacosLoginRecheck is how long a successful login check is trusted: a
-// login costs the server a bcrypt hash, so it is not repeated every probe.
-const nacosLoginRecheck = 5 * time.Minute
 
 // OpenNacos returns the Client of a Nacos target: t.Addresses are its
 // servers ("host:port", HTTP port; gRPC is port+1000), else t.Host:t.Port;
@@ -56,10 +51,7 @@ func NacosOpener(dataDir string) Opener {
 		if dataDir == "" {
 			dataDir = filepath.Join(os.TempDir(), "database-service")
 		}
-		timeout := t.Timeout
-		if timeout <= 0 {
-			timeout = 5 * time.Second
-		}
+		timeout := targetTimeout(t)
 		tlsSide, err := newNacosTLS(t)
 		if err != nil {
 			return nil, err
@@ -106,7 +98,10 @@ func nacosAddresses(t Target) ([]string, error) {
 	return out, nil
 }
 
-// nacosClient is the long-lived Client of one Nacos target.
+// nacosClient is the long-lived Client of one Nacos target. A probe asks
+// HTTP (nacos_http.go) and the SDK's gRPC connection (nacos_sdk.go); the
+// facts are judged in nacos_facts.go and the watched gRPC connections live
+// in nacos_watch.go.
 type nacosClient struct {
 	target  Target
 	addrs   []string
@@ -201,191 +196,6 @@ func (c *nacosClient) probeOnce(ctx context.Context) (NacosFacts, error) {
 	return f, nil
 }
 
-// readinessAll asks every server concurrently and fills f.Servers. It
-// returns the address of the first server (in configuration order) that
-// answered HTTP at all, or "" and the first request error.
-func (c *nacosClient) readinessAll(ctx context.Context, f *NacosFacts) (string, error) {
-	type answer struct {
-		facts NacosServerFacts
-		err   error
-	}
-	answers := make([]answer, len(c.addrs))
-	var wg sync.WaitGroup
-	for i, a := range c.addrs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sf, err := c.readiness(ctx, a)
-			answers[i] = answer{sf, err}
-		}()
-	}
-	wg.Wait()
-	answered := ""
-	var firstErr error
-	for _, a := range answers {
-		f.Servers = append(f.Servers, a.facts)
-		if a.facts.Ready {
-			f.ServersReady++
-		}
-		switch {
-		case a.err == nil && answered == "":
-			answered = a.facts.Address
-		case a.err != nil && firstErr == nil:
-			firstErr = fmt.Errorf("nacos: readiness of %s: %w", a.facts.Address, a.err)
-		}
-	}
-	return answered, firstErr
-}
-
-// checkLogin verifies the credentials when a user name is set and the
-// server does not say that auth is off. A success is trusted for
-// nacosLoginRecheck (or half the token lifetime, if shorter).
-func (c *nacosClient) checkLogin(ctx context.Context, addr string) error {
-	if c.target.Username == "" || (c.authEnabled != nil && !*c.authEnabled) {
-		return nil
-	}
-	if !c.loginChecked.IsZero() && time.Since(c.loginChecked) < c.loginValid {
-		return nil
-	}
-	ttl, err := c.login(ctx, addr)
-	if err != nil {
-		c.loginChecked = time.Time{}
-		return err
-	}
-	c.loginChecked, c.loginValid = time.Now(), nacosLoginRecheck
-	if ttl > 0 && ttl/2 < c.loginValid {
-		c.loginValid = ttl / 2
-	}
-	return nil
-}
-
-// startSDK creates the SDK naming client in the background, once (again
-// after a failed creation). NewNamingClient logs in and connects
-// synchronously, for up to several timeouts against a dead server, so it
-// never runs on a probe's goroutine.
-func (c *nacosClient) startSDK() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.sdkReady != nil {
-		return
-	}
-	ready := make(chan struct{})
-	c.sdkReady = ready
-	param := nacosSDKParam(c.target, c.addrs, c.dir, c.timeout)
-	go func() {
-		cl, err := clients.NewNamingClient(param)
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		defer close(ready)
-		if err != nil {
-			c.sdkErr = Fail(ErrKindConfig, fmt.Errorf("nacos: SDK client: %w", err))
-			return
-		}
-		if c.closed {
-			cl.CloseClient()
-			return
-		}
-		c.sdk = cl
-	}()
-}
-
-// nacosSDKParam is the SDK configuration of a target.
-func nacosSDKParam(t Target, addrs []string, dir string, timeout time.Duration) vo.NacosClientParam {
-	servers := make([]constant.ServerConfig, 0, len(addrs))
-	for _, a := range addrs {
-		host, portStr, _ := net.SplitHostPort(a)
-		port, _ := strconv.ParseUint(portStr, 10, 64)
-		servers = append(servers, constant.ServerConfig{IpAddr: host, Port: port, Scheme: nacosSDKScheme(t), ContextPath: "/nacos"})
-	}
-	return vo.NacosClientParam{
-		ClientConfig: &constant.ClientConfig{
-			NamespaceId:          t.Namespace,
-			TimeoutMs:            uint64(timeout.Milliseconds()),
-			LogDir:               filepath.Join(dir, "log"),
-			CacheDir:             filepath.Join(dir, "cache"),
-			NotLoadCacheAtStart:  true,
-			UpdateCacheWhenEmpty: true,
-			LogLevel:             "warn",
-			Username:             t.Username,
-			Password:             t.Password.Reveal(),
-			AppName:              "database-service-probe",
-			TLSCfg:               nacosSDKTLS(t),
-		},
-		ServerConfigs: servers,
-	}
-}
-
-// nacosSDKCall is one naming request through the SDK. It may outlive the
-// probe that started it (the SDK call takes no context); the next probe
-// then waits for it instead of piling up another.
-type nacosSDKCall struct {
-	done    chan struct{}
-	count   int64
-	healthy bool
-	err     error
-}
-
-// sdkServices waits for the SDK client, then lists one page of services
-// of the target's namespace and group: a round trip over the SDK's gRPC
-// connection. ServerHealthy is asked only after a success, when it is a
-// status read; on a broken connection it would fall back to HTTP requests
-// with retries. The returned error is the probe's own (its deadline); the
-// SDK's failure is in the call's err.
-func (c *nacosClient) sdkServices(ctx context.Context) (*nacosSDKCall, error) {
-	c.mu.Lock()
-	ready := c.sdkReady
-	c.mu.Unlock()
-	select {
-	case <-ready:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("nacos: SDK client still connecting: %w", ctx.Err())
-	}
-	c.mu.Lock()
-	sdk, sdkErr := c.sdk, c.sdkErr
-	if sdkErr != nil {
-		c.sdkReady, c.sdkErr = nil, nil // try again next probe
-		c.mu.Unlock()
-		return nil, sdkErr
-	}
-	if sdk == nil {
-		c.mu.Unlock()
-		return nil, Fail(ErrKindConfig, errNacosClosed)
-	}
-	call := c.call
-	if call == nil || isClosedChan(call.done) {
-		call = &nacosSDKCall{done: make(chan struct{})}
-		c.call = call
-		go func() {
-			defer close(call.done)
-			list, err := sdk.GetAllServicesInfo(vo.GetAllServiceInfoParam{
-				NameSpace: c.target.Namespace, GroupName: c.target.Group, PageNo: 1, PageSize: 1,
-			})
-			if err != nil {
-				call.err = err
-				return
-			}
-			call.count = list.Count
-			call.healthy = sdk.ServerHealthy()
-		}()
-	}
-	c.mu.Unlock()
-	select {
-	case <-call.done:
-		return call, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("nacos: SDK naming request: %w", ctx.Err())
-	}
-}
-
-func isClosedChan(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
 func (c *nacosClient) isClosed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -396,14 +206,9 @@ func (c *nacosClient) isClosed() bool {
 // watch connections, and the probes.
 func (c *nacosClient) Stats() PoolStats {
 	c.mu.Lock()
-	var open int64
+	open := readyConns(maps.Values(c.watchConns))
 	if c.connected {
 		open++
-	}
-	for _, cc := range c.watchConns {
-		if cc != nil && isReady(cc) {
-			open++
-		}
 	}
 	c.mu.Unlock()
 	return c.counter.stats(open)

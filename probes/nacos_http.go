@@ -9,8 +9,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
+
+// The Nacos client's HTTP side: every server's readiness, the server state
+// (version, auth) and the login check, over the client's http.Client.
 
 // nacosReadinessPath is the console readiness endpoint: 200 "OK", or 500
 // with the reason ("naming not in readiness", ...).
@@ -18,6 +22,68 @@ const nacosReadinessPath = "/nacos/v1/console/health/readiness"
 
 // nacosBodyLimit bounds what is read of an HTTP answer.
 const nacosBodyLimit = 4096
+
+// nacosLoginRecheck is how long a successful login check is trusted: a
+// login costs the server a bcrypt hash, so it is not repeated every probe.
+const nacosLoginRecheck = 5 * time.Minute
+
+// readinessAll asks every server concurrently and fills f.Servers. It
+// returns the address of the first server (in configuration order) that
+// answered HTTP at all, or "" and the first request error.
+func (c *nacosClient) readinessAll(ctx context.Context, f *NacosFacts) (string, error) {
+	type answer struct {
+		facts NacosServerFacts
+		err   error
+	}
+	answers := make([]answer, len(c.addrs))
+	var wg sync.WaitGroup
+	for i, a := range c.addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sf, err := c.readiness(ctx, a)
+			answers[i] = answer{sf, err}
+		}()
+	}
+	wg.Wait()
+	answered := ""
+	var firstErr error
+	for _, a := range answers {
+		f.Servers = append(f.Servers, a.facts)
+		if a.facts.Ready {
+			f.ServersReady++
+		}
+		switch {
+		case a.err == nil && answered == "":
+			answered = a.facts.Address
+		case a.err != nil && firstErr == nil:
+			firstErr = fmt.Errorf("nacos: readiness of %s: %w", a.facts.Address, a.err)
+		}
+	}
+	return answered, firstErr
+}
+
+// checkLogin verifies the credentials when a user name is set and the
+// server does not say that auth is off. A success is trusted for
+// nacosLoginRecheck (or half the token lifetime, if shorter).
+func (c *nacosClient) checkLogin(ctx context.Context, addr string) error {
+	if c.target.Username == "" || (c.authEnabled != nil && !*c.authEnabled) {
+		return nil
+	}
+	if !c.loginChecked.IsZero() && time.Since(c.loginChecked) < c.loginValid {
+		return nil
+	}
+	ttl, err := c.login(ctx, addr)
+	if err != nil {
+		c.loginChecked = time.Time{}
+		return err
+	}
+	c.loginChecked, c.loginValid = time.Now(), nacosLoginRecheck
+	if ttl > 0 && ttl/2 < c.loginValid {
+		c.loginValid = ttl / 2
+	}
+	return nil
+}
 
 // readiness asks one server for its readiness. A request error is returned
 // as err; any HTTP answer is a fact.

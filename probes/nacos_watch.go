@@ -10,7 +10,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/connectivity"
 )
 
 // Watch holds a gRPC connection of its own to the gRPC port (port+1000) of
@@ -74,5 +73,3 @@ var nacosWatchBackoff = backoff.Config{
 	Jitter:     0.2,
 	MaxDelay:   3 * time.Second,
 }
-
-func isReady(cc *grpc.ClientConn) bool { return cc.GetState() == connectivity.Ready }

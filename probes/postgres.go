@@ -19,10 +19,6 @@ import (
 // connection, the second covers an overlapping manual probe.
 const postgresMaxConns = 2
 
-// fallbackTimeout bounds connection attempts when a target has no
-// timeout of its own.
-const fallbackTimeout = 5 * time.Second
-
 // postgresProbeSQL observes everything in one round trip. Lag is NULL on a
 // primary, 0 on a replica that has replayed all it received, else the age of
 // the last replayed transaction.
@@ -114,14 +110,6 @@ func postgresConfig(t Target) (*pgxpool.Config, error) {
 // quoteDSNValue quotes v for a key/value connection string.
 func quoteDSNValue(v string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
-}
-
-// targetTimeout is t's probe timeout, or the default.
-func targetTimeout(t Target) time.Duration {
-	if t.Timeout > 0 {
-		return t.Timeout
-	}
-	return fallbackTimeout
 }
 
 // Probe runs the one observation query. A pooled connection that died

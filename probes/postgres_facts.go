@@ -1,9 +1,6 @@
 package probes
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // PostgresFacts are what one PostgreSQL probe observes.
 type PostgresFacts struct {
@@ -31,20 +28,9 @@ type PostgresFacts struct {
 func (f PostgresFacts) Health(l Limits) (State, string) {
 	l = l.WithDefaults()
 	var why []string
-	if f.MaxConnections > 0 {
-		if ratio := float64(f.ConnectionsInUse) / float64(f.MaxConnections); ratio > l.ConnRatio {
-			why = append(why, fmt.Sprintf("connections in use %d/%d above %s",
-				f.ConnectionsInUse, f.MaxConnections, ratioPercent(l.ConnRatio)))
-		}
-	}
+	why = aboveRatio(why, "connections in use", f.ConnectionsInUse, f.MaxConnections, "", l.ConnRatio)
 	if f.InRecovery && f.ReplicaLagSeconds != nil && *f.ReplicaLagSeconds > l.ReplicaLag.Seconds() {
 		why = append(why, fmt.Sprintf("replica lag %.1fs above %s", *f.ReplicaLagSeconds, l.ReplicaLag))
 	}
-	if len(why) > 0 {
-		return StateDegraded, strings.Join(why, "; ")
-	}
-	return StateUp, ""
+	return degradedBy(why)
 }
-
-// ratioPercent formats a ratio such as 0.9 as "90%".
-func ratioPercent(ratio float64) string { return fmt.Sprintf("%g%%", ratio*100) }

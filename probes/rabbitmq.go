@@ -34,7 +34,9 @@ type rabbitClient struct {
 	sess    *rabbitSession
 	closed  chan struct{}
 
-	probes, errs, inFlight atomic.Int64
+	// pc counts the probes (acquires) and their errors; its in-use count
+	// is the channel opens in flight.
+	pc probeCounter
 }
 
 // rabbitSession is one AMQP connection and what was observed on it.
@@ -110,10 +112,10 @@ func OpenRabbitMQ(_ context.Context, t Target) (Client, error) {
 // it first if needed), reads the server's identity and blocked state from
 // the connection and, with a management URL, asks for resource alarms.
 func (c *rabbitClient) Probe(ctx context.Context) (Facts, error) {
-	c.probes.Add(1)
+	c.pc.probes.Add(1)
 	f, err := c.observe(ctx)
 	if err != nil {
-		c.errs.Add(1)
+		c.pc.errors.Add(1)
 		return nil, err
 	}
 	return f, nil
@@ -256,8 +258,8 @@ func (c *rabbitClient) dial(ctx context.Context) (*rabbitSession, error) {
 // openChannel opens and closes a channel within ctx. A connection that
 // cannot do that in time is dropped.
 func (c *rabbitClient) openChannel(ctx context.Context, s *rabbitSession) error {
-	c.inFlight.Add(1)
-	defer c.inFlight.Add(-1)
+	c.pc.inUse.Add(1)
+	defer c.pc.inUse.Add(-1)
 	done := make(chan error, 1)
 	go func() {
 		ch, err := s.conn.Channel()
@@ -287,14 +289,7 @@ func (c *rabbitClient) Stats() PoolStats {
 		open = 1
 	}
 	c.mu.Unlock()
-	inUse := c.inFlight.Load()
-	return PoolStats{
-		Open:     open,
-		Idle:     max(open-inUse, 0),
-		InUse:    inUse,
-		Acquires: c.probes.Load(),
-		Errors:   c.errs.Load(),
-	}
+	return c.pc.stats(open)
 }
 
 // Close closes the connection and stops the watcher.

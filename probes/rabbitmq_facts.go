@@ -1,7 +1,5 @@
 package probes
 
-import "strings"
-
 // RabbitMQFacts are what one RabbitMQ probe observes.
 type RabbitMQFacts struct {
 	// Product, Version, Platform and ClusterName are the server properties
@@ -47,8 +45,5 @@ func (f RabbitMQFacts) Health(Limits) (State, string) {
 			why = append(why, c.Check+": "+orUnknown(c.Reason))
 		}
 	}
-	if len(why) > 0 {
-		return StateDegraded, strings.Join(why, "; ")
-	}
-	return StateUp, ""
+	return degradedBy(why)
 }

@@ -1,7 +1,6 @@
 package probes
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -47,14 +46,8 @@ func (f RedisFacts) Health(l Limits) (State, string) {
 	if f.Loading {
 		why = append(why, "loading the dataset")
 	}
-	if f.MaxClients > 0 && float64(f.ConnectedClients)/float64(f.MaxClients) > l.ConnRatio {
-		why = append(why, fmt.Sprintf("connected clients %d/%d above %s",
-			f.ConnectedClients, f.MaxClients, ratioPercent(l.ConnRatio)))
-	}
-	if f.MaxMemory > 0 && float64(f.UsedMemory)/float64(f.MaxMemory) > l.MemoryRatio {
-		why = append(why, fmt.Sprintf("used memory %d/%d bytes above %s",
-			f.UsedMemory, f.MaxMemory, ratioPercent(l.MemoryRatio)))
-	}
+	why = aboveRatio(why, "connected clients", f.ConnectedClients, f.MaxClients, "", l.ConnRatio)
+	why = aboveRatio(why, "used memory", f.UsedMemory, f.MaxMemory, " bytes", l.MemoryRatio)
 	if f.Role == "slave" && f.MasterLinkStatus != "up" {
 		why = append(why, "replica link to master is "+orUnknown(f.MasterLinkStatus))
 	}
@@ -64,10 +57,7 @@ func (f RedisFacts) Health(l Limits) (State, string) {
 	if f.AOFEnabled && f.AOFLastWriteStatus != "" && f.AOFLastWriteStatus != "ok" {
 		why = append(why, "last AOF write "+f.AOFLastWriteStatus)
 	}
-	if len(why) > 0 {
-		return StateDegraded, strings.Join(why, "; ")
-	}
-	return StateUp, ""
+	return degradedBy(why)
 }
 
 func orUnknown(s string) string {

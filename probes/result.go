@@ -90,7 +90,3 @@ func (r Result) DetailsMap() map[string]any {
 	}
 	return m
 }
-
-// LatencyMS is a latency in milliseconds with microsecond precision, as
-// events and the API report it.
-func LatencyMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

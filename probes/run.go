@@ -32,11 +32,7 @@ func Judge(t Target, f Facts, err error, latency time.Duration, checkedAt time.T
 
 // RunProbe probes t once through c with t's timeout and judges the outcome.
 func RunProbe(ctx context.Context, t Target, c Client) Result {
-	timeout := t.Timeout
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, targetTimeout(t))
 	defer cancel()
 	start := time.Now()
 	f, err := c.Probe(ctx)

@@ -106,12 +106,53 @@ type Target struct {
 	// Elasticsearch (https), Milvus and Nacos (gRPC and HTTP).
 	TLS TLS
 
-	Interval         time.Duration
-	Timeout          time.Duration
+	// Interval is how often the target is probed.
+	Interval time.Duration
+	// Timeout bounds one probe (DefaultTimeout when zero).
+	Timeout time.Duration
+	// FailureThreshold bad observations in a row leave UP, and
+	// SuccessThreshold UP observations in a row come back
+	// (DefaultFailureThreshold, DefaultSuccessThreshold when below 1).
 	FailureThreshold int
 	SuccessThreshold int
 	Limits           Limits
 }
+
+// Defaults of a Target's schedule, the one definition of them in probes.
+const (
+	DefaultTimeout          = 5 * time.Second
+	DefaultFailureThreshold = 3
+	DefaultSuccessThreshold = 2
+)
+
+// WithDefaults returns t with a zero Timeout, a threshold below 1 and zero
+// Limits replaced by the defaults. The Manager and the Scheduler keep
+// their targets with the defaults filled in.
+func (t Target) WithDefaults() Target {
+	if t.Timeout <= 0 {
+		t.Timeout = DefaultTimeout
+	}
+	if t.FailureThreshold < 1 {
+		t.FailureThreshold = DefaultFailureThreshold
+	}
+	if t.SuccessThreshold < 1 {
+		t.SuccessThreshold = DefaultSuccessThreshold
+	}
+	t.Limits = t.Limits.WithDefaults()
+	return t
+}
+
+// byID maps the targets by ID, with their defaults filled in.
+func byID(ts []Target) map[string]Target {
+	m := make(map[string]Target, len(ts))
+	for _, t := range ts {
+		m[t.ID()] = t.WithDefaults()
+	}
+	return m
+}
+
+// targetTimeout is t's probe timeout, or the default.
+func targetTimeout(t Target) time.Duration { return t.WithDefaults().Timeout }
 
 // ID is the target's identity across the service: "<kind>/<name>".
 func (t Target) ID() string { return string(t.Kind) + "/" + t.Name }
