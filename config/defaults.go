@@ -1,22 +1,26 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/dbhealth/database-service/probes"
+)
 
 // Built-in defaults that Go code needs as values. Each is defined here
-// once: the envDefault tag of its variable in Config must spell the same
+// once (the schedule's in probes, which a Target falls back to): the envDefault tag of its variable in Config must spell the same
 // value (a test holds them together, and the README's table to them), and
 // the targets file's per-kind defaults use these constants.
 const (
 	// DefaultProbeInterval is PROBE_INTERVAL's default.
 	DefaultProbeInterval = 30 * time.Second
 	// DefaultProbeTimeout is PROBE_TIMEOUT's default.
-	DefaultProbeTimeout = 5 * time.Second
+	DefaultProbeTimeout = probes.DefaultTimeout
 	// DefaultFailureThreshold is FAILURE_THRESHOLD's default: consecutive
 	// failures to go DOWN.
-	DefaultFailureThreshold = 3
+	DefaultFailureThreshold = probes.DefaultFailureThreshold
 	// DefaultSuccessThreshold is SUCCESS_THRESHOLD's default: consecutive
 	// successes to come back.
-	DefaultSuccessThreshold = 2
+	DefaultSuccessThreshold = probes.DefaultSuccessThreshold
 
 	// DefaultPostgresUser is POSTGRES_USER's default, and the username of
 	// a targets-file postgres target that gives none.
