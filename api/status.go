@@ -64,7 +64,7 @@ func databaseStatus(s projections.TargetStatus) DatabaseStatus {
 func overall(ts []projections.TargetStatus) string {
 	worst := probes.StateUnknown
 	for _, s := range ts {
-		if st := probes.State(stateOf(s)); st.Severity() > worst.Severity() {
+		if st := probes.State(stateOf(s)); st.Rank() > worst.Rank() {
 			worst = st
 		}
 	}

@@ -5,42 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/dbhealth/database-service/events"
 )
 
-// State is the health of a target.
-type State string
+// State is the health of a target (the events vocabulary).
+type State = events.State
 
-// The states a target can be in. UNKNOWN is the state before the first
-// decision; probes themselves only ever report UP, DEGRADED or DOWN.
+// The states a target can be in (see events.State).
 const (
-	StateUnknown  State = "UNKNOWN"
-	StateUp       State = "UP"
-	StateDegraded State = "DEGRADED"
-	StateDown     State = "DOWN"
+	StateUnknown  = events.StateUnknown
+	StateUp       = events.StateUp
+	StateDegraded = events.StateDegraded
+	StateDown     = events.StateDown
 )
-
-// Valid reports whether s is one of the four states.
-func (s State) Valid() bool {
-	switch s {
-	case StateUnknown, StateUp, StateDegraded, StateDown:
-		return true
-	}
-	return false
-}
-
-// Severity orders states from best to worst (UP < DEGRADED < DOWN), UNKNOWN
-// counting as the least severe.
-func (s State) Severity() int {
-	switch s {
-	case StateUp:
-		return 1
-	case StateDegraded:
-		return 2
-	case StateDown:
-		return 3
-	}
-	return 0
-}
 
 // Facts are the kind-specific things one probe observed. Health is the pure
 // health rule over them: it must not do I/O.

@@ -12,34 +12,25 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/config/secret"
+	"github.com/dbhealth/database-service/events"
 )
 
-// Kind is a database type. Its string is the `database_type` of the API and
-// the last word of the event routing keys.
-type Kind string
+// Kind is a database type (the events vocabulary). Its string is the
+// `database_type` of the API and the last word of the event routing keys.
+type Kind = events.Kind
 
-// The six kinds of database the service watches.
+// The six kinds of database the service watches (see events.Kind).
 const (
-	Postgres      Kind = "postgres"
-	Elasticsearch Kind = "elasticsearch"
-	Milvus        Kind = "milvus"
-	Redis         Kind = "redis"
-	Nacos         Kind = "nacos"
-	RabbitMQ      Kind = "rabbitmq"
+	Postgres      = events.KindPostgres
+	Elasticsearch = events.KindElasticsearch
+	Milvus        = events.KindMilvus
+	Redis         = events.KindRedis
+	Nacos         = events.KindNacos
+	RabbitMQ      = events.KindRabbitMQ
 )
 
 // Kinds lists every supported kind in a stable order.
-var Kinds = []Kind{Postgres, Elasticsearch, Milvus, Redis, Nacos, RabbitMQ}
-
-// Valid reports whether k is one of Kinds.
-func (k Kind) Valid() bool {
-	for _, v := range Kinds {
-		if v == k {
-			return true
-		}
-	}
-	return false
-}
+var Kinds = events.Kinds
 
 // Limits are the thresholds above which an otherwise healthy target is
 // DEGRADED. Zero values mean "use the default".

@@ -8,13 +8,14 @@ import (
 	"github.com/dbhealth/database-service/events"
 )
 
-// States as they appear in events. UNKNOWN is the state of a target before
-// its first transition.
+// States as they appear in events (the events vocabulary, as strings: the
+// events' fields are strings). UNKNOWN is the state of a target before its
+// first transition.
 const (
-	StateUnknown  = "UNKNOWN"
-	StateUp       = "UP"
-	StateDegraded = "DEGRADED"
-	StateDown     = "DOWN"
+	StateUnknown  = string(events.StateUnknown)
+	StateUp       = string(events.StateUp)
+	StateDegraded = string(events.StateDegraded)
+	StateDown     = string(events.StateDown)
 )
 
 // ErrBadCursor is wrapped by a history query whose cursor was not produced
@@ -27,15 +28,7 @@ var ErrBadQuery = errors.New("projections: invalid query")
 
 // Severity is the severity of the alert a target in state is in: critical
 // for DOWN, warning for DEGRADED, "" for every other state (no alert).
-func Severity(state string) string {
-	switch state {
-	case StateDown:
-		return SeverityCritical
-	case StateDegraded:
-		return SeverityWarning
-	}
-	return ""
-}
+func Severity(state string) string { return string(events.SeverityOf(events.State(state))) }
 
 // Routing-key bindings of the handler groups.
 var (

@@ -2,12 +2,14 @@
 // status, history, alerts and metrics rollups — from HealthChecked and
 // StateChanged events. Handlers are idempotent (delivery is at least once)
 // and guarded by seq/slot so redelivered or reordered events never move a
-// read model backwards. The Redis store lives in the redis sub-package.
+// read model backwards. The stores live in redisstore (shared mode) and localstore (standalone).
 package projections
 
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/dbhealth/database-service/events"
 )
 
 // TargetStatus is the current status of one target.
@@ -67,8 +69,8 @@ type HistoryPage struct {
 
 // Alert severities and states.
 const (
-	SeverityCritical = "critical"
-	SeverityWarning  = "warning"
+	SeverityCritical = string(events.SeverityCritical)
+	SeverityWarning  = string(events.SeverityWarning)
 	AlertFiring      = "firing"
 	AlertResolved    = "resolved"
 )

@@ -32,7 +32,12 @@ import (
 //
 // Returns {applied, transitioned, pending, seq, epoch, stable state bad,
 // outbox length when refused (else 0)}.
-var applyScript = redis.NewScript(luaApply + `return apply_check(KEYS, ARGV)`)
+var applyScript = redis.NewScript(luaStates + luaApply + `return apply_check(KEYS, ARGV)`)
+
+// luaStates declares the states of the events vocabulary as Lua locals,
+// so that the scripts spell none of them.
+var luaStates = fmt.Sprintf("local UNKNOWN, UP, DEGRADED, DOWN = %q, %q, %q, %q\n",
+	events.StateUnknown, events.StateUp, events.StateDegraded, events.StateDown)
 
 // luaApply defines apply_check(KEYS, ARGV), the body of applyScript.
 const luaApply = `
@@ -45,28 +50,28 @@ local epoch, last = st[5], tonumber(st[6] or '0')
 if not stable or not epoch then
   local t = redis.call('TIME')
   epoch = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
-  stable, cand, creason, count, seq, last = 'UNKNOWN', '', '', 0, 0, 0
+  stable, cand, creason, count, seq, last = UNKNOWN, '', '', 0, 0, 0
 end
 local cand0 = cand
 local function pend() if cand ~= '' then return 1 end return 0 end
-local function bad(s) return s == 'DOWN' or s == 'DEGRADED' end
+local function bad(s) return s == DOWN or s == DEGRADED end
 local function isbad() if bad(stable) then return 1 end return 0 end
 if slot <= last then return {0, 0, pend(), seq, tonumber(epoch), isbad(), 0} end
 local need = tonumber(ARGV[3])
-if stable == 'UNKNOWN' then
+if stable == UNKNOWN then
   cand, count, need = obs, 1, 1
 elseif obs == stable then
   cand, count = '', 0
-elseif stable == 'UP' then
+elseif stable == UP then
   if bad(cand) then
-    if cand ~= 'DOWN' and obs ~= 'DOWN' then cand = 'DEGRADED' else cand = 'DOWN' end
+    if cand ~= DOWN and obs ~= DOWN then cand = DEGRADED else cand = DOWN end
     count = count + 1
   else
     cand, count = obs, 1
   end
 else
   if obs == cand then count = count + 1 else cand, count = obs, 1 end
-  if obs == 'UP' then need = tonumber(ARGV[4]) end
+  if obs == UP then need = tonumber(ARGV[4]) end
 end
 if cand == '' then creason = '' elseif obs == cand then creason = ARGV[5] end
 local moved = 0
@@ -82,7 +87,7 @@ if cand ~= '' and count >= need then
   end
   seq = seq + 1
   local initial = '0'
-  if stable == 'UNKNOWN' then initial = '1' end
+  if stable == UNKNOWN then initial = '1' end
   redis.call('XADD', KEYS[2], '*', 'type', ARGV[8], 'name', ARGV[9], 'from', stable, 'to', cand,
     'seq', tostring(seq), 'epoch', epoch, 'at', ARGV[6], 'initial', initial, 'reason', creason, 'check', ARGV[7])
   redis.call('HSET', KEYS[1], 'since', ARGV[6], 'reason', creason)
@@ -98,7 +103,7 @@ end
 // applyScript would, in one script call. ARGV: the key prefix, the
 // outbox cap, then per check 10 fields: target id, then applyScript's
 // ARGV 1-9. Returns the 7 values of applyScript per check, flattened.
-var applyBatchScript = redis.NewScript(luaApply + `
+var applyBatchScript = redis.NewScript(luaStates + luaApply + `
 local out = {}
 for i = 3, #ARGV, 10 do
   local id = ARGV[i]
