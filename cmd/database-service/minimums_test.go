@@ -5,7 +5,7 @@ import (
 
 	"github.com/dbhealth/database-service/config"
 	"github.com/dbhealth/database-service/events/bus"
-	"github.com/dbhealth/database-service/events/coord"
+	"github.com/dbhealth/database-service/projections/coord"
 )
 
 // The OUTBOX_CLAIM_IDLE minimum that config enforces is the publish

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/dbhealth/database-service/events"
-	"github.com/dbhealth/database-service/events/coord"
+	"github.com/dbhealth/database-service/projections/coord"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
 	"github.com/dbhealth/database-service/projections/localstore"

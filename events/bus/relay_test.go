@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/dbhealth/database-service/events/coord"
+	"github.com/dbhealth/database-service/projections/coord"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/testsupport/logrec"
 )
