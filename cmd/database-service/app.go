@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,13 +11,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/config"
 	"github.com/dbhealth/database-service/config/logging"
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/events/bus"
+	"github.com/dbhealth/database-service/lifecycle"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
 	"github.com/dbhealth/database-service/registry"
@@ -48,7 +49,7 @@ type app struct {
 	bus         *bus.Bus
 	mgr         *probes.Manager
 	sched       *probes.Scheduler
-	live        *broadcaster
+	live        *api.Hub
 	api         *api.Server
 	conf        *configState
 	sets        liveSets
@@ -173,9 +174,9 @@ const (
 // the embedded store projects as it applies) and the live event stream on
 // this replica's own queue.
 func (a *app) buildProjections() error {
-	a.live = newBroadcaster()
+	a.live = api.NewHub()
 	if !a.store.projected {
-		return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.handle)
+		return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.Handle)
 	}
 	ck, err := projections.NewChecks(a.store.models)
 	if err != nil {
@@ -197,7 +198,7 @@ func (a *app) buildProjections() error {
 			return fmt.Errorf("projection %s: %w", p.Name(), err)
 		}
 	}
-	return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.handle)
+	return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.Handle)
 }
 
 // buildAPI builds the HTTP server over the read models and the pipeline.
@@ -331,65 +332,48 @@ func (a *app) reconcile(ctx context.Context, ts []probes.Target) {
 	}
 }
 
-// run runs every component until ctx ends, then stops them in order: the
-// HTTP server drains after everything else has been told to stop, the bus
-// and the store close last.
+// run runs every component until ctx ends, then stops them in order,
+// each step bounded and all within SHUTDOWN_TIMEOUT: deregister, stop
+// probing, drain HTTP, stop consumers, flush the relay, close the
+// publisher, close the store.
 func (a *app) run(ctx context.Context) error {
-	g, gctx := errgroup.WithContext(ctx)
-	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopHTTP()
-	regDone := make(chan struct{})
-	g.Go(func() error {
-		// Deregister first: the HTTP server drains only once the registry
-		// has left Nacos, so the gateway stops sending traffic before.
-		defer close(regDone)
-		if err := a.reg.Run(gctx); err != nil {
-			return fmt.Errorf("registry: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		select {
-		case <-regDone:
-		case <-time.After(a.cfg.Service.ShutdownTimeout):
-		}
-		stopHTTP()
-		return nil
-	})
+	l := lifecycle.New(a.log, a.cfg.Service.ShutdownTimeout)
+	// The gateway stops sending traffic before anything else stops.
+	l.Add(lifecycle.Step{Name: "registry", Run: a.reg.Run})
 	if path := a.cfg.Probe.TargetsFile; path != "" {
-		g.Go(func() error { return a.watchTargetsFile(gctx, path, time.Second) })
+		l.Add(lifecycle.Step{Name: "targets file", Run: func(ctx context.Context) error { return a.watchTargetsFile(ctx, path, time.Second) }})
 	}
 	if a.watch != nil {
-		g.Go(func() error { return a.watchNacosConfig(gctx) })
+		l.Add(lifecycle.Step{Name: "nacos config", Run: a.watchNacosConfig})
 	}
-	g.Go(func() error {
-		var err error
-		if a.ln != nil {
-			err = a.api.Serve(httpCtx, a.ln)
-		} else {
-			err = a.api.Run(httpCtx)
-		}
-		if err != nil {
-			return fmt.Errorf("http: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error { return a.bus.Run(gctx) })
-	g.Go(func() error {
-		return a.live.bindChecked(gctx, func(ctx context.Context, on bool) error {
-			return a.bus.BindReplica(ctx, liveGroup, liveCheckedBinding, on)
-		}, func(err error) { a.log.Warn("live stream binding", "err", err) })
-	})
-	g.Go(func() error { return a.mgr.Run(gctx) })
-	g.Go(func() error { return a.sched.Run(gctx) })
-	g.Go(func() error { return a.store.relay(gctx) })
-	err := g.Wait()
-	a.close()
-	return err
+	l.Add(
+		lifecycle.Step{Name: "nacos clients", Stop: func(context.Context) error { a.reg.Close(); return nil }},
+		lifecycle.Step{Name: "scheduler", Run: a.sched.Run},
+		lifecycle.Step{Name: "probes", Run: a.mgr.Run},
+		lifecycle.Step{Name: "http", Run: a.serveHTTP},
+		lifecycle.Step{Name: "live stream", Run: func(ctx context.Context) error {
+			return a.live.BindChecked(ctx, func(ctx context.Context, on bool) error {
+				return a.bus.BindReplica(ctx, liveGroup, liveCheckedBinding, on)
+			}, func(err error) { a.log.Warn("live stream binding", "err", err) })
+		}},
+		lifecycle.Step{Name: "consumers", Run: a.bus.Run},
+		lifecycle.Step{Name: "relay", Run: a.store.relay},
+		lifecycle.Step{Name: "publisher", Stop: func(context.Context) error { return a.bus.Close() }},
+		lifecycle.Step{Name: "store", Stop: func(context.Context) error { return a.store.close() }},
+	)
+	return l.Run(ctx)
 }
 
-// close releases the Nacos clients, the bus and the store.
+// serveHTTP serves the API until ctx ends, then drains it.
+func (a *app) serveHTTP(ctx context.Context) error {
+	if a.ln != nil {
+		return a.api.Serve(ctx, a.ln)
+	}
+	return a.api.Run(ctx)
+}
+
+// close releases the Nacos clients, the bus and the store of an app that
+// never ran.
 func (a *app) close() {
 	if a.reg != nil {
 		a.reg.Close()
@@ -424,24 +408,14 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	}
 	log.Info("database-service started", "version", version, "replica", cfg.Service.ReplicaID,
 		"port", cfg.Service.Port, "bus_embedded", cfg.Bus.Embedded(), "store_embedded", cfg.Store.Embedded())
-	done := make(chan error, 1)
-	go func() { done <- a.run(ctx) }()
-	var err2 error
-	select {
-	case err2 = <-done:
-	case <-ctx.Done():
-		// Stopping is bounded: components that do not finish within
-		// SHUTDOWN_TIMEOUT (plus a margin for the bus and store to close)
-		// are abandoned.
-		select {
-		case err2 = <-done:
-		case <-time.After(cfg.Service.ShutdownTimeout + 5*time.Second):
-			log.Error("shutdown timed out; exiting anyway", "timeout", cfg.Service.ShutdownTimeout)
+	// Stopping is bounded by SHUTDOWN_TIMEOUT: a step that does not stop
+	// in time is abandoned and reported.
+	if err := a.run(ctx); err != nil {
+		if errors.Is(err, lifecycle.ErrTimeout) {
+			log.Error("shutdown timed out; exiting anyway", "timeout", cfg.Service.ShutdownTimeout, "err", err)
 			return exitFail
 		}
-	}
-	if err2 != nil {
-		log.Error("stopped with error", "err", err2)
+		log.Error("stopped with error", "err", err)
 		return exitFail
 	}
 	log.Info("database-service stopped")

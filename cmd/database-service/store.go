@@ -120,7 +120,7 @@ func (a *app) openStore(ctx context.Context, opts appOptions) (*storeSide, error
 // the live stream: without a client asking for them they are not even
 // encoded.
 func (a *app) publishChecks(hs []events.HealthChecked) {
-	if a.live == nil || !a.live.wantsChecked() {
+	if a.live == nil || !a.live.WantsChecked() {
 		return
 	}
 	for _, h := range hs {
