@@ -15,6 +15,7 @@ import (
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/config"
 	"github.com/dbhealth/database-service/config/logging"
+	"github.com/dbhealth/database-service/config/source"
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/events/bus"
 	"github.com/dbhealth/database-service/lifecycle"
@@ -51,11 +52,8 @@ type app struct {
 	sched       *probes.Scheduler
 	live        *api.Hub
 	api         *api.Server
-	conf        *configState
-	sets        liveSets
+	targets     *source.Source
 	reg         *registry.Registry
-	watch       *registry.ConfigWatch
-	reloads     *prometheus.CounterVec
 	ln          net.Listener
 	started     time.Time
 }
@@ -98,20 +96,20 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	if err := a.buildProjections(); err != nil {
 		return nil, err
 	}
-	a.reloads = newReloadsCounter(a.prom)
 	if a.reg, err = newRegistry(cfg, a); err != nil {
 		return nil, err
 	}
 	if err := a.buildAPI(); err != nil {
 		return nil, err
 	}
-	a.conf = newConfigState(cfg)
-	ts, err := a.startTargets(ctx)
+	a.targets, err = source.New(ctx, cfg, source.Options{
+		Watch: a.nacosWatch(), Emit: a.setTargets, Registerer: a.prom, Logger: log.With("component", "config"),
+	})
 	if err != nil {
 		return nil, err
 	}
-	a.setTargets(ctx, ts)
-	a.reconcile(ctx, ts)
+	a.setTargets(ctx, a.targets.Targets())
+	a.reconcile(ctx, a.targets.Targets())
 	return a, nil
 }
 
@@ -215,7 +213,7 @@ func (a *app) buildAPI() error {
 		Metrics:     api.MetricsReaderFunc(a.store.models.AllMetrics),
 		Connections: a.mgr,
 		Tester:      api.TesterFunc(a.test),
-		Config:      api.ConfigViewFunc(func() api.ConfigInfo { return a.conf.info() }),
+		Config:      api.ConfigViewFunc(a.configInfo),
 		Events:      a.live,
 		Registry:    registryAPI{a.reg},
 		Readiness:   api.ReadinessFunc(a.ready),
@@ -244,6 +242,12 @@ func (a *app) buildAPI() error {
 	}
 	a.api = srv
 	return nil
+}
+
+// configInfo is GET /api/database/config.
+func (a *app) configInfo() api.ConfigInfo {
+	v := a.targets.View()
+	return api.ConfigInfo{AppEnv: a.cfg.AppEnv, Version: strconv.Itoa(v.Version), Source: v.Source, AppliedAt: v.AppliedAt, Config: v.Config}
 }
 
 // ready checks the bus and the store for GET /health and GET /ready.
@@ -340,13 +344,8 @@ func (a *app) run(ctx context.Context) error {
 	l := lifecycle.New(a.log, a.cfg.Service.ShutdownTimeout)
 	// The gateway stops sending traffic before anything else stops.
 	l.Add(lifecycle.Step{Name: "registry", Run: a.reg.Run})
-	if path := a.cfg.Probe.TargetsFile; path != "" {
-		l.Add(lifecycle.Step{Name: "targets file", Run: func(ctx context.Context) error { return a.watchTargetsFile(ctx, path, time.Second) }})
-	}
-	if a.watch != nil {
-		l.Add(lifecycle.Step{Name: "nacos config", Run: a.watchNacosConfig})
-	}
 	l.Add(
+		lifecycle.Step{Name: "targets", Run: a.targets.Run},
 		lifecycle.Step{Name: "nacos clients", Stop: func(context.Context) error { a.reg.Close(); return nil }},
 		lifecycle.Step{Name: "scheduler", Run: a.sched.Run},
 		lifecycle.Step{Name: "probes", Run: a.mgr.Run},
