@@ -20,6 +20,7 @@ import (
 	"github.com/dbhealth/database-service/events/bus"
 	"github.com/dbhealth/database-service/lifecycle"
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/probes/reconcile"
 	"github.com/dbhealth/database-service/projections"
 	"github.com/dbhealth/database-service/registry"
 )
@@ -40,11 +41,12 @@ type appOptions struct {
 
 // app is one replica: every component, wired.
 type app struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	prom    *prometheus.Registry
-	metrics *serviceMetrics
-	store   *storeSide
+	cfg  *config.Config
+	log  *slog.Logger
+	prom *prometheus.Registry
+	// observed is the store's sink with the probe metrics.
+	observed *probes.ObservedSink
+	store    *storeSide
 	// outboxLimit is OUTBOX_MAX_LENGTH, enforced by either store.
 	outboxLimit *projections.OutboxLimit
 	bus         *bus.Bus
@@ -102,14 +104,17 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	if err := a.buildAPI(); err != nil {
 		return nil, err
 	}
+	recon := reconcile.New(reconcile.Options{
+		Manager: a.mgr, Scheduler: a.sched, Forget: a.store.forget, Known: a.store.models.Targets,
+		OnRemoved: a.observed.Forget, Logger: log.With("component", "reconcile"),
+	})
 	a.targets, err = source.New(ctx, cfg, source.Options{
-		Watch: a.nacosWatch(), Emit: a.setTargets, Registerer: a.prom, Logger: log.With("component", "config"),
+		Watch: a.nacosWatch(), Emit: recon.Set, Registerer: a.prom, Logger: log.With("component", "config"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.setTargets(ctx, a.targets.Targets())
-	a.reconcile(ctx, a.targets.Targets())
+	recon.Start(ctx, a.targets.Targets())
 	return a, nil
 }
 
@@ -121,35 +126,30 @@ func (a *app) buildPipeline(opts appOptions) error {
 		openers = probes.Openers()
 		openers[probes.Nacos] = probes.NacosOpener(cfg.Service.DataDir)
 	}
-	a.metrics = newServiceMetrics(a.prom, a.outboxLimit,
+	newServiceMetrics(a.prom, a.outboxLimit,
 		func(ctx context.Context) (float64, error) { n, err := a.store.outbox(ctx); return float64(n), err },
 		func(ctx context.Context) (float64, error) {
 			n, err := a.store.models.Firing(ctx)
 			return float64(n), err
 		})
+	var err error
+	if a.observed, err = probes.NewObservedSink(a.store.sink, a.prom); err != nil {
+		return err
+	}
 	// The scheduler and the manager point at each other (a lost connection
 	// triggers a probe): the manager reports through a closure.
 	var sched *probes.Scheduler
 	a.mgr = probes.NewManager(openers, a.log.With("component", "probes"), func(id, _ string) {
 		sched.Trigger(id, probes.TriggerWatch)
 	})
-	sched = probes.NewScheduler(a.mgr, a.store.claimer,
-		observedSink{next: a.store.sink, m: a.metrics}, probes.SchedulerOptions{
-			Concurrency:     cfg.Probe.Concurrency,
-			RetryInterval:   cfg.Probe.RetryInterval,
-			RecoveryBackoff: cfg.Probe.RecoveryBackoff,
-			Logger:          a.log.With("component", "scheduler"),
-		})
+	sched = probes.NewScheduler(a.mgr, a.store.claimer, a.observed, probes.SchedulerOptions{
+		Concurrency:     cfg.Probe.Concurrency,
+		RetryInterval:   cfg.Probe.RetryInterval,
+		RecoveryBackoff: cfg.Probe.RecoveryBackoff,
+		Logger:          a.log.With("component", "scheduler"),
+	})
 	a.sched = sched
-	a.prom.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "dbhealth_probes_skipped_total",
-			Help: "Scheduled probes skipped because the target's previous probe was still queued or running.",
-		}, func() float64 { return float64(sched.Skipped()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "dbhealth_probe_results_dropped_total",
-			Help: "Probe results dropped because their target had left the configuration meanwhile.",
-		}, func() float64 { return float64(sched.Dropped()) }))
+	a.prom.MustRegister(sched.Collectors()...)
 	return nil
 }
 
@@ -176,11 +176,15 @@ func (a *app) buildProjections() error {
 	if !a.store.projected {
 		return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.Handle)
 	}
+	m, err := projections.NewHandlerMetrics(a.prom)
+	if err != nil {
+		return err
+	}
 	ck, err := projections.NewChecks(a.store.models)
 	if err != nil {
 		return err
 	}
-	if err := a.bus.AddCheckConsumer(ck.Name(), ck.Bindings(), a.metrics.observedBatch(ck.Name(), ck.HandleBatch)); err != nil {
+	if err := a.bus.AddCheckConsumer(ck.Name(), ck.Bindings(), m.ObserveBatch(ck.Name(), ck.HandleBatch)); err != nil {
 		return fmt.Errorf("projection %s: %w", ck.Name(), err)
 	}
 	st, err := projections.NewStatus(a.store.models)
@@ -192,7 +196,7 @@ func (a *app) buildProjections() error {
 		return err
 	}
 	for _, p := range []projection{st, al} {
-		if err := a.bus.AddConsumer(p.Name(), p.Bindings(), a.metrics.observed(p.Name(), p.Handle)); err != nil {
+		if err := a.bus.AddConsumer(p.Name(), p.Bindings(), m.Observe(p.Name(), p.Handle)); err != nil {
 			return fmt.Errorf("projection %s: %w", p.Name(), err)
 		}
 	}
@@ -283,57 +287,6 @@ func (a *app) test(ctx context.Context, kind probes.Kind, name string) ([]api.Te
 		}
 	}
 	return out, nil
-}
-
-// setTargets makes ts the probed set, in the manager and the scheduler, and
-// drops the read models of removed targets.
-func (a *app) setTargets(ctx context.Context, ts []probes.Target) {
-	before := map[string]probes.Target{}
-	for _, t := range a.mgr.Targets() {
-		before[t.ID()] = t
-	}
-	ch := a.mgr.SetTargets(ts)
-	a.sched.SetTargets(ts)
-	for _, id := range ch.Removed {
-		t := before[id]
-		a.metrics.forget(t)
-		a.forget(ctx, string(t.Kind), t.Name)
-	}
-	a.log.Info("targets set", "count", len(ts), "added", ch.Added, "removed", ch.Removed, "changed", ch.Changed)
-}
-
-// forget drops a target that left the configuration from the store: its
-// read models (its firing alert resolved as removed) and its transition
-// state (a target added again starts a new epoch).
-func (a *app) forget(ctx context.Context, kind, name string) {
-	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := a.store.forget(fctx, kind, name); err != nil {
-		a.log.Warn("forgetting removed target", "target", kind+"/"+name, "err", err)
-	}
-}
-
-// reconcile forgets what the read models hold of targets the configuration
-// no longer has (removed while no replica ran): their alerts are resolved
-// as removed and they leave the overall state.
-func (a *app) reconcile(ctx context.Context, ts []probes.Target) {
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	known, err := a.store.models.Targets(rctx)
-	if err != nil {
-		a.log.Warn("reconciling the read models with the configuration", "err", err)
-		return
-	}
-	configured := map[string]bool{}
-	for _, t := range ts {
-		configured[t.ID()] = true
-	}
-	for _, k := range known {
-		if !configured[k.Subject()] {
-			a.log.Info("forgetting a target no longer configured", "target", k.Subject())
-			a.forget(ctx, k.Type, k.Name)
-		}
-	}
 }
 
 // run runs every component until ctx ends, then stops them in order,
