@@ -22,6 +22,7 @@ import (
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/probes/reconcile"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/projections/stores"
 	"github.com/dbhealth/database-service/registry"
 )
 
@@ -46,7 +47,7 @@ type app struct {
 	prom *prometheus.Registry
 	// observed is the store's sink with the probe metrics.
 	observed *probes.ObservedSink
-	store    *storeSide
+	store    *stores.Store
 	// outboxLimit is OUTBOX_MAX_LENGTH, enforced by either store.
 	outboxLimit *projections.OutboxLimit
 	bus         *bus.Bus
@@ -89,7 +90,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		return nil, err
 	}
 	a.outboxLimit = projections.NewOutboxLimit(int64(cfg.Store.OutboxMaxLength), log.With("component", "outbox"))
-	if a.store, err = a.openStore(ctx, opts); err != nil {
+	if a.store, err = stores.Open(ctx, cfg, stores.Options{
+		Publisher: a.bus, Source: a.source(), OutboxLimit: a.outboxLimit, ClaimIdle: opts.RelayClaimIdle,
+		OnChecked: a.publishChecks, Logger: log,
+	}); err != nil {
 		return nil, err
 	}
 	if err := a.buildPipeline(opts); err != nil {
@@ -105,7 +109,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		return nil, err
 	}
 	recon := reconcile.New(reconcile.Options{
-		Manager: a.mgr, Scheduler: a.sched, Forget: a.store.forget, Known: a.store.models.Targets,
+		Manager: a.mgr, Scheduler: a.sched, Forget: a.store.Forget, Known: a.store.Models.Targets,
 		OnRemoved: a.observed.Forget, Logger: log.With("component", "reconcile"),
 	})
 	a.targets, err = source.New(ctx, cfg, source.Options{
@@ -127,13 +131,13 @@ func (a *app) buildPipeline(opts appOptions) error {
 		openers[probes.Nacos] = probes.NacosOpener(cfg.Service.DataDir)
 	}
 	newServiceMetrics(a.prom, a.outboxLimit,
-		func(ctx context.Context) (float64, error) { n, err := a.store.outbox(ctx); return float64(n), err },
+		func(ctx context.Context) (float64, error) { n, err := a.store.OutboxLen(ctx); return float64(n), err },
 		func(ctx context.Context) (float64, error) {
-			n, err := a.store.models.Firing(ctx)
+			n, err := a.store.Models.Firing(ctx)
 			return float64(n), err
 		})
 	var err error
-	if a.observed, err = probes.NewObservedSink(a.store.sink, a.prom); err != nil {
+	if a.observed, err = probes.NewObservedSink(a.store.Sink, a.prom); err != nil {
 		return err
 	}
 	// The scheduler and the manager point at each other (a lost connection
@@ -142,7 +146,7 @@ func (a *app) buildPipeline(opts appOptions) error {
 	a.mgr = probes.NewManager(openers, a.log.With("component", "probes"), func(id, _ string) {
 		sched.Trigger(id, probes.TriggerWatch)
 	})
-	sched = probes.NewScheduler(a.mgr, a.store.claimer, a.observed, probes.SchedulerOptions{
+	sched = probes.NewScheduler(a.mgr, a.store.Claimer, a.observed, probes.SchedulerOptions{
 		Concurrency:     cfg.Probe.Concurrency,
 		RetryInterval:   cfg.Probe.RetryInterval,
 		RecoveryBackoff: cfg.Probe.RecoveryBackoff,
@@ -173,25 +177,25 @@ const (
 // this replica's own queue.
 func (a *app) buildProjections() error {
 	a.live = api.NewHub()
-	if !a.store.projected {
+	if !a.store.Projected {
 		return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.Handle)
 	}
 	m, err := projections.NewHandlerMetrics(a.prom)
 	if err != nil {
 		return err
 	}
-	ck, err := projections.NewChecks(a.store.models)
+	ck, err := projections.NewChecks(a.store.Models)
 	if err != nil {
 		return err
 	}
 	if err := a.bus.AddCheckConsumer(ck.Name(), ck.Bindings(), m.ObserveBatch(ck.Name(), ck.HandleBatch)); err != nil {
 		return fmt.Errorf("projection %s: %w", ck.Name(), err)
 	}
-	st, err := projections.NewStatus(a.store.models)
+	st, err := projections.NewStatus(a.store.Models)
 	if err != nil {
 		return err
 	}
-	al, err := projections.NewAlerts(a.store.models)
+	al, err := projections.NewAlerts(a.store.Models)
 	if err != nil {
 		return err
 	}
@@ -206,17 +210,13 @@ func (a *app) buildProjections() error {
 // buildAPI builds the HTTP server over the read models and the pipeline.
 func (a *app) buildAPI() error {
 	cfg := a.cfg
-	var status api.StatusReader = a.store.models
-	if a.store.decided != nil {
-		status = liveStatus{models: a.store.models, decided: a.store.decided, targets: a.mgr.Targets}
-	}
 	srv, err := api.New(api.Deps{
-		Status:      status,
-		History:     a.store.models,
-		Alerts:      a.store.models,
-		Metrics:     api.MetricsReaderFunc(a.store.models.AllMetrics),
+		Status:      a.store.Status(a.mgr.Targets),
+		History:     a.store.Models,
+		Alerts:      a.store.Models,
+		Metrics:     api.MetricsReaderFunc(a.store.Models.AllMetrics),
 		Connections: a.mgr,
-		Tester:      api.TesterFunc(a.test),
+		Tester:      api.ProbeTester{Targets: a.mgr.Targets, TestNow: a.sched.TestNow},
 		Config:      api.ConfigViewFunc(a.configInfo),
 		Events:      a.live,
 		Registry:    registryAPI{a.reg},
@@ -256,37 +256,7 @@ func (a *app) configInfo() api.ConfigInfo {
 
 // ready checks the bus and the store for GET /health and GET /ready.
 func (a *app) ready(ctx context.Context) map[string]error {
-	return map[string]error{"bus": a.bus.Check(ctx), "store": a.store.ping(ctx)}
-}
-
-// test probes the targets of kind (or the one called name) now, through
-// the pipeline, for POST /api/database/connections/test/{type}.
-func (a *app) test(ctx context.Context, kind probes.Kind, name string) ([]api.TestResult, error) {
-	var ts []probes.Target
-	for _, t := range a.mgr.Targets() {
-		if t.Kind == kind && (name == "" || t.Name == name) {
-			ts = append(ts, t)
-		}
-	}
-	if len(ts) == 0 {
-		if name != "" {
-			return nil, fmt.Errorf("%w: %s/%s", probes.ErrUnknownTarget, kind, name)
-		}
-		return []api.TestResult{}, nil
-	}
-	results, err := a.sched.TestNow(ctx, ts)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]api.TestResult, len(results))
-	for i, r := range results {
-		out[i] = api.TestResult{
-			Type: string(r.Target.Kind), Name: r.Target.Name, State: string(r.State),
-			LatencyMS: probes.LatencyMS(r.Latency), Details: r.Details,
-			ErrorKind: string(r.ErrorKind), Error: r.Error, CheckedAt: r.CheckedAt.UTC(),
-		}
-	}
-	return out, nil
+	return map[string]error{"bus": a.bus.Check(ctx), "store": a.store.Ping(ctx)}
 }
 
 // run runs every component until ctx ends, then stops them in order,
@@ -309,9 +279,9 @@ func (a *app) run(ctx context.Context) error {
 			}, func(err error) { a.log.Warn("live stream binding", "err", err) })
 		}},
 		lifecycle.Step{Name: "consumers", Run: a.bus.Run},
-		lifecycle.Step{Name: "relay", Run: a.store.relay},
+		lifecycle.Step{Name: "relay", Run: a.store.Relay},
 		lifecycle.Step{Name: "publisher", Stop: func(context.Context) error { return a.bus.Close() }},
-		lifecycle.Step{Name: "store", Stop: func(context.Context) error { return a.store.close() }},
+		lifecycle.Step{Name: "store", Stop: func(context.Context) error { return a.store.Close() }},
 	)
 	return l.Run(ctx)
 }
@@ -336,7 +306,7 @@ func (a *app) close() {
 		}
 	}
 	if a.store != nil {
-		if err := a.store.close(); err != nil {
+		if err := a.store.Close(); err != nil {
 			a.log.Warn("closing store", "err", err)
 		}
 	}
