@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/config"
-	"github.com/dbhealth/database-service/config/logging"
 	"github.com/dbhealth/database-service/config/source"
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/events/bus"
@@ -70,7 +67,7 @@ func (a *app) source() string { return "/" + a.cfg.Service.Name }
 // newApp connects to the store and the bus and builds every component. On
 // error everything opened so far is closed.
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appOptions) (_ *app, err error) {
-	a := &app{cfg: cfg, log: log, prom: opts.Registry, started: time.Now(), ln: opts.Listener}
+	a := &app{cfg: cfg, log: log, prom: opts.Registry, started: time.Now(), ln: opts.Listener, live: api.NewHub()}
 	if a.prom == nil {
 		a.prom = prometheus.NewRegistry()
 	}
@@ -92,7 +89,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	a.outboxLimit = projections.NewOutboxLimit(int64(cfg.Store.OutboxMaxLength), log.With("component", "outbox"))
 	if a.store, err = stores.Open(ctx, cfg, stores.Options{
 		Publisher: a.bus, Source: a.source(), OutboxLimit: a.outboxLimit, ClaimIdle: opts.RelayClaimIdle,
-		OnChecked: a.publishChecks, Logger: log,
+		WantChecked: a.live.WantsChecked, Logger: log,
 	}); err != nil {
 		return nil, err
 	}
@@ -176,7 +173,6 @@ const (
 // the embedded store projects as it applies) and the live event stream on
 // this replica's own queue.
 func (a *app) buildProjections() error {
-	a.live = api.NewHub()
 	if !a.store.Projected {
 		return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.Handle)
 	}
@@ -310,36 +306,4 @@ func (a *app) close() {
 			a.log.Warn("closing store", "err", err)
 		}
 	}
-}
-
-// serve runs the service until ctx ends.
-func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
-	logOpts := cfg.LoggingOptions()
-	logOpts.Console = stderr
-	log, closer, err := logging.New(logOpts)
-	if err != nil {
-		fmt.Fprintln(stderr, "logging:", err)
-		return exitConfig
-	}
-	defer closer.Close()
-	quietRedisLogger(log)
-	a, err := newApp(ctx, cfg, log, appOptions{})
-	if err != nil {
-		log.Error("start-up failed", "err", err)
-		return exitFail
-	}
-	log.Info("database-service started", "version", version, "replica", cfg.Service.ReplicaID,
-		"port", cfg.Service.Port, "bus_embedded", cfg.Bus.Embedded(), "store_embedded", cfg.Store.Embedded())
-	// Stopping is bounded by SHUTDOWN_TIMEOUT: a step that does not stop
-	// in time is abandoned and reported.
-	if err := a.run(ctx); err != nil {
-		if errors.Is(err, lifecycle.ErrTimeout) {
-			log.Error("shutdown timed out; exiting anyway", "timeout", cfg.Service.ShutdownTimeout, "err", err)
-			return exitFail
-		}
-		log.Error("stopped with error", "err", err)
-		return exitFail
-	}
-	log.Info("database-service stopped")
-	return exitOK
 }

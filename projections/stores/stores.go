@@ -49,9 +49,10 @@ type Options struct {
 	OutboxLimit *projections.OutboxLimit
 	// ClaimIdle, when non-zero, overrides OUTBOX_CLAIM_IDLE.
 	ClaimIdle time.Duration
-	// OnChecked receives the checks the embedded store applied.
-	OnChecked func([]events.HealthChecked)
-	Logger    *slog.Logger
+	// WantChecked reports whether the checks the embedded store applies
+	// are wanted as HealthChecked events (by the live stream).
+	WantChecked func() bool
+	Logger      *slog.Logger
 }
 
 // Store is one replica's store.
@@ -133,7 +134,7 @@ func openEmbedded(cfg *config.Config, opts Options) (*Store, error) {
 		AlertRetention:    cfg.Alerts.Retention,
 		OutboxLimit:       opts.OutboxLimit,
 		Logger:            opts.Logger.With("component", "store"),
-		OnChecked:         opts.OnChecked,
+		OnChecked:         func(hs []events.HealthChecked) { publishChecked(opts, hs) },
 	})
 	if err != nil {
 		return nil, err
