@@ -90,13 +90,13 @@ func (l *Lifecycle) Run(ctx context.Context) error {
 	case <-failed:
 		l.log.Warn("a step failed; shutting down", "steps", len(l.steps), "timeout", l.timeout)
 	}
-	return l.stop(rs)
+	return l.stop(context.WithoutCancel(ctx), rs)
 }
 
 // stop stops the steps in order, each within its timeout and all within
 // the shutdown timeout.
-func (l *Lifecycle) stop(rs []running) error {
-	all, cancel := context.WithTimeout(context.Background(), l.timeout)
+func (l *Lifecycle) stop(ctx context.Context, rs []running) error {
+	all, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
 	var errs []error
 	for i, s := range l.steps {
