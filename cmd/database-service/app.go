@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
@@ -13,12 +12,12 @@ import (
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/config"
 	"github.com/dbhealth/database-service/config/source"
-	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/events/bus"
 	"github.com/dbhealth/database-service/lifecycle"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/probes/reconcile"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/projections/consumers"
 	"github.com/dbhealth/database-service/projections/stores"
 	"github.com/dbhealth/database-service/registry"
 )
@@ -154,13 +153,6 @@ func (a *app) buildPipeline(opts appOptions) error {
 	return nil
 }
 
-// projection is one read-model handler group.
-type projection interface {
-	Name() string
-	Bindings() []string
-	Handle(ctx context.Context, e events.Envelope) error
-}
-
 // The live group is this replica's own queue for the SSE streams: every
 // transition, and checks while a client wants them.
 const (
@@ -173,31 +165,9 @@ const (
 // the embedded store projects as it applies) and the live event stream on
 // this replica's own queue.
 func (a *app) buildProjections() error {
-	if !a.store.Projected {
-		return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.Handle)
-	}
-	m, err := projections.NewHandlerMetrics(a.prom)
-	if err != nil {
-		return err
-	}
-	ck, err := projections.NewChecks(a.store.Models)
-	if err != nil {
-		return err
-	}
-	if err := a.bus.AddCheckConsumer(ck.Name(), ck.Bindings(), m.ObserveBatch(ck.Name(), ck.HandleBatch)); err != nil {
-		return fmt.Errorf("projection %s: %w", ck.Name(), err)
-	}
-	st, err := projections.NewStatus(a.store.Models)
-	if err != nil {
-		return err
-	}
-	al, err := projections.NewAlerts(a.store.Models)
-	if err != nil {
-		return err
-	}
-	for _, p := range []projection{st, al} {
-		if err := a.bus.AddConsumer(p.Name(), p.Bindings(), m.Observe(p.Name(), p.Handle)); err != nil {
-			return fmt.Errorf("projection %s: %w", p.Name(), err)
+	if a.store.Projected {
+		if err := consumers.Add(a.bus, a.store.Models, a.prom); err != nil {
+			return err
 		}
 	}
 	return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.Handle)
