@@ -2,23 +2,23 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/config"
-	"github.com/dbhealth/database-service/config/logging"
-	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/config/source"
 	"github.com/dbhealth/database-service/events/bus"
+	"github.com/dbhealth/database-service/lifecycle"
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/probes/reconcile"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/projections/consumers"
+	"github.com/dbhealth/database-service/projections/stores"
 	"github.com/dbhealth/database-service/registry"
 )
 
@@ -38,23 +38,21 @@ type appOptions struct {
 
 // app is one replica: every component, wired.
 type app struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	prom    *prometheus.Registry
-	metrics *serviceMetrics
-	store   *storeSide
+	cfg  *config.Config
+	log  *slog.Logger
+	prom *prometheus.Registry
+	// observed is the store's sink with the probe metrics.
+	observed *probes.ObservedSink
+	store    *stores.Store
 	// outboxLimit is OUTBOX_MAX_LENGTH, enforced by either store.
 	outboxLimit *projections.OutboxLimit
 	bus         *bus.Bus
 	mgr         *probes.Manager
 	sched       *probes.Scheduler
-	live        *broadcaster
+	live        *api.Hub
 	api         *api.Server
-	conf        *configState
-	sets        liveSets
+	targets     *source.Source
 	reg         *registry.Registry
-	watch       *registry.ConfigWatch
-	reloads     *prometheus.CounterVec
 	ln          net.Listener
 	started     time.Time
 }
@@ -68,7 +66,7 @@ func (a *app) source() string { return "/" + a.cfg.Service.Name }
 // newApp connects to the store and the bus and builds every component. On
 // error everything opened so far is closed.
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appOptions) (_ *app, err error) {
-	a := &app{cfg: cfg, log: log, prom: opts.Registry, started: time.Now(), ln: opts.Listener}
+	a := &app{cfg: cfg, log: log, prom: opts.Registry, started: time.Now(), ln: opts.Listener, live: api.NewHub()}
 	if a.prom == nil {
 		a.prom = prometheus.NewRegistry()
 	}
@@ -88,7 +86,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		return nil, err
 	}
 	a.outboxLimit = projections.NewOutboxLimit(int64(cfg.Store.OutboxMaxLength), log.With("component", "outbox"))
-	if a.store, err = a.openStore(ctx, opts); err != nil {
+	if a.store, err = stores.Open(ctx, cfg, stores.Options{
+		Publisher: a.bus, Source: a.source(), OutboxLimit: a.outboxLimit, ClaimIdle: opts.RelayClaimIdle,
+		WantChecked: a.live.WantsChecked, Logger: log,
+	}); err != nil {
 		return nil, err
 	}
 	if err := a.buildPipeline(opts); err != nil {
@@ -97,20 +98,23 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	if err := a.buildProjections(); err != nil {
 		return nil, err
 	}
-	a.reloads = newReloadsCounter(a.prom)
 	if a.reg, err = newRegistry(cfg, a); err != nil {
 		return nil, err
 	}
 	if err := a.buildAPI(); err != nil {
 		return nil, err
 	}
-	a.conf = newConfigState(cfg)
-	ts, err := a.startTargets(ctx)
+	recon := reconcile.New(reconcile.Options{
+		Manager: a.mgr, Scheduler: a.sched, Forget: a.store.Forget, Known: a.store.Models.Targets,
+		OnRemoved: a.observed.Forget, Logger: log.With("component", "reconcile"),
+	})
+	a.targets, err = source.New(ctx, cfg, source.Options{
+		Watch: a.nacosWatch(), Emit: recon.Set, Registerer: a.prom, Logger: log.With("component", "config"),
+	})
 	if err != nil {
 		return nil, err
 	}
-	a.setTargets(ctx, ts)
-	a.reconcile(ctx, ts)
+	recon.Start(ctx, a.targets.Targets())
 	return a, nil
 }
 
@@ -122,43 +126,31 @@ func (a *app) buildPipeline(opts appOptions) error {
 		openers = probes.Openers()
 		openers[probes.Nacos] = probes.NacosOpener(cfg.Service.DataDir)
 	}
-	a.metrics = newServiceMetrics(a.prom, a.outboxLimit,
-		func(ctx context.Context) (float64, error) { n, err := a.store.outbox(ctx); return float64(n), err },
+	newServiceMetrics(a.prom, a.outboxLimit,
+		func(ctx context.Context) (float64, error) { n, err := a.store.OutboxLen(ctx); return float64(n), err },
 		func(ctx context.Context) (float64, error) {
-			n, err := a.store.models.Firing(ctx)
+			n, err := a.store.Models.Firing(ctx)
 			return float64(n), err
 		})
+	var err error
+	if a.observed, err = probes.NewObservedSink(a.store.Sink, a.prom); err != nil {
+		return err
+	}
 	// The scheduler and the manager point at each other (a lost connection
 	// triggers a probe): the manager reports through a closure.
 	var sched *probes.Scheduler
 	a.mgr = probes.NewManager(openers, a.log.With("component", "probes"), func(id, _ string) {
 		sched.Trigger(id, probes.TriggerWatch)
 	})
-	sched = probes.NewScheduler(a.mgr, a.store.claimer,
-		observedSink{next: a.store.sink, m: a.metrics}, probes.SchedulerOptions{
-			Concurrency:     cfg.Probe.Concurrency,
-			RetryInterval:   cfg.Probe.RetryInterval,
-			RecoveryBackoff: cfg.Probe.RecoveryBackoff,
-			Logger:          a.log.With("component", "scheduler"),
-		})
+	sched = probes.NewScheduler(a.mgr, a.store.Claimer, a.observed, probes.SchedulerOptions{
+		Concurrency:     cfg.Probe.Concurrency,
+		RetryInterval:   cfg.Probe.RetryInterval,
+		RecoveryBackoff: cfg.Probe.RecoveryBackoff,
+		Logger:          a.log.With("component", "scheduler"),
+	})
 	a.sched = sched
-	a.prom.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "dbhealth_probes_skipped_total",
-			Help: "Scheduled probes skipped because the target's previous probe was still queued or running.",
-		}, func() float64 { return float64(sched.Skipped()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "dbhealth_probe_results_dropped_total",
-			Help: "Probe results dropped because their target had left the configuration meanwhile.",
-		}, func() float64 { return float64(sched.Dropped()) }))
+	a.prom.MustRegister(sched.Collectors()...)
 	return nil
-}
-
-// projection is one read-model handler group.
-type projection interface {
-	Name() string
-	Bindings() []string
-	Handle(ctx context.Context, e events.Envelope) error
 }
 
 // The live group is this replica's own queue for the SSE streams: every
@@ -173,48 +165,25 @@ const (
 // the embedded store projects as it applies) and the live event stream on
 // this replica's own queue.
 func (a *app) buildProjections() error {
-	a.live = newBroadcaster()
-	if !a.store.projected {
-		return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.handle)
-	}
-	ck, err := projections.NewChecks(a.store.models)
-	if err != nil {
-		return err
-	}
-	if err := a.bus.AddCheckConsumer(ck.Name(), ck.Bindings(), a.metrics.observedBatch(ck.Name(), ck.HandleBatch)); err != nil {
-		return fmt.Errorf("projection %s: %w", ck.Name(), err)
-	}
-	st, err := projections.NewStatus(a.store.models)
-	if err != nil {
-		return err
-	}
-	al, err := projections.NewAlerts(a.store.models)
-	if err != nil {
-		return err
-	}
-	for _, p := range []projection{st, al} {
-		if err := a.bus.AddConsumer(p.Name(), p.Bindings(), a.metrics.observed(p.Name(), p.Handle)); err != nil {
-			return fmt.Errorf("projection %s: %w", p.Name(), err)
+	if a.store.Projected {
+		if err := consumers.Add(a.bus, a.store.Models, a.prom); err != nil {
+			return err
 		}
 	}
-	return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.handle)
+	return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.Handle)
 }
 
 // buildAPI builds the HTTP server over the read models and the pipeline.
 func (a *app) buildAPI() error {
 	cfg := a.cfg
-	var status api.StatusReader = a.store.models
-	if a.store.decided != nil {
-		status = liveStatus{models: a.store.models, decided: a.store.decided, targets: a.mgr.Targets}
-	}
 	srv, err := api.New(api.Deps{
-		Status:      status,
-		History:     a.store.models,
-		Alerts:      a.store.models,
-		Metrics:     api.MetricsReaderFunc(a.store.models.AllMetrics),
+		Status:      a.store.Status(a.mgr.Targets),
+		History:     a.store.Models,
+		Alerts:      a.store.Models,
+		Metrics:     api.MetricsReaderFunc(a.store.Models.AllMetrics),
 		Connections: a.mgr,
-		Tester:      api.TesterFunc(a.test),
-		Config:      api.ConfigViewFunc(func() api.ConfigInfo { return a.conf.info() }),
+		Tester:      api.ProbeTester{Targets: a.mgr.Targets, TestNow: a.sched.TestNow},
+		Config:      api.ConfigViewFunc(a.configInfo),
 		Events:      a.live,
 		Registry:    registryAPI{a.reg},
 		Readiness:   api.ReadinessFunc(a.ready),
@@ -245,151 +214,54 @@ func (a *app) buildAPI() error {
 	return nil
 }
 
+// configInfo is GET /api/database/config.
+func (a *app) configInfo() api.ConfigInfo {
+	v := a.targets.View()
+	return api.ConfigInfo{AppEnv: a.cfg.AppEnv, Version: strconv.Itoa(v.Version), Source: v.Source, AppliedAt: v.AppliedAt, Config: v.Config}
+}
+
 // ready checks the bus and the store for GET /health and GET /ready.
 func (a *app) ready(ctx context.Context) map[string]error {
-	return map[string]error{"bus": a.bus.Check(ctx), "store": a.store.ping(ctx)}
+	return map[string]error{"bus": a.bus.Check(ctx), "store": a.store.Ping(ctx)}
 }
 
-// test probes the targets of kind (or the one called name) now, through
-// the pipeline, for POST /api/database/connections/test/{type}.
-func (a *app) test(ctx context.Context, kind probes.Kind, name string) ([]api.TestResult, error) {
-	var ts []probes.Target
-	for _, t := range a.mgr.Targets() {
-		if t.Kind == kind && (name == "" || t.Name == name) {
-			ts = append(ts, t)
-		}
-	}
-	if len(ts) == 0 {
-		if name != "" {
-			return nil, fmt.Errorf("%w: %s/%s", probes.ErrUnknownTarget, kind, name)
-		}
-		return []api.TestResult{}, nil
-	}
-	results, err := a.sched.TestNow(ctx, ts)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]api.TestResult, len(results))
-	for i, r := range results {
-		out[i] = api.TestResult{
-			Type: string(r.Target.Kind), Name: r.Target.Name, State: string(r.State),
-			LatencyMS: probes.LatencyMS(r.Latency), Details: r.Details,
-			ErrorKind: string(r.ErrorKind), Error: r.Error, CheckedAt: r.CheckedAt.UTC(),
-		}
-	}
-	return out, nil
-}
-
-// setTargets makes ts the probed set, in the manager and the scheduler, and
-// drops the read models of removed targets.
-func (a *app) setTargets(ctx context.Context, ts []probes.Target) {
-	before := map[string]probes.Target{}
-	for _, t := range a.mgr.Targets() {
-		before[t.ID()] = t
-	}
-	ch := a.mgr.SetTargets(ts)
-	a.sched.SetTargets(ts)
-	for _, id := range ch.Removed {
-		t := before[id]
-		a.metrics.forget(t)
-		a.forget(ctx, string(t.Kind), t.Name)
-	}
-	a.log.Info("targets set", "count", len(ts), "added", ch.Added, "removed", ch.Removed, "changed", ch.Changed)
-}
-
-// forget drops a target that left the configuration from the store: its
-// read models (its firing alert resolved as removed) and its transition
-// state (a target added again starts a new epoch).
-func (a *app) forget(ctx context.Context, kind, name string) {
-	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := a.store.forget(fctx, kind, name); err != nil {
-		a.log.Warn("forgetting removed target", "target", kind+"/"+name, "err", err)
-	}
-}
-
-// reconcile forgets what the read models hold of targets the configuration
-// no longer has (removed while no replica ran): their alerts are resolved
-// as removed and they leave the overall state.
-func (a *app) reconcile(ctx context.Context, ts []probes.Target) {
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	known, err := a.store.models.Targets(rctx)
-	if err != nil {
-		a.log.Warn("reconciling the read models with the configuration", "err", err)
-		return
-	}
-	configured := map[string]bool{}
-	for _, t := range ts {
-		configured[t.ID()] = true
-	}
-	for _, k := range known {
-		if !configured[k.Subject()] {
-			a.log.Info("forgetting a target no longer configured", "target", k.Subject())
-			a.forget(ctx, k.Type, k.Name)
-		}
-	}
-}
-
-// run runs every component until ctx ends, then stops them in order: the
-// HTTP server drains after everything else has been told to stop, the bus
-// and the store close last.
+// run runs every component until ctx ends, then stops them in order,
+// each step bounded and all within SHUTDOWN_TIMEOUT: deregister, stop
+// probing, drain HTTP, stop consumers, flush the relay, close the
+// publisher, close the store.
 func (a *app) run(ctx context.Context) error {
-	g, gctx := errgroup.WithContext(ctx)
-	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopHTTP()
-	regDone := make(chan struct{})
-	g.Go(func() error {
-		// Deregister first: the HTTP server drains only once the registry
-		// has left Nacos, so the gateway stops sending traffic before.
-		defer close(regDone)
-		if err := a.reg.Run(gctx); err != nil {
-			return fmt.Errorf("registry: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		select {
-		case <-regDone:
-		case <-time.After(a.cfg.Service.ShutdownTimeout):
-		}
-		stopHTTP()
-		return nil
-	})
-	if path := a.cfg.Probe.TargetsFile; path != "" {
-		g.Go(func() error { return a.watchTargetsFile(gctx, path, time.Second) })
-	}
-	if a.watch != nil {
-		g.Go(func() error { return a.watchNacosConfig(gctx) })
-	}
-	g.Go(func() error {
-		var err error
-		if a.ln != nil {
-			err = a.api.Serve(httpCtx, a.ln)
-		} else {
-			err = a.api.Run(httpCtx)
-		}
-		if err != nil {
-			return fmt.Errorf("http: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error { return a.bus.Run(gctx) })
-	g.Go(func() error {
-		return a.live.bindChecked(gctx, func(ctx context.Context, on bool) error {
-			return a.bus.BindReplica(ctx, liveGroup, liveCheckedBinding, on)
-		}, func(err error) { a.log.Warn("live stream binding", "err", err) })
-	})
-	g.Go(func() error { return a.mgr.Run(gctx) })
-	g.Go(func() error { return a.sched.Run(gctx) })
-	g.Go(func() error { return a.store.relay(gctx) })
-	err := g.Wait()
-	a.close()
-	return err
+	l := lifecycle.New(a.log, a.cfg.Service.ShutdownTimeout)
+	// The gateway stops sending traffic before anything else stops.
+	l.Add(lifecycle.Step{Name: "registry", Run: a.reg.Run})
+	l.Add(
+		lifecycle.Step{Name: "targets", Run: a.targets.Run},
+		lifecycle.Step{Name: "nacos clients", Stop: func(context.Context) error { a.reg.Close(); return nil }},
+		lifecycle.Step{Name: "scheduler", Run: a.sched.Run},
+		lifecycle.Step{Name: "probes", Run: a.mgr.Run},
+		lifecycle.Step{Name: "http", Run: a.serveHTTP},
+		lifecycle.Step{Name: "live stream", Run: func(ctx context.Context) error {
+			return a.live.BindChecked(ctx, func(ctx context.Context, on bool) error {
+				return a.bus.BindReplica(ctx, liveGroup, liveCheckedBinding, on)
+			}, func(err error) { a.log.Warn("live stream binding", "err", err) })
+		}},
+		lifecycle.Step{Name: "consumers", Run: a.bus.Run},
+		lifecycle.Step{Name: "relay", Run: a.store.Relay},
+		lifecycle.Step{Name: "publisher", Stop: func(context.Context) error { return a.bus.Close() }},
+		lifecycle.Step{Name: "store", Stop: func(context.Context) error { return a.store.Close() }},
+	)
+	return l.Run(ctx)
 }
 
-// close releases the Nacos clients, the bus and the store.
+// serveHTTP serves the API until ctx ends, then drains it.
+func (a *app) serveHTTP(ctx context.Context) error {
+	if a.ln != nil {
+		return a.api.Serve(ctx, a.ln)
+	}
+	return a.api.Run(ctx)
+}
+
+// close releases the Nacos clients, the bus and the store of an app that
+// never ran.
 func (a *app) close() {
 	if a.reg != nil {
 		a.reg.Close()
@@ -400,50 +272,8 @@ func (a *app) close() {
 		}
 	}
 	if a.store != nil {
-		if err := a.store.close(); err != nil {
+		if err := a.store.Close(); err != nil {
 			a.log.Warn("closing store", "err", err)
 		}
 	}
-}
-
-// serve runs the service until ctx ends.
-func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
-	logOpts := cfg.LoggingOptions()
-	logOpts.Console = stderr
-	log, closer, err := logging.New(logOpts)
-	if err != nil {
-		fmt.Fprintln(stderr, "logging:", err)
-		return exitConfig
-	}
-	defer closer.Close()
-	quietRedisLogger(log)
-	a, err := newApp(ctx, cfg, log, appOptions{})
-	if err != nil {
-		log.Error("start-up failed", "err", err)
-		return exitFail
-	}
-	log.Info("database-service started", "version", version, "replica", cfg.Service.ReplicaID,
-		"port", cfg.Service.Port, "bus_embedded", cfg.Bus.Embedded(), "store_embedded", cfg.Store.Embedded())
-	done := make(chan error, 1)
-	go func() { done <- a.run(ctx) }()
-	var err2 error
-	select {
-	case err2 = <-done:
-	case <-ctx.Done():
-		// Stopping is bounded: components that do not finish within
-		// SHUTDOWN_TIMEOUT (plus a margin for the bus and store to close)
-		// are abandoned.
-		select {
-		case err2 = <-done:
-		case <-time.After(cfg.Service.ShutdownTimeout + 5*time.Second):
-			log.Error("shutdown timed out; exiting anyway", "timeout", cfg.Service.ShutdownTimeout)
-			return exitFail
-		}
-	}
-	if err2 != nil {
-		log.Error("stopped with error", "err", err2)
-		return exitFail
-	}
-	log.Info("database-service stopped")
-	return exitOK
 }

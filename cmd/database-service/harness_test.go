@@ -335,10 +335,10 @@ func scriptedOpeners(state func(string) probes.State, count func(string)) map[pr
 // relayPendingOf reports how many transitions replica holds unpublished
 // (-1 when the store cannot tell).
 func (a *app) relayPendingOf(ctx context.Context, replica string) int64 {
-	if a.store.sharedRelay == nil {
+	if a.store.SharedRelay == nil {
 		return -1
 	}
-	n, err := a.store.sharedRelay.PendingOf(ctx, replica)
+	n, err := a.store.SharedRelay.PendingOf(ctx, replica)
 	if err != nil {
 		return -1
 	}

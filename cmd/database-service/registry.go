@@ -8,6 +8,7 @@ import (
 
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/config"
+	"github.com/dbhealth/database-service/config/source"
 	"github.com/dbhealth/database-service/registry"
 )
 
@@ -29,6 +30,21 @@ func newRegistry(cfg *config.Config, a *app) (*registry.Registry, error) {
 		Roles:       roles,
 		DataDir:     filepath.Join(cfg.Service.DataDir, cfg.Service.ReplicaID),
 	}, a.log)
+}
+
+// nacosWatch is the watch of NACOS_CONFIG_DATA_ID, or nil without one.
+func (a *app) nacosWatch() source.Watch {
+	id := a.cfg.Nacos.ConfigDataID
+	if id == "" {
+		return nil
+	}
+	w, err := a.reg.NewConfigWatch(id, a.cfg.Nacos.Group)
+	if err != nil {
+		// The service keeps probing and serving without it.
+		a.log.Error("live configuration from Nacos unavailable", "data_id", id, "err", err)
+		return nil
+	}
+	return w
 }
 
 // registryAPI adapts *registry.Registry to api.Registry.

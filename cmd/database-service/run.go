@@ -9,6 +9,9 @@ import (
 	"io"
 
 	"github.com/dbhealth/database-service/config"
+	"github.com/dbhealth/database-service/config/logging"
+	"github.com/dbhealth/database-service/projections/coord"
+	"github.com/dbhealth/database-service/lifecycle"
 )
 
 // Exit codes.
@@ -65,4 +68,36 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		fs.Usage()
 		return exitConfig
 	}
+}
+
+// serve runs the service until ctx ends.
+func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
+	logOpts := cfg.LoggingOptions()
+	logOpts.Console = stderr
+	log, closer, err := logging.New(logOpts)
+	if err != nil {
+		fmt.Fprintln(stderr, "logging:", err)
+		return exitConfig
+	}
+	defer closer.Close()
+	coord.QuietRedisLogger(log)
+	a, err := newApp(ctx, cfg, log, appOptions{})
+	if err != nil {
+		log.Error("start-up failed", "err", err)
+		return exitFail
+	}
+	log.Info("database-service started", "version", version, "replica", cfg.Service.ReplicaID,
+		"port", cfg.Service.Port, "bus_embedded", cfg.Bus.Embedded(), "store_embedded", cfg.Store.Embedded())
+	// Stopping is bounded by SHUTDOWN_TIMEOUT: a step that does not stop
+	// in time is abandoned and reported.
+	if err := a.run(ctx); err != nil {
+		if errors.Is(err, lifecycle.ErrTimeout) {
+			log.Error("shutdown timed out; exiting anyway", "timeout", cfg.Service.ShutdownTimeout, "err", err)
+			return exitFail
+		}
+		log.Error("stopped with error", "err", err)
+		return exitFail
+	}
+	log.Info("database-service stopped")
+	return exitOK
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbhealth/database-service/probes/report"
 	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
@@ -89,7 +90,7 @@ func TestProbeCommand(t *testing.T) {
 	if strings.Contains(out+stderr, pw) {
 		t.Fatal("the password was printed")
 	}
-	var rows []probeResult
+	var rows []report.Result
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatal(err)
 	}

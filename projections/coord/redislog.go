@@ -1,4 +1,4 @@
-package main
+package coord
 
 import (
 	"context"
@@ -16,7 +16,8 @@ func (l slogRedis) Printf(ctx context.Context, format string, v ...any) {
 	l.log.DebugContext(ctx, "go-redis", "msg", fmt.Sprintf(format, v...))
 }
 
-// quietRedisLogger installs slogRedis; go-redis's logger is process-wide.
-func quietRedisLogger(log *slog.Logger) {
+// QuietRedisLogger sends go-redis's own log lines to log at debug level.
+// go-redis's logger is process-wide: call it once, from main.
+func QuietRedisLogger(log *slog.Logger) {
 	redis.SetLogger(slogRedis{log.With("component", "go-redis")})
 }
