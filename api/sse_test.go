@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // sseEvent is one parsed Server-Sent Event.
@@ -99,19 +100,6 @@ func openStreamQuery(t *testing.T, e *env, query string, header map[string]strin
 	return r, res, cancel
 }
 
-// waitFor polls cond (for state changes in other goroutines; no timing
-// assertion: the deadline only stops a hung test).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func testEvents(t *testing.T) (checked, changed events.Envelope) {
 	t.Helper()
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -149,7 +137,7 @@ func TestEventStreamFilters(t *testing.T) {
 			if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
 				t.Errorf("Content-Type %q", ct)
 			}
-			waitFor(t, "subscription", func() bool { return e.fakes.stream.active() == 1 })
+			wait.Eventually(t, 10*time.Second, "subscription", wait.Bool(func() bool { return e.fakes.stream.active() == 1 }))
 			// The subscription asked for the filtered types; the fake
 			// delivers everything anyway, so the API must filter too.
 			if got := e.fakes.stream.types[0]; !slices.Equal(got, tt.want) {
@@ -197,27 +185,27 @@ func TestEventStreamFilters(t *testing.T) {
 func TestEventStreamEndsOnDisconnect(t *testing.T) {
 	e := newEnv(t)
 	_, _, cancel := openStream(t, e, "?type=state_changed")
-	waitFor(t, "subscription", func() bool { return e.fakes.stream.active() == 1 })
+	wait.Eventually(t, 10*time.Second, "subscription", wait.Bool(func() bool { return e.fakes.stream.active() == 1 }))
 	cancel()
-	waitFor(t, "unsubscribe after the client left", func() bool { return e.fakes.stream.active() == 0 })
-	waitFor(t, "sse gauge back to 0", func() bool {
+	wait.Eventually(t, 10*time.Second, "unsubscribe after the client left", wait.Bool(func() bool { return e.fakes.stream.active() == 0 }))
+	wait.Eventually(t, 10*time.Second, "sse gauge back to 0", wait.Bool(func() bool {
 		fams := parseProm(t, e.get("/metrics").Body)
 		v, ok := promValue(fams, "dbhealth_http_sse_clients", map[string]string{})
 		return ok && v == 0
-	})
+	}))
 }
 
 func TestEventStreamEndsOnShutdown(t *testing.T) {
 	e := newEnv(t)
 	r, _, _ := openStream(t, e, "")
-	waitFor(t, "subscription", func() bool { return e.fakes.stream.active() == 1 })
+	wait.Eventually(t, 10*time.Second, "subscription", wait.Bool(func() bool { return e.fakes.stream.active() == 1 }))
 	e.server.StopStreams()
 	for {
 		if _, ok := r.next(); !ok {
 			break
 		}
 	}
-	waitFor(t, "unsubscribe after shutdown", func() bool { return e.fakes.stream.active() == 0 })
+	wait.Eventually(t, 10*time.Second, "unsubscribe after shutdown", wait.Bool(func() bool { return e.fakes.stream.active() == 0 }))
 }
 
 func TestEventStreamHeartbeat(t *testing.T) {
@@ -247,7 +235,7 @@ func TestEventStreamThroughRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	waitFor(t, "subscription", func() bool { return f.stream.active() == 1 })
+	wait.Eventually(t, 10*time.Second, "subscription", wait.Bool(func() bool { return f.stream.active() == 1 }))
 	stop()
 	if err := <-done; err != nil {
 		t.Errorf("Serve: %v", err)
@@ -291,7 +279,7 @@ func TestEventStreamDropsStalledClient(t *testing.T) {
 	if _, err := io.WriteString(conn, "GET /api/database/events?type=state_changed HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "subscription", func() bool { return f.stream.active() == 1 })
+	wait.Eventually(t, 10*time.Second, "subscription", wait.Bool(func() bool { return f.stream.active() == 1 }))
 	// Never read: 12 events of 1 MB fill every socket buffer on the way.
 	_, changed := testEvents(t)
 	sc, err := changed.StateChanged()
@@ -306,7 +294,7 @@ func TestEventStreamDropsStalledClient(t *testing.T) {
 	for range 12 {
 		f.stream.publish(big)
 	}
-	waitFor(t, "the stalled stream to be dropped", func() bool { return f.stream.active() == 0 })
+	wait.Eventually(t, 10*time.Second, "the stalled stream to be dropped", wait.Bool(func() bool { return f.stream.active() == 0 }))
 }
 
 // Past the caps on open streams (in all, and per client address) a new
@@ -329,7 +317,7 @@ func TestEventStreamCaps(t *testing.T) {
 				t.Fatalf("third stream: %d %s %q", res.Status, code, msg)
 			}
 			first()
-			waitFor(t, "the first stream's slot", func() bool { return e.fakes.stream.active() == 1 })
+			wait.Eventually(t, 10*time.Second, "the first stream's slot", wait.Bool(func() bool { return e.fakes.stream.active() == 1 }))
 			openStream(t, e, "") // fails the test unless it connects
 		})
 	}

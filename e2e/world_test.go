@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // sched is the suite's schedule.
@@ -161,7 +162,7 @@ func (w *world) startReplica(id string) *proc {
 	w.t.Helper()
 	p := startProc(w, id)
 	w.procs[id] = p
-	waitFor(w.t, id+" alive", 30*time.Second, func() (bool, string) {
+	wait.Eventually(w.t, 30*time.Second, id+" alive", func() (bool, string) {
 		if p.exited() {
 			w.t.Fatalf("%s exited: %s", id, p.cmd.ProcessState)
 		}

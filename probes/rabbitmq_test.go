@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 func localRabbitMQ() Target {
@@ -108,19 +109,19 @@ func TestRabbitMQBlocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	var r Result
-	eventually(t, "the blocked state", func() bool {
+	wait.Eventually(t, 10*time.Second, "the blocked state", wait.Bool(func() bool {
 		r = RunProbe(context.Background(), tg, c)
 		return r.State != StateUp
-	})
+	}))
 	if r.State != StateDegraded || r.Reason != "connection blocked: low on memory" || r.DetailsMap()["blocked"] != true {
 		t.Fatalf("blocked: got %s %q details %s", r.State, r.Reason, r.Details)
 	}
 	if err := proxy.InjectToClients(amqpFrame(0, 10, 61, "")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the unblocked state", func() bool {
+	wait.Eventually(t, 10*time.Second, "the unblocked state", wait.Bool(func() bool {
 		return RunProbe(context.Background(), tg, c).State == StateUp
-	})
+	}))
 }
 
 // amqpFrame encodes a method frame; a non-empty arg is one shortstr.
@@ -227,11 +228,11 @@ func TestRabbitMQWatchNoticesDrop(t *testing.T) {
 	rc := c.(*rabbitClient)
 
 	for round := 1; round <= 2; round++ {
-		eventually(t, "the watcher to wait on the connection", func() bool {
+		wait.Eventually(t, 10*time.Second, "the watcher to wait on the connection", wait.Bool(func() bool {
 			rc.mu.Lock()
 			defer rc.mu.Unlock()
 			return rc.sess != nil && rc.sess.alive() && rc.sess.watched.Load()
-		})
+		}))
 		start := time.Now()
 		proxy.Cut()
 		if took := waitLost(t, lost, start); took > 2*time.Second {

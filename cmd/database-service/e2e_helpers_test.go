@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // waitLimit bounds every wait of the end-to-end tests: generous for a
@@ -25,17 +26,7 @@ const waitLimit = 20 * time.Second
 // with the last state cond described.
 func waitFor(t *testing.T, what string, limit time.Duration, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s; last seen: %s", limit, what, last)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	wait.Eventually(t, limit, what, cond)
 }
 
 // httpClient is the client of every non-streaming request.

@@ -16,6 +16,7 @@ import (
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
 	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // getJSON GETs url and decodes the JSON answer into v; it returns the status.
@@ -49,13 +50,7 @@ func postJSON(t *testing.T, url, body string) (int, string) {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	wait.Eventually(t, d, what, wait.Bool(cond))
 }
 
 type statusDoc struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // A broker that stops answering (a stalled network, or a resource alarm
@@ -73,9 +74,9 @@ func TestRabbitPublishTimeoutWhenBrokerStalls(t *testing.T) {
 	}
 
 	proxy.paused.Store(false)
-	waitFor(t, 15*time.Second, "publishing to recover", func() bool {
+	wait.Eventually(t, 15*time.Second, "publishing to recover", wait.Bool(func() bool {
 		return b.Publish(context.Background(), checked(t, "redis", "a", 4)) == nil
-	})
+	}))
 }
 
 // Connections dropped during a stream of publishes, once force-closed by
@@ -141,7 +142,7 @@ func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 	}
 	for round := range 2 {
 		target := nConfirmed() + 300
-		waitFor(t, 30*time.Second, "publishing to go on", func() bool { return nConfirmed() >= target })
+		wait.Eventually(t, 30*time.Second, "publishing to go on", wait.Bool(func() bool { return nConfirmed() >= target }))
 		if round == 0 {
 			if n := closeConnections(t, cfg.ServiceName+"/"); n < 2 {
 				t.Fatalf("closed %d connections, want publish and consume", n)
@@ -151,14 +152,14 @@ func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 		}
 	}
 	target := nConfirmed() + 300
-	waitFor(t, 30*time.Second, "publishing to recover", func() bool { return nConfirmed() >= target })
+	wait.Eventually(t, 30*time.Second, "publishing to recover", wait.Bool(func() bool { return nConfirmed() >= target }))
 	close(stop)
 	wg.Wait()
 
 	mu.Lock()
 	ids := confirmed
 	mu.Unlock()
-	waitFor(t, 60*time.Second, "every confirmed event to be consumed", func() bool {
+	wait.Eventually(t, 60*time.Second, "every confirmed event to be consumed", wait.Bool(func() bool {
 		got := rec.idSet()
 		for id := range ids {
 			if got[id] == 0 {
@@ -166,7 +167,7 @@ func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 			}
 		}
 		return true
-	})
+	}))
 	got := rec.idSet()
 	dups := 0
 	for _, n := range got {

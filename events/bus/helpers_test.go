@@ -177,18 +177,6 @@ func runBus(t testing.TB, b *Bus) {
 	})
 }
 
-// waitFor polls cond until it holds or d passes.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // checked is a HealthChecked envelope of target kind/name at slot.
 func checked(t testing.TB, kind, name string, slot int64) events.Envelope {
 	t.Helper()

@@ -13,6 +13,7 @@ import (
 	"github.com/dbhealth/database-service/events/coord"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/testsupport/logrec"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // The outbox relay over the real bus, with the group queue and the
@@ -45,7 +46,7 @@ func TestRabbitRelayKeepsReturnedTransition(t *testing.T) {
 		coord.RelayOptions{Block: 50 * time.Millisecond, Backoff: 200 * time.Millisecond}, log)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = relay.Run(ctx) }()
-	waitFor(t, 10*time.Second, "the outbox drained", func() bool { n, _ := relay.Len(ctx); return n == 0 })
+	wait.Eventually(t, 10*time.Second, "the outbox drained", wait.Bool(func() bool { n, _ := relay.Len(ctx); return n == 0 }))
 	cancel()
 	<-done
 	if n := len(rec.Records(slog.LevelWarn, "outbox publish failed; retrying")); n == 0 {
