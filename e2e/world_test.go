@@ -126,7 +126,7 @@ func (w *world) env(id string, p *proc) map[string]string {
 		"DB_SERVICE_NAME":       w.service,
 		"DB_SERVICE_PORT":       strconv.Itoa(p.port),
 		"REPLICA_ID":            id,
-		"BUS_URL":               "amqp://guest:guest@" + p.broker.Addr() + "/",
+		"BUS_URL":               w.rabbit.Endpoint().Via(p.broker.Addr()).URL(),
 		"BUS_EXCHANGE":          "db.health",
 		"STORE_URL":             "redis://" + p.store.Addr() + "/0",
 		"STORE_KEY_PREFIX":      "e2e",

@@ -13,8 +13,9 @@ import (
 )
 
 func localPostgres() Target {
-	return Target{Kind: Postgres, Name: "local", Host: "127.0.0.1", Port: 5432,
-		Username: "postgres", Database: "test", Timeout: 5 * time.Second}
+	pg := servers.MachinePostgres()
+	return Target{Kind: Postgres, Name: "local", Host: pg.Host(), Port: pg.Port(),
+		Username: pg.User(), Password: secret.String(pg.Password()), Database: pg.Database(), Timeout: 5 * time.Second}
 }
 
 // openForTest opens a client with open and closes it in t.Cleanup.
@@ -114,7 +115,7 @@ func waitLost(t *testing.T, lost <-chan string, start time.Time) time.Duration {
 
 func TestPostgresUp(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the PostgreSQL server on 127.0.0.1:5432")
+		t.Skip("needs the machine's PostgreSQL server")
 	}
 	tg := localPostgres()
 	c := openForTest(t, OpenPostgres, tg)

@@ -17,8 +17,9 @@ import (
 )
 
 func localRabbitMQ() Target {
-	return Target{Kind: RabbitMQ, Name: "local", Host: "127.0.0.1", Port: 5672,
-		Username: "guest", Password: "guest", Timeout: 5 * time.Second}
+	mq := servers.MachineRabbitMQ()
+	return Target{Kind: RabbitMQ, Name: "local", Host: mq.Host(), Port: mq.Port(),
+		Username: mq.User(), Password: secret.String(mq.Password()), Timeout: 5 * time.Second}
 }
 
 // viaProxy points tg at a new proxy in front of it.
@@ -30,7 +31,7 @@ func viaProxy(t *testing.T, tg Target) (Target, *servers.Proxy) {
 
 func TestRabbitMQUp(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs RabbitMQ on 127.0.0.1:5672")
+		t.Skip("needs the machine's RabbitMQ")
 	}
 	tg, proxy := viaProxy(t, localRabbitMQ())
 	c := openForTest(t, OpenRabbitMQ, tg)
@@ -58,7 +59,7 @@ func TestRabbitMQUp(t *testing.T) {
 
 func TestRabbitMQRefusesCredentials(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs RabbitMQ on 127.0.0.1:5672")
+		t.Skip("needs the machine's RabbitMQ")
 	}
 	const bad = "rabbit-Wrong-Secret-29"
 	wrongPassword := localRabbitMQ()
@@ -97,7 +98,7 @@ func TestRabbitMQOpenDoesNotConnect(t *testing.T) {
 
 func TestRabbitMQBlocked(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs RabbitMQ on 127.0.0.1:5672")
+		t.Skip("needs the machine's RabbitMQ")
 	}
 	tg, proxy := viaProxy(t, localRabbitMQ())
 	c := openForTest(t, OpenRabbitMQ, tg)
@@ -170,7 +171,7 @@ func fakeManagement(t *testing.T, user, pass string, localAlarm *atomic.Bool) *h
 
 func TestRabbitMQManagementChecks(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs RabbitMQ on 127.0.0.1:5672")
+		t.Skip("needs the machine's RabbitMQ")
 	}
 	const monPass = "mgmt-Secret-61"
 	var alarm atomic.Bool
@@ -219,7 +220,7 @@ func TestRabbitMQManagementChecks(t *testing.T) {
 
 func TestRabbitMQWatchNoticesDrop(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs RabbitMQ on 127.0.0.1:5672")
+		t.Skip("needs the machine's RabbitMQ")
 	}
 	tg, proxy := viaProxy(t, localRabbitMQ())
 	c := openForTest(t, OpenRabbitMQ, tg)

@@ -12,12 +12,13 @@ import (
 )
 
 func localRedis() Target {
-	return Target{Kind: Redis, Name: "local", Host: "127.0.0.1", Port: 6379, Timeout: 5 * time.Second}
+	rd := servers.MachineRedis()
+	return Target{Kind: Redis, Name: "local", Host: rd.Host(), Port: rd.Port(), Timeout: 5 * time.Second}
 }
 
 func TestRedisUp(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the Redis server on 127.0.0.1:6379")
+		t.Skip("needs the machine's Redis server")
 	}
 	tg := localRedis()
 	c := openForTest(t, OpenRedis, tg)

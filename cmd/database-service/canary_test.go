@@ -145,6 +145,7 @@ func TestNoSecretInAnyResponse(t *testing.T) {
   - {name: logs, type: elasticsearch, hosts: [%q], username: elastic, password: %q}
   - {name: orders, type: postgres, host: 127.0.0.1, port: %d, username: app, password: %q}
 `, esFile.URL(), filePass, closedPort, orderPass)
+	pg := servers.MachinePostgres()
 	env := c.env("canary", "unused:1", "unused:1", map[string]string{
 		"BUS_URL": "", "STORE_URL": "", "DEBUG": "true", "DATA_DIR": dataDir,
 		"DB_SERVICE_PORT": strconv.Itoa(port), "SERVICE_IP": "127.0.0.1", "API_TOKEN": token,
@@ -152,8 +153,8 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		"PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "800ms", "RETRY_INTERVAL": "100ms",
 		"FAILURE_THRESHOLD": "1", "SUCCESS_THRESHOLD": "1",
 
-		"POSTGRES_ENABLED": "true", "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "5432",
-		"POSTGRES_USER": "postgres", "POSTGRES_DB": "test", "POSTGRES_PASSWORD": pgPass,
+		"POSTGRES_ENABLED": "true", "POSTGRES_HOST": pg.Host(), "POSTGRES_PORT": strconv.Itoa(pg.Port()),
+		"POSTGRES_USER": pg.User(), "POSTGRES_DB": pg.Database(), "POSTGRES_PASSWORD": pgPass,
 
 		"ELASTICSEARCH_ENABLED": "true", "ELASTICSEARCH_HOSTS": esDefault.URL(),
 		"ELASTICSEARCH_USERNAME": "elastic", "ELASTICSEARCH_PASSWORD": esPass,
@@ -164,8 +165,8 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		"REDIS_ENABLED": "true", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": strconv.Itoa(redisSrv.Port),
 		"REDIS_PASSWORD": redisPass,
 
-		"RABBITMQ_ENABLED": "true", "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_PORT": "5672",
-		"RABBITMQ_USERNAME": "guest", "RABBITMQ_PASSWORD": rabbitPwd, "RABBITMQ_MANAGEMENT_URL": mgmt.URL,
+		"RABBITMQ_ENABLED": "true", "RABBITMQ_HOST": rabbitMQ.Host(), "RABBITMQ_PORT": strconv.Itoa(rabbitMQ.Port()),
+		"RABBITMQ_USERNAME": rabbitMQ.User(), "RABBITMQ_PASSWORD": rabbitPwd, "RABBITMQ_MANAGEMENT_URL": mgmt.URL,
 
 		"NACOS_ENABLED": "true", "NACOS_SERVERS": nacos.Addr(), "NACOS_USERNAME": "nacos",
 		"NACOS_PASSWORD": nacosPass, "REGISTRY_ENABLED": "true",

@@ -23,8 +23,8 @@ import (
 // again once the broker answers.
 func TestRabbitPublishTimeoutWhenBrokerStalls(t *testing.T) {
 	cfg := rabbitConfig(t)
-	proxy := startPausableProxy(t, "127.0.0.1:5672")
-	cfg.URL = secret.String("amqp://guest:guest@" + proxy.addr() + "/")
+	proxy := startPausableProxy(t, servers.MachineRabbitMQ().Addr())
+	cfg.URL = secret.String(servers.MachineRabbitMQ().Via(proxy.addr()).URL())
 	cfg.PublishTimeout = 300 * time.Millisecond
 	cfg.Heartbeat = time.Minute // the stall must outlive the test, not the connection
 	cfg.AsyncBuffer = 8
@@ -86,8 +86,8 @@ func TestRabbitPublishTimeoutWhenBrokerStalls(t *testing.T) {
 // not).
 func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 	cfg := rabbitConfig(t, "all")
-	proxy := servers.StartProxy(t, "127.0.0.1:5672")
-	cfg.URL = secret.String("amqp://guest:guest@" + proxy.Addr() + "/")
+	proxy := servers.StartProxy(t, servers.MachineRabbitMQ().Addr())
+	cfg.URL = secret.String(servers.MachineRabbitMQ().Via(proxy.Addr()).URL())
 	reg := prometheus.NewRegistry()
 	cfg.Registerer = reg
 	cfg.PublishTimeout = 2 * time.Second

@@ -22,15 +22,11 @@ import (
 
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
-// testURL is the machine's RabbitMQ (BUS_TEST_URL overrides it).
-func testURL() string {
-	if u := os.Getenv("BUS_TEST_URL"); u != "" {
-		return u
-	}
-	return "amqp://guest:guest@127.0.0.1:5672/"
-}
+// testURL is the machine's RabbitMQ (TEST_RABBITMQ_URL overrides it).
+func testURL() string { return servers.MachineRabbitMQ().URL() }
 
 // testLogger logs through t at warn and above (debug with BUS_TEST_DEBUG).
 func testLogger(t testing.TB) *slog.Logger {

@@ -13,6 +13,7 @@ import (
 	"github.com/dbhealth/database-service/events/coord"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/testsupport/logrec"
+	"github.com/dbhealth/database-service/testsupport/servers"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
@@ -22,7 +23,7 @@ import (
 // declared again the transition reaches the group queue exactly once.
 func TestRabbitRelayKeepsReturnedTransition(t *testing.T) {
 	cfg, b, group := unrunBus(t)
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	rdb := redis.NewClient(&redis.Options{Addr: servers.MachineRedis().Addr()})
 	ctx, cancel := context.WithCancel(context.Background())
 	prefix := fmt.Sprintf("test-bus-relay-%d", rand.Int64())
 	t.Cleanup(func() {

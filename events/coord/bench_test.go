@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
 // BenchmarkClaimApply measures the coordination cost of one tick on the
@@ -19,7 +20,7 @@ import (
 func BenchmarkClaimApply(b *testing.B) {
 	for _, batch := range []int{1, 16, 64, 256} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+			rdb := redis.NewClient(&redis.Options{Addr: servers.MachineRedis().Addr()})
 			ctx := context.Background()
 			if err := rdb.Ping(ctx).Err(); err != nil {
 				b.Skip("needs the machine's Redis")

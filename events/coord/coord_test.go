@@ -14,6 +14,7 @@ import (
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/testsupport/servers"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
@@ -31,7 +32,7 @@ func stores(t *testing.T, f func(t *testing.T, rdb redis.UniversalClient, prefix
 		if testing.Short() {
 			t.Skip("needs the machine's Redis")
 		}
-		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+		rdb := redis.NewClient(&redis.Options{Addr: servers.MachineRedis().Addr()})
 		if err := rdb.Ping(context.Background()).Err(); err != nil {
 			t.Fatalf("redis: %v", err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
 // TestApplyScriptFollowsDecide runs generated observation sequences (with
@@ -24,7 +25,7 @@ func TestApplyScriptFollowsDecide(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the machine's Redis")
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	rdb := redis.NewClient(&redis.Options{Addr: servers.MachineRedis().Addr()})
 	defer rdb.Close()
 	ctx := context.Background()
 	prefix := fmt.Sprintf("test-coord-diff-%d", rand.Int64())

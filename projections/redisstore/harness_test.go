@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dbhealth/database-service/projections/storetest"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
 // machineRedis is a client of the machine's Redis; the test is skipped
@@ -19,7 +20,7 @@ func machineRedis(t testing.TB) redis.UniversalClient {
 	if testing.Short() {
 		t.Skip("needs the machine's Redis")
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	rdb := redis.NewClient(&redis.Options{Addr: servers.MachineRedis().Addr()})
 	if err := rdb.Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("redis: %v", err)
 	}
