@@ -23,8 +23,8 @@ import (
 // again once the broker answers.
 func TestRabbitPublishTimeoutWhenBrokerStalls(t *testing.T) {
 	cfg := rabbitConfig(t)
-	proxy := startPausableProxy(t, servers.MachineRabbitMQ().Addr())
-	cfg.URL = secret.String(servers.MachineRabbitMQ().Via(proxy.addr()).URL())
+	proxy := servers.StartProxy(t, servers.MachineRabbitMQ().Addr())
+	cfg.URL = secret.String(servers.MachineRabbitMQ().Via(proxy.Addr()).URL())
 	cfg.PublishTimeout = 300 * time.Millisecond
 	cfg.Heartbeat = time.Minute // the stall must outlive the test, not the connection
 	cfg.AsyncBuffer = 8
@@ -34,7 +34,7 @@ func TestRabbitPublishTimeoutWhenBrokerStalls(t *testing.T) {
 		t.Fatalf("Publish through the proxy: %v", err)
 	}
 
-	proxy.paused.Store(true)
+	proxy.Pause()
 	start := time.Now()
 	err := b.Publish(context.Background(), checked(t, "redis", "a", 2))
 	if !errors.Is(err, ErrTimeout) {
@@ -73,7 +73,7 @@ func TestRabbitPublishTimeoutWhenBrokerStalls(t *testing.T) {
 		t.Error("no buffer_full drops counted")
 	}
 
-	proxy.paused.Store(false)
+	proxy.Resume()
 	wait.Eventually(t, 15*time.Second, "publishing to recover", wait.Bool(func() bool {
 		return b.Publish(context.Background(), checked(t, "redis", "a", 4)) == nil
 	}))

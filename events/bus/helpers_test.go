@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -284,81 +282,6 @@ func closeConnections(t testing.TB, prefix string) int {
 	}
 	wg.Wait()
 	return int(n.Load())
-}
-
-// pausableProxy forwards loopback TCP connections to upstream; while
-// paused it forwards nothing in either direction (data is held, not
-// dropped), like a stalled network or a broker that stopped reading.
-type pausableProxy struct {
-	ln       net.Listener
-	upstream string
-	paused   atomic.Bool
-	mu       sync.Mutex
-	conns    []net.Conn
-}
-
-func startPausableProxy(t testing.TB, upstream string) *pausableProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &pausableProxy{ln: ln, upstream: upstream}
-	go p.accept()
-	t.Cleanup(func() {
-		p.paused.Store(false)
-		_ = ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			_ = c.Close()
-		}
-		p.mu.Unlock()
-	})
-	return p
-}
-
-func (p *pausableProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *pausableProxy) accept() {
-	for {
-		client, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		server, err := net.Dial("tcp", p.upstream)
-		if err != nil {
-			_ = client.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, client, server)
-		p.mu.Unlock()
-		go p.pipe(server, client)
-		go p.pipe(client, server)
-	}
-}
-
-func (p *pausableProxy) pipe(dst, src net.Conn) {
-	defer dst.Close()
-	defer src.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		for p.paused.Load() {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			if err != io.EOF {
-				return
-			}
-			return
-		}
-	}
 }
 
 // value reads a counter or gauge.

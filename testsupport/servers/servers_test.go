@@ -58,6 +58,30 @@ func TestProxyForwardsAndCuts(t *testing.T) {
 	}
 }
 
+func TestProxyPauseHoldsUntilResume(t *testing.T) {
+	p := StartProxy(t, echoServer(t))
+	c, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rd := bufio.NewReader(c)
+	p.Pause()
+	if _, err := io.WriteString(c, "held\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	var ne net.Error
+	if _, err := rd.ReadString('\n'); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read while paused = %v, want a timeout", err)
+	}
+	p.Resume()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, err := rd.ReadString('\n'); err != nil || line != "held\n" {
+		t.Fatalf("read after Resume = %q, %v", line, err)
+	}
+}
+
 func TestSilentAcceptsAndNeverAnswers(t *testing.T) {
 	s := StartSilent(t)
 	c, err := net.Dial("tcp", s.Addr())
