@@ -33,14 +33,19 @@ func echoServer(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func TestProxyForwardsAndCuts(t *testing.T) {
+// echoProxy is a Proxy to an echo server and a connection through it.
+func echoProxy(t *testing.T) (*Proxy, net.Conn, *bufio.Reader) {
 	p := StartProxy(t, echoServer(t))
 	c, err := net.Dial("tcp", p.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	rd := bufio.NewReader(c)
+	t.Cleanup(func() { _ = c.Close() })
+	return p, c, bufio.NewReader(c)
+}
+
+func TestProxyForwardsAndCuts(t *testing.T) {
+	p, c, rd := echoProxy(t)
 	if _, err := io.WriteString(c, "hello\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -59,13 +64,7 @@ func TestProxyForwardsAndCuts(t *testing.T) {
 }
 
 func TestProxyPauseHoldsUntilResume(t *testing.T) {
-	p := StartProxy(t, echoServer(t))
-	c, err := net.Dial("tcp", p.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	rd := bufio.NewReader(c)
+	p, c, rd := echoProxy(t)
 	p.Pause()
 	if _, err := io.WriteString(c, "held\n"); err != nil {
 		t.Fatal(err)
