@@ -334,11 +334,11 @@ func TestTargetMetricsPrometheus(t *testing.T) {
 			{"dbhealth_target_checks_24h", map[string]string{"type": "redis", "name": "cache"}, 2880},
 		}
 		for _, c := range checks {
-			if got, ok := promValue(fams, c.family, c.labels); !ok || got != c.want {
+			if got, ok := fams.Value(c.family, c.labels); !ok || got != c.want {
 				t.Errorf("%s%v = %v (found %v), want %v", c.family, c.labels, got, ok, c.want)
 			}
 		}
-		if _, ok := promValue(fams, "dbhealth_target_uptime_ratio", map[string]string{"type": "redis", "name": "cache", "window": "7d"}); ok {
+		if _, ok := fams.Value("dbhealth_target_uptime_ratio", map[string]string{"type": "redis", "name": "cache", "window": "7d"}); ok {
 			t.Error("a window without checks must not be exposed")
 		}
 	}
@@ -533,31 +533,22 @@ func TestPrometheusEndpoint(t *testing.T) {
 		{map[string]string{"route": "/api/database/status/:database_type", "method": "GET", "code": "404"}, 1},
 		{map[string]string{"route": "unmatched", "method": "GET", "code": "404"}, 1},
 	} {
-		if got, ok := promValue(fams, "dbhealth_http_requests_total", c.labels); !ok || got != c.want {
+		if got, ok := fams.Value("dbhealth_http_requests_total", c.labels); !ok || got != c.want {
 			t.Errorf("requests%v = %v (found %v), want %v", c.labels, got, ok, c.want)
 		}
 	}
-	var others float64
-	for _, mt := range fams["dbhealth_http_requests_total"].GetMetric() {
-		for _, l := range mt.GetLabel() {
-			if l.GetName() != "method" {
-				continue
-			}
-			switch l.GetValue() {
-			case "FOO", "BAR", "get":
-				t.Errorf("method label %q kept", l.GetValue())
-			case "other":
-				others += mt.GetCounter().GetValue()
-			}
+	for _, x := range fams {
+		if m := x.Labels["method"]; x.Name == "dbhealth_http_requests_total" && (m == "FOO" || m == "BAR" || m == "get") {
+			t.Errorf("method label %q kept", m)
 		}
 	}
-	if others != 3 {
+	if others, _ := fams.Sum("dbhealth_http_requests_total", map[string]string{"method": "other"}); others != 3 {
 		t.Errorf("method=other counted %v requests, want 3", others)
 	}
-	if f := fams["dbhealth_http_request_duration_seconds"]; f == nil || f.GetType().String() != "HISTOGRAM" {
+	if _, ok := fams.Sum("dbhealth_http_request_duration_seconds_bucket", nil); !ok { // a histogram's buckets
 		t.Error("no duration histogram")
 	}
-	if _, ok := fams["go_goroutines"]; !ok {
+	if _, ok := fams.Sum("go_goroutines", nil); !ok {
 		t.Error("Go runtime collectors missing (RuntimeCollectors: true)")
 	}
 }
@@ -565,7 +556,7 @@ func TestPrometheusEndpoint(t *testing.T) {
 func TestRuntimeCollectorsOptional(t *testing.T) {
 	e := newEnv(t, func(o *api.Options, _ *api.Deps) { o.RuntimeCollectors = false })
 	fams := parseProm(t, e.get("/metrics").Body)
-	if _, ok := fams["go_goroutines"]; ok {
+	if _, ok := fams.Sum("go_goroutines", nil); ok {
 		t.Error("Go collectors registered although RuntimeCollectors is false")
 	}
 }

@@ -190,7 +190,7 @@ func TestEventStreamEndsOnDisconnect(t *testing.T) {
 	wait.Eventually(t, 10*time.Second, "unsubscribe after the client left", wait.Bool(func() bool { return e.fakes.stream.active() == 0 }))
 	wait.Eventually(t, 10*time.Second, "sse gauge back to 0", wait.Bool(func() bool {
 		fams := parseProm(t, e.get("/metrics").Body)
-		v, ok := promValue(fams, "dbhealth_http_sse_clients", map[string]string{})
+		v, ok := fams.Value("dbhealth_http_sse_clients", map[string]string{})
 		return ok && v == 0
 	}))
 }

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/promtest"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
@@ -286,42 +286,5 @@ func (s *sseStream) transitions(t *testing.T) []events.StateChanged {
 // text exposition whose labels include every given `key="value"` pair.
 // found is false when no sample matched.
 func metricSum(text, name string, labels ...string) (sum float64, found bool) {
-	for _, line := range strings.Split(text, "\n") {
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		end := strings.IndexAny(line, "{ ")
-		if end < 0 || line[:end] != name {
-			continue
-		}
-		labelPart, valuePart := "", line[end:]
-		if line[end] == '{' {
-			rb := strings.LastIndex(line, "}")
-			if rb < end {
-				continue
-			}
-			labelPart, valuePart = line[end:rb+1], line[rb+1:]
-		}
-		match := true
-		for _, l := range labels {
-			if !strings.Contains(labelPart, l) {
-				match = false
-				break
-			}
-		}
-		if !match {
-			continue
-		}
-		fields := strings.Fields(valuePart)
-		if len(fields) == 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			continue
-		}
-		sum += v
-		found = true
-	}
-	return sum, found
+	return promtest.Sum(text, name, promtest.Labels(labels...))
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/dbhealth/database-service/events"
@@ -99,7 +100,7 @@ func TestCheckConsumerBatchesPoisonsAndRequeues(t *testing.T) {
 	if n := queueLen(t, cfg.PoisonQueue()); n != 2 {
 		t.Fatalf("poison queue has %d messages after a store outage, want still 2", n)
 	}
-	if got := value(b.metrics.failed.WithLabelValues("checks", "requeued")); got < 2 {
+	if got := testutil.ToFloat64(b.metrics.failed.WithLabelValues("checks", "requeued")); got < 2 {
 		t.Fatalf("requeued metric %v", got)
 	}
 }

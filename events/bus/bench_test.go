@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/dbhealth/database-service/events"
 )
 
@@ -131,7 +133,7 @@ func BenchmarkPublishAsync(b *testing.B) {
 	bus := newBus(b, cfg)
 	evs := benchEvents(b)
 	counter := bus.metrics.published.WithLabelValues(events.TypeHealthChecked)
-	base := value(counter)
+	base := testutil.ToFloat64(counter)
 	cpu0 := markCPU()
 	b.ResetTimer()
 	for i := range b.N {
@@ -139,7 +141,7 @@ func BenchmarkPublishAsync(b *testing.B) {
 			b.Fatal("dropped")
 		}
 	}
-	for value(counter)-base < float64(b.N) {
+	for testutil.ToFloat64(counter)-base < float64(b.N) {
 		time.Sleep(time.Millisecond)
 	}
 	report(b, b.N, cpu0)

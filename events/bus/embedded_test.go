@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/testsupport/wait"
@@ -78,9 +79,9 @@ func TestEmbeddedRoundTrip(t *testing.T) {
 		t.Errorf("round trip changed the envelope: %+v", got)
 	}
 	wait.Eventually(t, time.Second, "consumed metric", wait.Bool(func() bool {
-		return value(b.metrics.consumed.WithLabelValues("all", events.TypeStateChanged)) == 2
+		return testutil.ToFloat64(b.metrics.consumed.WithLabelValues("all", events.TypeStateChanged)) == 2
 	}))
-	if v := value(b.metrics.published.WithLabelValues(events.TypeHealthChecked)); v != 2 {
+	if v := testutil.ToFloat64(b.metrics.published.WithLabelValues(events.TypeHealthChecked)); v != 2 {
 		t.Errorf("published{checked} = %v, want 2", v)
 	}
 }
@@ -119,7 +120,7 @@ func TestEmbeddedPoisonAndRetry(t *testing.T) {
 	}
 	wait.Eventually(t, 5*time.Second, "flaky and ok handled", wait.Bool(func() bool { return rec.count(flaky.ID) == 1 && rec.count(ok.ID) == 1 }))
 	wait.Eventually(t, 5*time.Second, "two poisoned", wait.Bool(func() bool {
-		return value(b.metrics.failed.WithLabelValues("proj", "poisoned")) == 2
+		return testutil.ToFloat64(b.metrics.failed.WithLabelValues("proj", "poisoned")) == 2
 	}))
 	if rec.count(bad.ID)+rec.count(broken.ID) != 0 {
 		t.Fatal("failed events counted as handled")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/events"
@@ -69,7 +70,7 @@ func TestRabbitPublishTimeoutWhenBrokerStalls(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("PublishAsync blocked while the broker stalls")
 	}
-	if v := value(b.metrics.dropped.WithLabelValues(events.TypeHealthChecked, dropBufferFull)); v == 0 {
+	if v := testutil.ToFloat64(b.metrics.dropped.WithLabelValues(events.TypeHealthChecked, dropBufferFull)); v == 0 {
 		t.Error("no buffer_full drops counted")
 	}
 
@@ -175,12 +176,12 @@ func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 	}
 	t.Logf("confirmed %d events, consumed %d distinct (%d duplicates), %d failed publish attempts, reconnects: publish %v consume %v subscription %v",
 		len(ids), len(got), dups, failures.Load(),
-		value(b.metrics.reconnects.WithLabelValues("publish")), value(b.metrics.reconnects.WithLabelValues("consume")),
-		value(b.metrics.reconnects.WithLabelValues("subscription")))
-	if v := value(b.metrics.reconnects.WithLabelValues("publish")); v < 2 {
+		testutil.ToFloat64(b.metrics.reconnects.WithLabelValues("publish")), testutil.ToFloat64(b.metrics.reconnects.WithLabelValues("consume")),
+		testutil.ToFloat64(b.metrics.reconnects.WithLabelValues("subscription")))
+	if v := testutil.ToFloat64(b.metrics.reconnects.WithLabelValues("publish")); v < 2 {
 		t.Errorf("publish connection reconnected %v times, want 2", v)
 	}
-	if v := value(b.metrics.reconnects.WithLabelValues("consume")); v < 2 {
+	if v := testutil.ToFloat64(b.metrics.reconnects.WithLabelValues("consume")); v < 2 {
 		t.Errorf("consume connection reconnected %v times, want 2", v)
 	}
 	if err := b.Check(context.Background()); err != nil {
