@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 	"github.com/dbhealth/database-service/events/coord"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/testsupport/logrec"
-	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/redistest"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
@@ -23,16 +22,9 @@ import (
 // declared again the transition reaches the group queue exactly once.
 func TestRabbitRelayKeepsReturnedTransition(t *testing.T) {
 	cfg, b, group := unrunBus(t)
-	rdb := redis.NewClient(&redis.Options{Addr: servers.MachineRedis().Addr()})
+	rdb := redistest.Machine(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	prefix := fmt.Sprintf("test-bus-relay-%d", rand.Int64())
-	t.Cleanup(func() {
-		keys, _ := rdb.Keys(context.Background(), prefix+":*").Result()
-		if len(keys) > 0 {
-			rdb.Del(context.Background(), keys...)
-		}
-		_ = rdb.Close()
-	})
+	prefix := redistest.Prefix(t, rdb, "test-bus-relay")
 	defer cancel()
 	getAll(t, group)
 	deleteQueues(t, group, cfg.UnroutedExchange())

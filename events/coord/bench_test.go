@@ -3,13 +3,13 @@ package coord
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/testsupport/redistest"
 	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
@@ -25,14 +25,8 @@ func BenchmarkClaimApply(b *testing.B) {
 			if err := rdb.Ping(ctx).Err(); err != nil {
 				b.Skip("needs the machine's Redis")
 			}
-			prefix := fmt.Sprintf("bench-coord-%d", rand.Int64())
-			b.Cleanup(func() {
-				iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-				for iter.Next(ctx) {
-					rdb.Del(ctx, iter.Val())
-				}
-				_ = rdb.Close()
-			})
+			b.Cleanup(func() { _ = rdb.Close() })
+			prefix := redistest.Prefix(b, rdb, "bench-coord")
 			c := NewClaimer(rdb, prefix, "bench")
 			a := NewApplier(rdb, prefix, "bench", "/bench", nil, nil, nil)
 			due := make([]probes.Due, batch)

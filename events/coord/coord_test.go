@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
-	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/redistest"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
@@ -29,23 +28,8 @@ func stores(t *testing.T, f func(t *testing.T, rdb redis.UniversalClient, prefix
 		f(t, rdb, "t")
 	})
 	t.Run("redis", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("needs the machine's Redis")
-		}
-		rdb := redis.NewClient(&redis.Options{Addr: servers.MachineRedis().Addr()})
-		if err := rdb.Ping(context.Background()).Err(); err != nil {
-			t.Fatalf("redis: %v", err)
-		}
-		prefix := fmt.Sprintf("test-coord-%d", rand.Int64())
-		t.Cleanup(func() {
-			ctx := context.Background()
-			keys, _ := rdb.Keys(ctx, prefix+":*").Result()
-			if len(keys) > 0 {
-				rdb.Del(ctx, keys...)
-			}
-			_ = rdb.Close()
-		})
-		f(t, rdb, prefix)
+		rdb := redistest.Machine(t)
+		f(t, rdb, redistest.Prefix(t, rdb, "test-coord"))
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/redistest"
 )
 
 // BenchmarkStatuses reads the status of every target (Statuses) and of
@@ -20,7 +21,7 @@ func BenchmarkStatuses(b *testing.B) {
 	{
 		for _, n := range []int{6, 1000} {
 			b.Run(fmt.Sprintf("redis/%d", n), func(b *testing.B) {
-				store := open(b, machineRedis(b), Options{})
+				store := open(b, redistest.Machine(b), Options{})
 				ctx := context.Background()
 				at := time.Now().UnixMilli()
 				for i := range n {
