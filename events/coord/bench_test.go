@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/testsupport/cputime"
 	"github.com/dbhealth/database-service/testsupport/redistest"
 	"github.com/dbhealth/database-service/testsupport/servers"
 )
@@ -35,7 +36,7 @@ func BenchmarkClaimApply(b *testing.B) {
 			}
 			checks := make([]probes.Check, batch)
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				claims, err := c.Claim(ctx, due)
 				if err != nil {
@@ -48,7 +49,7 @@ func BenchmarkClaimApply(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			cpu := cpuTime() - cpu0
+			cpu := cputime.Process() - cpu0
 			elapsed := b.Elapsed()
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*batch)/1000, "client-cpu-µs/check")
 			b.ReportMetric(float64(b.N*batch)/elapsed.Seconds(), "checks/s")
