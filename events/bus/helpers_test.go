@@ -105,25 +105,31 @@ func rawChannel(t testing.TB) *amqp.Channel {
 // queueLen is the number of ready messages in a queue (-1 if it is missing).
 func queueLen(t testing.TB, name string) int {
 	t.Helper()
-	conn, err := amqp.Dial(testURL())
-	if err != nil {
-		t.Fatalf("dial RabbitMQ: %v", err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
-	if err != nil {
-		return -1
-	}
-	return q.Messages
+	n := -1
+	withChannel(t, func(ch *amqp.Channel) {
+		if q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil); err == nil {
+			n = q.Messages
+		}
+	})
+	return n
 }
 
 // exclusiveQueueExists reports whether a queue exclusive to another
 // connection exists (a passive declaration then fails with 405).
 func exclusiveQueueExists(t testing.TB, name string) bool {
+	t.Helper()
+	var exists bool
+	withChannel(t, func(ch *amqp.Channel) {
+		_, err := ch.QueueDeclarePassive(name, false, true, true, false, nil)
+		var aerr *amqp.Error
+		exists = err == nil || errors.As(err, &aerr) && aerr.Code == amqp.ResourceLocked
+	})
+	return exists
+}
+
+// withChannel runs f on a channel of a connection of its own, closed
+// after.
+func withChannel(t testing.TB, f func(ch *amqp.Channel)) {
 	t.Helper()
 	conn, err := amqp.Dial(testURL())
 	if err != nil {
@@ -134,9 +140,7 @@ func exclusiveQueueExists(t testing.TB, name string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ch.QueueDeclarePassive(name, false, true, true, false, nil)
-	var aerr *amqp.Error
-	return err == nil || errors.As(err, &aerr) && aerr.Code == amqp.ResourceLocked
+	f(ch)
 }
 
 // newBus builds a bus closed when the test ends.
