@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/eventtest"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
@@ -105,16 +106,9 @@ func testEvents(t *testing.T) (checked, changed events.Envelope) {
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	h := events.HealthChecked{Target: events.TargetRef{Type: "elasticsearch", Name: "search"}, State: "DOWN",
 		LatencyMS: 12, ErrorKind: "status", Error: "cluster red", CheckedAt: at, Slot: at.UnixMilli(), Prober: "replica-a"}
-	checked, err := events.NewHealthChecked("replica-a", h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed, err = events.NewStateChanged("replica-a", events.StateChanged{Target: h.Target, From: "UP", To: "DOWN",
-		Reason: "cluster red", Seq: 4, Epoch: 1, At: at, Check: h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return checked, changed
+	s := eventtest.Transition(h, "UP", 4)
+	s.Reason = "cluster red"
+	return eventtest.Checked(t, "replica-a", h), eventtest.Changed(t, "replica-a", s)
 }
 
 func TestEventStreamFilters(t *testing.T) {

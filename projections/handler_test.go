@@ -9,6 +9,7 @@ import (
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/events/bus"
+	"github.com/dbhealth/database-service/testsupport/eventtest"
 )
 
 // recorder is a store fake recording what the handlers wrote.
@@ -71,14 +72,7 @@ var (
 
 func envelopes(t *testing.T) (checked, changed events.Envelope) {
 	t.Helper()
-	var err error
-	if checked, err = events.NewHealthChecked("test", check); err != nil {
-		t.Fatal(err)
-	}
-	if changed, err = events.NewStateChanged("test", change); err != nil {
-		t.Fatal(err)
-	}
-	return checked, changed
+	return eventtest.Checked(t, "test", check), eventtest.Changed(t, "test", change)
 }
 
 func TestDispatch(t *testing.T) {

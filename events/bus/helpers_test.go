@@ -18,6 +18,7 @@ import (
 
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/eventtest"
 	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
@@ -176,31 +177,19 @@ func runBus(t testing.TB, b *Bus) {
 // checked is a HealthChecked envelope of target kind/name at slot.
 func checked(t testing.TB, kind, name string, slot int64) events.Envelope {
 	t.Helper()
-	e, err := events.NewHealthChecked("test", events.HealthChecked{
-		Target: events.TargetRef{Type: kind, Name: name}, State: "UP", LatencyMS: 1.5,
-		CheckedAt: time.Unix(slot, 0).UTC(), Slot: slot, Prober: "r1",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	h := eventtest.Check(kind, name, "UP", slot)
+	h.LatencyMS = 1.5
+	return eventtest.Checked(t, "test", h)
 }
 
 // changed is a StateChanged envelope of target kind/name with seq.
 func changed(t testing.TB, kind, name string, seq int64) events.Envelope {
 	t.Helper()
-	h := events.HealthChecked{
-		Target: events.TargetRef{Type: kind, Name: name}, State: "DOWN",
-		CheckedAt: time.Unix(1_700_000_000+seq, 0).UTC(), Slot: seq, Prober: "r1",
-	}
-	e, err := events.NewStateChanged("test", events.StateChanged{
-		Target: h.Target, From: "UP", To: "DOWN", Reason: "test", Seq: seq, Epoch: 1,
-		At: h.CheckedAt, Check: h,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	h := eventtest.Check(kind, name, "DOWN", 1_700_000_000+seq)
+	h.Slot = seq
+	s := eventtest.Transition(h, "UP", seq)
+	s.Reason = "test"
+	return eventtest.Changed(t, "test", s)
 }
 
 // recorder is a Handler that records the ids it handled.
