@@ -12,22 +12,25 @@ import (
 // h does not make one.
 func Checked(t testing.TB, source string, h events.HealthChecked) events.Envelope {
 	t.Helper()
-	e, err := events.NewHealthChecked(source, h)
-	if err != nil {
-		t.Fatalf("eventtest: HealthChecked: %v", err)
-	}
-	return e
+	return must(t)(events.NewHealthChecked(source, h))
 }
 
 // Changed is the StateChanged envelope of s from source; it fails t when
 // s does not make one.
 func Changed(t testing.TB, source string, s events.StateChanged) events.Envelope {
 	t.Helper()
-	e, err := events.NewStateChanged(source, s)
-	if err != nil {
-		t.Fatalf("eventtest: StateChanged: %v", err)
+	return must(t)(events.NewStateChanged(source, s))
+}
+
+// must returns what a constructor made, failing t on its error.
+func must(t testing.TB) func(events.Envelope, error) events.Envelope {
+	return func(e events.Envelope, err error) events.Envelope {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("eventtest: %v", err)
+		}
+		return e
 	}
-	return e
 }
 
 // Check is a HealthChecked of target kind/name in state at slot (Unix
