@@ -134,7 +134,7 @@ func TestUnknownDatabaseType(t *testing.T) {
 		{method: http.MethodPost, path: "/api/database/connections/test/mysql", header: map[string]string{"Authorization": "Bearer tok"}},
 	} {
 		res := e.do(r)
-		code, msg := res.errorCode(t)
+		code, msg := res.ErrorCode(t)
 		if res.Status != http.StatusNotFound || code != "unknown_database_type" {
 			t.Errorf("%s: %d %s", r.path, res.Status, code)
 		}
@@ -254,7 +254,7 @@ func TestConnectionTest(t *testing.T) {
 	}
 
 	res = e.do(request{method: http.MethodPost, path: "/api/database/connections/test/postgres?name=nope"})
-	if code, _ := res.errorCode(t); res.Status != http.StatusNotFound || code != "not_found" {
+	if code, _ := res.ErrorCode(t); res.Status != http.StatusNotFound || code != "not_found" {
 		t.Errorf("unknown name: %d %s", res.Status, code)
 	}
 
@@ -343,7 +343,7 @@ func TestTargetMetricsPrometheus(t *testing.T) {
 		}
 	}
 	res := e.do(request{path: "/api/database/metrics?format=xml"})
-	if code, msg := res.errorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "format") {
+	if code, msg := res.ErrorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "format") {
 		t.Errorf("format=xml: %d %s %s", res.Status, code, msg)
 	}
 }
@@ -450,7 +450,7 @@ func TestRegistryBadInput(t *testing.T) {
 	for _, tt := range tests {
 		res := e.do(request{method: http.MethodPost, path: "/api/database/registry/update",
 			body: strings.NewReader(tt.body), header: map[string]string{"Content-Type": "application/json"}})
-		code, msg := res.errorCode(t)
+		code, msg := res.ErrorCode(t)
 		if res.Status != http.StatusBadRequest || code != "invalid_parameter" || !strings.Contains(msg, tt.field) {
 			t.Errorf("%s: %d %s %q, want 400 naming %q", tt.body, res.Status, code, msg, tt.field)
 		}
@@ -598,7 +598,7 @@ func TestRecover(t *testing.T) {
 	e := newEnv(t)
 	e.fakes.testPanic = true
 	res := e.do(request{method: http.MethodPost, path: "/api/database/connections/test/redis"})
-	if code, _ := res.errorCode(t); res.Status != 500 || code != "internal" {
+	if code, _ := res.ErrorCode(t); res.Status != 500 || code != "internal" {
 		t.Errorf("panic: %d %s", res.Status, code)
 	}
 	if !strings.Contains(e.logs.String(), "tester exploded") {
@@ -627,7 +627,7 @@ func TestNotConfigured(t *testing.T) {
 		{method: http.MethodPost, path: "/api/database/registry/update"},
 	} {
 		res := e.do(r)
-		if code, _ := res.errorCode(t); res.Status != 503 || code != "not_configured" {
+		if code, _ := res.ErrorCode(t); res.Status != 503 || code != "not_configured" {
 			t.Errorf("%s %s: %d %s", r.method, r.path, res.Status, code)
 		}
 	}

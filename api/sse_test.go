@@ -215,7 +215,7 @@ func TestEventStreamSubscribeFails(t *testing.T) {
 	e := newEnv(t)
 	e.fakes.stream.failed = errWithSecret
 	res := e.get("/api/database/events")
-	if code, _ := res.errorCode(t); res.Status != 503 || code != "unavailable" {
+	if code, _ := res.ErrorCode(t); res.Status != 503 || code != "unavailable" {
 		t.Errorf("%d %s", res.Status, code)
 	}
 }
@@ -307,7 +307,7 @@ func TestEventStreamCaps(t *testing.T) {
 			_, _, first := openStream(t, e, "")
 			openStream(t, e, "")
 			res := e.get("/api/database/events")
-			if code, msg := res.errorCode(t); res.Status != 503 || code != "unavailable" || msg != tc.want {
+			if code, msg := res.ErrorCode(t); res.Status != 503 || code != "unavailable" || msg != tc.want {
 				t.Fatalf("third stream: %d %s %q", res.Status, code, msg)
 			}
 			first()

@@ -204,7 +204,7 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		return res.status == http.StatusOK, fmt.Sprintf("%d %s", res.status, res.body)
+		return res.Status == http.StatusOK, fmt.Sprintf("%d %s", res.Status, res.Body)
 	})
 	sse := openSSE(t, base+"/api/database/events")
 
@@ -264,7 +264,7 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 	var spec struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
-	if err := json.Unmarshal(res.body, &spec); err != nil || len(spec.Paths) < 10 {
+	if err := json.Unmarshal(res.Body, &spec); err != nil || len(spec.Paths) < 10 {
 		t.Fatalf("openapi.json: %v (%d paths)", err, len(spec.Paths))
 	}
 	auth := http.Header{"Authorization": {"Bearer " + token}}
@@ -342,19 +342,19 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s %s: %v", rq.method, rq.path, err)
 		}
-		statuses[res.status]++
-		what := fmt.Sprintf("%s %s (%d)", rq.method, rq.path, res.status)
-		if res.status >= 500 {
-			t.Errorf("%s: %s", what, res.body)
+		statuses[res.Status]++
+		what := fmt.Sprintf("%s %s (%d)", rq.method, rq.path, res.Status)
+		if res.Status >= 500 {
+			t.Errorf("%s: %s", what, res.Body)
 		}
-		cn.check(t, what+" body", string(res.body))
-		cn.check(t, what+" headers", fmt.Sprint(res.header))
-		scanned += len(res.body)
-		if rq.path == "/api/database/config" && res.status == http.StatusOK {
-			configBody = string(res.body)
+		cn.check(t, what+" body", string(res.Body))
+		cn.check(t, what+" headers", fmt.Sprint(res.Header))
+		scanned += len(res.Body)
+		if rq.path == "/api/database/config" && res.Status == http.StatusOK {
+			configBody = string(res.Body)
 		}
 		if rq.path == "/docs" || rq.path == "/redoc" {
-			docsPages += string(res.body)
+			docsPages += string(res.Body)
 		}
 	}
 	if !strings.Contains(configBody, "******") || !strings.Contains(configBody, c.service) {
@@ -371,11 +371,11 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.status != http.StatusOK {
-			t.Errorf("GET %s: %d", m[1], res.status)
+		if res.Status != http.StatusOK {
+			t.Errorf("GET %s: %d", m[1], res.Status)
 		}
-		cn.check(t, "GET "+m[1], string(res.body)+fmt.Sprint(res.header))
-		scanned += len(res.body)
+		cn.check(t, "GET "+m[1], string(res.Body)+fmt.Sprint(res.Header))
+		scanned += len(res.Body)
 	}
 
 	// The event stream, open since start-up.

@@ -16,6 +16,7 @@ import (
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/testsupport/promtest"
 	"github.com/dbhealth/database-service/testsupport/wait"
+	"github.com/dbhealth/database-service/testsupport/webtest"
 )
 
 // waitLimit bounds every wait of the end-to-end tests: generous for a
@@ -33,31 +34,11 @@ func waitFor(t *testing.T, what string, limit time.Duration, cond func() (bool, 
 var httpClient = &http.Client{Timeout: 15 * time.Second}
 
 // response is one complete HTTP answer.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = webtest.Response
 
 // call sends one request and reads the whole answer.
 func call(method, url string, header http.Header, body io.Reader) (response, error) {
-	req, err := http.NewRequest(method, url, body)
-	if err != nil {
-		return response{}, err
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	res, err := httpClient.Do(req)
-	if err != nil {
-		return response{}, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return response{}, err
-	}
-	return response{status: res.StatusCode, header: res.Header, body: b}, nil
+	return webtest.Do(httpClient, method, url, header, body)
 }
 
 // fetchJSON GETs url and decodes a 200 JSON answer into v.
@@ -66,22 +47,22 @@ func fetchJSON(url string, v any) error {
 	if err != nil {
 		return err
 	}
-	if res.status != http.StatusOK {
-		return fmt.Errorf("GET %s: %d %s", url, res.status, res.body)
+	if res.Status != http.StatusOK {
+		return fmt.Errorf("GET %s: %d %s", url, res.Status, res.Body)
 	}
-	if err := json.Unmarshal(res.body, v); err != nil {
-		return fmt.Errorf("GET %s: %w: %s", url, err, res.body)
+	if err := json.Unmarshal(res.Body, v); err != nil {
+		return fmt.Errorf("GET %s: %w: %s", url, err, res.Body)
 	}
 	return nil
 }
 
 // jsonOK decodes a 200 JSON answer into v.
 func jsonOK(res response, v any) error {
-	if res.status != http.StatusOK {
-		return fmt.Errorf("status %d: %s", res.status, res.body)
+	if res.Status != http.StatusOK {
+		return fmt.Errorf("status %d: %s", res.Status, res.Body)
 	}
-	if err := json.Unmarshal(res.body, v); err != nil {
-		return fmt.Errorf("%w: %s", err, res.body)
+	if err := json.Unmarshal(res.Body, v); err != nil {
+		return fmt.Errorf("%w: %s", err, res.Body)
 	}
 	return nil
 }
