@@ -19,7 +19,7 @@ func TestAuthAll(t *testing.T) {
 		e := newEnv(t, withToken(tok), func(o *api.Options, _ *api.Deps) { o.AuthAll, o.MetricsPublic = true, metricsPublic })
 		for _, p := range closed {
 			res := e.do(request{path: p, noValidate: true})
-			if code, _ := res.errorCode(t); res.Status != http.StatusUnauthorized || code != "unauthorized" {
+			if code, _ := res.ErrorCode(t); res.Status != http.StatusUnauthorized || code != "unauthorized" {
 				t.Errorf("%s without the token: %d %s", p, res.Status, code)
 			}
 		}
@@ -62,7 +62,7 @@ func TestConnectionTestRateLimit(t *testing.T) {
 		}
 	}
 	res := post("postgres")
-	if code, _ := res.errorCode(t); res.Status != http.StatusTooManyRequests || code != "rate_limited" || res.Header.Get("Retry-After") != "1" {
+	if code, _ := res.ErrorCode(t); res.Status != http.StatusTooManyRequests || code != "rate_limited" || res.Header.Get("Retry-After") != "1" {
 		t.Errorf("sixth test: %d %s Retry-After %q", res.Status, code, res.Header.Get("Retry-After"))
 	}
 	if res := post("redis"); res.Status != http.StatusOK {

@@ -15,13 +15,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/testsupport/cputime"
 )
 
 // benchStatuses makes n targets spread over the six kinds.
@@ -171,7 +171,7 @@ func benchHTTP(b *testing.B, targets int, path string, ttl time.Duration, worker
 	var failures atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	start := time.Now()
 	for w := range workers {
 		wg.Go(func() {
@@ -192,7 +192,7 @@ func benchHTTP(b *testing.B, targets int, path string, ttl time.Duration, worker
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Process() - cpu0
 	b.StopTimer()
 	if f := failures.Load(); f > 0 {
 		b.Fatalf("%d failed requests", f)
@@ -257,13 +257,4 @@ func BenchmarkStatusHandler(b *testing.B) {
 			})
 		}
 	}
-}
-
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

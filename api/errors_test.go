@@ -35,7 +35,7 @@ func TestBadQueryValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		res := e.get(tt.path)
-		code, msg := res.errorCode(t)
+		code, msg := res.ErrorCode(t)
 		if res.Status != http.StatusBadRequest || code != "invalid_parameter" || !strings.Contains(msg, tt.param) {
 			t.Errorf("%s: %d %s %q, want 400 naming %q", tt.path, res.Status, code, msg, tt.param)
 		}
@@ -46,7 +46,7 @@ func TestReaderFieldErrorIs400(t *testing.T) {
 	e := newEnv(t)
 	e.fakes.historyErr = &api.ParamError{Name: "cursor", Reason: "malformed"}
 	res := e.get("/api/database/history/redis?cursor=zzz")
-	if code, msg := res.errorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "cursor") {
+	if code, msg := res.ErrorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "cursor") {
 		t.Errorf("%d %s %s", res.Status, code, msg)
 	}
 }
@@ -55,12 +55,12 @@ func TestProjectionQueryErrorsAre400(t *testing.T) {
 	e := newEnv(t)
 	e.fakes.historyErr = fmt.Errorf("decode: %w: %q", projections.ErrBadCursor, "zzz")
 	res := e.get("/api/database/history/redis?cursor=zzz")
-	if code, msg := res.errorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "cursor") {
+	if code, msg := res.ErrorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "cursor") {
 		t.Errorf("bad cursor: %d %s %s", res.Status, code, msg)
 	}
 	e.fakes.alertsErr = fmt.Errorf("%w: state %q", projections.ErrBadQuery, "x")
 	res = e.get("/api/database/alerts")
-	if code, msg := res.errorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "state") {
+	if code, msg := res.ErrorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "state") {
 		t.Errorf("bad query: %d %s %s", res.Status, code, msg)
 	}
 }
@@ -80,7 +80,7 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	}
 	for _, tt := range tests {
 		res := e.do(request{method: tt.method, path: tt.path})
-		if code, _ := res.errorCode(t); res.Status != tt.status || code != tt.code {
+		if code, _ := res.ErrorCode(t); res.Status != tt.status || code != tt.code {
 			t.Errorf("%s %s: %d %s, want %d %s", tt.method, tt.path, res.Status, code, tt.status, tt.code)
 		}
 	}
@@ -92,13 +92,13 @@ func TestBodyLimits(t *testing.T) {
 	// Known length: rejected up front.
 	res := e.do(request{method: http.MethodPost, path: "/api/database/registry/update",
 		body: strings.NewReader(big), header: map[string]string{"Content-Type": "application/json"}})
-	if code, _ := res.errorCode(t); res.Status != 413 || code != "payload_too_large" {
+	if code, _ := res.ErrorCode(t); res.Status != 413 || code != "payload_too_large" {
 		t.Errorf("Content-Length over 1 MiB: %d %s", res.Status, code)
 	}
 	// Unknown length (chunked): rejected while reading.
 	res = e.do(request{method: http.MethodPost, path: "/api/database/registry/update",
 		body: io.MultiReader(strings.NewReader(big)), header: map[string]string{"Content-Type": "application/json"}})
-	if code, _ := res.errorCode(t); res.Status != 413 || code != "payload_too_large" {
+	if code, _ := res.ErrorCode(t); res.Status != 413 || code != "payload_too_large" {
 		t.Errorf("chunked over 1 MiB: %d %s", res.Status, code)
 	}
 	// Exactly at the limit is fine (as far as size goes).
@@ -119,7 +119,7 @@ func TestUnsupportedMediaType(t *testing.T) {
 				r.header["Content-Type"] = ct
 			}
 			res := e.do(r)
-			if code, _ := res.errorCode(t); res.Status != 415 || code != "unsupported_media_type" {
+			if code, _ := res.ErrorCode(t); res.Status != 415 || code != "unsupported_media_type" {
 				t.Errorf("%s with %q: %d %s", path, ct, res.Status, code)
 			}
 		}
@@ -144,7 +144,7 @@ func TestToken(t *testing.T) {
 				rr.body = strings.NewReader(`{}`)
 			}
 			res := e.do(rr)
-			code, _ := res.errorCode(t)
+			code, _ := res.ErrorCode(t)
 			if res.Status != 401 || code != "unauthorized" || !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("%s %s with %q: %d %s", r.method, r.path, auth, res.Status, code)
 			}
@@ -202,7 +202,7 @@ func TestStoreUnreachable(t *testing.T) {
 		"/api/database/history/redis", "/api/database/alerts", "/api/database/metrics",
 	} {
 		res := e.get(p)
-		if code, _ := res.errorCode(t); res.Status != 503 || code != "unavailable" {
+		if code, _ := res.ErrorCode(t); res.Status != 503 || code != "unavailable" {
 			t.Errorf("%s: %d %s", p, res.Status, code)
 		}
 	}
@@ -228,7 +228,7 @@ func TestTesterErrors(t *testing.T) {
 		e.fakes.testErr = tt.err
 		e.fakes.mu.Unlock()
 		res := e.do(request{method: http.MethodPost, path: "/api/database/connections/test/redis"})
-		if code, _ := res.errorCode(t); res.Status != tt.status || code != tt.code {
+		if code, _ := res.ErrorCode(t); res.Status != tt.status || code != tt.code {
 			t.Errorf("%v: %d %s, want %d %s", tt.err, res.Status, code, tt.status, tt.code)
 		}
 	}

@@ -134,7 +134,7 @@ func TestUnknownDatabaseType(t *testing.T) {
 		{method: http.MethodPost, path: "/api/database/connections/test/mysql", header: map[string]string{"Authorization": "Bearer tok"}},
 	} {
 		res := e.do(r)
-		code, msg := res.errorCode(t)
+		code, msg := res.ErrorCode(t)
 		if res.Status != http.StatusNotFound || code != "unknown_database_type" {
 			t.Errorf("%s: %d %s", r.path, res.Status, code)
 		}
@@ -254,7 +254,7 @@ func TestConnectionTest(t *testing.T) {
 	}
 
 	res = e.do(request{method: http.MethodPost, path: "/api/database/connections/test/postgres?name=nope"})
-	if code, _ := res.errorCode(t); res.Status != http.StatusNotFound || code != "not_found" {
+	if code, _ := res.ErrorCode(t); res.Status != http.StatusNotFound || code != "not_found" {
 		t.Errorf("unknown name: %d %s", res.Status, code)
 	}
 
@@ -334,16 +334,16 @@ func TestTargetMetricsPrometheus(t *testing.T) {
 			{"dbhealth_target_checks_24h", map[string]string{"type": "redis", "name": "cache"}, 2880},
 		}
 		for _, c := range checks {
-			if got, ok := promValue(fams, c.family, c.labels); !ok || got != c.want {
+			if got, ok := fams.Value(c.family, c.labels); !ok || got != c.want {
 				t.Errorf("%s%v = %v (found %v), want %v", c.family, c.labels, got, ok, c.want)
 			}
 		}
-		if _, ok := promValue(fams, "dbhealth_target_uptime_ratio", map[string]string{"type": "redis", "name": "cache", "window": "7d"}); ok {
+		if _, ok := fams.Value("dbhealth_target_uptime_ratio", map[string]string{"type": "redis", "name": "cache", "window": "7d"}); ok {
 			t.Error("a window without checks must not be exposed")
 		}
 	}
 	res := e.do(request{path: "/api/database/metrics?format=xml"})
-	if code, msg := res.errorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "format") {
+	if code, msg := res.ErrorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "format") {
 		t.Errorf("format=xml: %d %s %s", res.Status, code, msg)
 	}
 }
@@ -450,7 +450,7 @@ func TestRegistryBadInput(t *testing.T) {
 	for _, tt := range tests {
 		res := e.do(request{method: http.MethodPost, path: "/api/database/registry/update",
 			body: strings.NewReader(tt.body), header: map[string]string{"Content-Type": "application/json"}})
-		code, msg := res.errorCode(t)
+		code, msg := res.ErrorCode(t)
 		if res.Status != http.StatusBadRequest || code != "invalid_parameter" || !strings.Contains(msg, tt.field) {
 			t.Errorf("%s: %d %s %q, want 400 naming %q", tt.body, res.Status, code, msg, tt.field)
 		}
@@ -533,31 +533,22 @@ func TestPrometheusEndpoint(t *testing.T) {
 		{map[string]string{"route": "/api/database/status/:database_type", "method": "GET", "code": "404"}, 1},
 		{map[string]string{"route": "unmatched", "method": "GET", "code": "404"}, 1},
 	} {
-		if got, ok := promValue(fams, "dbhealth_http_requests_total", c.labels); !ok || got != c.want {
+		if got, ok := fams.Value("dbhealth_http_requests_total", c.labels); !ok || got != c.want {
 			t.Errorf("requests%v = %v (found %v), want %v", c.labels, got, ok, c.want)
 		}
 	}
-	var others float64
-	for _, mt := range fams["dbhealth_http_requests_total"].GetMetric() {
-		for _, l := range mt.GetLabel() {
-			if l.GetName() != "method" {
-				continue
-			}
-			switch l.GetValue() {
-			case "FOO", "BAR", "get":
-				t.Errorf("method label %q kept", l.GetValue())
-			case "other":
-				others += mt.GetCounter().GetValue()
-			}
+	for _, x := range fams {
+		if m := x.Labels["method"]; x.Name == "dbhealth_http_requests_total" && (m == "FOO" || m == "BAR" || m == "get") {
+			t.Errorf("method label %q kept", m)
 		}
 	}
-	if others != 3 {
+	if others, _ := fams.Sum("dbhealth_http_requests_total", map[string]string{"method": "other"}); others != 3 {
 		t.Errorf("method=other counted %v requests, want 3", others)
 	}
-	if f := fams["dbhealth_http_request_duration_seconds"]; f == nil || f.GetType().String() != "HISTOGRAM" {
+	if _, ok := fams.Sum("dbhealth_http_request_duration_seconds_bucket", nil); !ok { // a histogram's buckets
 		t.Error("no duration histogram")
 	}
-	if _, ok := fams["go_goroutines"]; !ok {
+	if _, ok := fams.Sum("go_goroutines", nil); !ok {
 		t.Error("Go runtime collectors missing (RuntimeCollectors: true)")
 	}
 }
@@ -565,7 +556,7 @@ func TestPrometheusEndpoint(t *testing.T) {
 func TestRuntimeCollectorsOptional(t *testing.T) {
 	e := newEnv(t, func(o *api.Options, _ *api.Deps) { o.RuntimeCollectors = false })
 	fams := parseProm(t, e.get("/metrics").Body)
-	if _, ok := fams["go_goroutines"]; ok {
+	if _, ok := fams.Sum("go_goroutines", nil); ok {
 		t.Error("Go collectors registered although RuntimeCollectors is false")
 	}
 }
@@ -607,7 +598,7 @@ func TestRecover(t *testing.T) {
 	e := newEnv(t)
 	e.fakes.testPanic = true
 	res := e.do(request{method: http.MethodPost, path: "/api/database/connections/test/redis"})
-	if code, _ := res.errorCode(t); res.Status != 500 || code != "internal" {
+	if code, _ := res.ErrorCode(t); res.Status != 500 || code != "internal" {
 		t.Errorf("panic: %d %s", res.Status, code)
 	}
 	if !strings.Contains(e.logs.String(), "tester exploded") {
@@ -636,7 +627,7 @@ func TestNotConfigured(t *testing.T) {
 		{method: http.MethodPost, path: "/api/database/registry/update"},
 	} {
 		res := e.do(r)
-		if code, _ := res.errorCode(t); res.Status != 503 || code != "not_configured" {
+		if code, _ := res.ErrorCode(t); res.Status != 503 || code != "not_configured" {
 			t.Errorf("%s %s: %d %s", r.method, r.path, res.Status, code)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/schemas"
+	"github.com/dbhealth/database-service/testsupport/webtest"
 )
 
 // spec is the OpenAPI document the tests validate every response against.
@@ -63,34 +64,7 @@ func loadSpec(t testing.TB) *spec {
 }
 
 // response is one recorded answer.
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-// JSON decodes the body into a generic value.
-func (r response) JSON(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("body is not a JSON object: %v: %s", err, r.Body)
-	}
-	return m
-}
-
-// errorCode returns error.code of an error body.
-func (r response) errorCode(t testing.TB) (code, message string) {
-	t.Helper()
-	m := r.JSON(t)
-	e, ok := m["error"].(map[string]any)
-	if !ok {
-		t.Fatalf("no error object in %s", r.Body)
-	}
-	code, _ = e["code"].(string)
-	message, _ = e["message"].(string)
-	return code, message
-}
+type response = webtest.Response
 
 // env is a running API over fakes.
 type env struct {

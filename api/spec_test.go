@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/config/secret"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // assetRoutes serve the embedded files of the documentation UIs; they are
@@ -199,7 +200,7 @@ func readStreamBriefly(t *testing.T, e *env, hdr map[string]string, publish func
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	waitFor(t, "subscription", func() bool { return e.fakes.stream.active() > 0 })
+	wait.Eventually(t, 10*time.Second, "subscription", wait.Bool(func() bool { return e.fakes.stream.active() > 0 }))
 	publish()
 	var buf bytes.Buffer
 	chunk := make([]byte, 4096)
@@ -211,6 +212,6 @@ func readStreamBriefly(t *testing.T, e *env, hdr map[string]string, publish func
 		}
 	}
 	cancel()
-	waitFor(t, "unsubscribe", func() bool { return e.fakes.stream.active() == 0 })
+	wait.Eventually(t, 10*time.Second, "unsubscribe", wait.Bool(func() bool { return e.fakes.stream.active() == 0 }))
 	return buf.Bytes()
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/eventtest"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // sseEvent is one parsed Server-Sent Event.
@@ -99,34 +101,14 @@ func openStreamQuery(t *testing.T, e *env, query string, header map[string]strin
 	return r, res, cancel
 }
 
-// waitFor polls cond (for state changes in other goroutines; no timing
-// assertion: the deadline only stops a hung test).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func testEvents(t *testing.T) (checked, changed events.Envelope) {
 	t.Helper()
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	h := events.HealthChecked{Target: events.TargetRef{Type: "elasticsearch", Name: "search"}, State: "DOWN",
 		LatencyMS: 12, ErrorKind: "status", Error: "cluster red", CheckedAt: at, Slot: at.UnixMilli(), Prober: "replica-a"}
-	checked, err := events.NewHealthChecked("replica-a", h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed, err = events.NewStateChanged("replica-a", events.StateChanged{Target: h.Target, From: "UP", To: "DOWN",
-		Reason: "cluster red", Seq: 4, Epoch: 1, At: at, Check: h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return checked, changed
+	s := eventtest.Transition(h, "UP", 4)
+	s.Reason = "cluster red"
+	return eventtest.Checked(t, "replica-a", h), eventtest.Changed(t, "replica-a", s)
 }
 
 func TestEventStreamFilters(t *testing.T) {
@@ -149,7 +131,7 @@ func TestEventStreamFilters(t *testing.T) {
 			if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
 				t.Errorf("Content-Type %q", ct)
 			}
-			waitFor(t, "subscription", func() bool { return e.fakes.stream.active() == 1 })
+			wait.Eventually(t, 10*time.Second, "subscription", wait.Bool(func() bool { return e.fakes.stream.active() == 1 }))
 			// The subscription asked for the filtered types; the fake
 			// delivers everything anyway, so the API must filter too.
 			if got := e.fakes.stream.types[0]; !slices.Equal(got, tt.want) {
@@ -197,27 +179,27 @@ func TestEventStreamFilters(t *testing.T) {
 func TestEventStreamEndsOnDisconnect(t *testing.T) {
 	e := newEnv(t)
 	_, _, cancel := openStream(t, e, "?type=state_changed")
-	waitFor(t, "subscription", func() bool { return e.fakes.stream.active() == 1 })
+	wait.Eventually(t, 10*time.Second, "subscription", wait.Bool(func() bool { return e.fakes.stream.active() == 1 }))
 	cancel()
-	waitFor(t, "unsubscribe after the client left", func() bool { return e.fakes.stream.active() == 0 })
-	waitFor(t, "sse gauge back to 0", func() bool {
+	wait.Eventually(t, 10*time.Second, "unsubscribe after the client left", wait.Bool(func() bool { return e.fakes.stream.active() == 0 }))
+	wait.Eventually(t, 10*time.Second, "sse gauge back to 0", wait.Bool(func() bool {
 		fams := parseProm(t, e.get("/metrics").Body)
-		v, ok := promValue(fams, "dbhealth_http_sse_clients", map[string]string{})
+		v, ok := fams.Value("dbhealth_http_sse_clients", map[string]string{})
 		return ok && v == 0
-	})
+	}))
 }
 
 func TestEventStreamEndsOnShutdown(t *testing.T) {
 	e := newEnv(t)
 	r, _, _ := openStream(t, e, "")
-	waitFor(t, "subscription", func() bool { return e.fakes.stream.active() == 1 })
+	wait.Eventually(t, 10*time.Second, "subscription", wait.Bool(func() bool { return e.fakes.stream.active() == 1 }))
 	e.server.StopStreams()
 	for {
 		if _, ok := r.next(); !ok {
 			break
 		}
 	}
-	waitFor(t, "unsubscribe after shutdown", func() bool { return e.fakes.stream.active() == 0 })
+	wait.Eventually(t, 10*time.Second, "unsubscribe after shutdown", wait.Bool(func() bool { return e.fakes.stream.active() == 0 }))
 }
 
 func TestEventStreamHeartbeat(t *testing.T) {
@@ -233,7 +215,7 @@ func TestEventStreamSubscribeFails(t *testing.T) {
 	e := newEnv(t)
 	e.fakes.stream.failed = errWithSecret
 	res := e.get("/api/database/events")
-	if code, _ := res.errorCode(t); res.Status != 503 || code != "unavailable" {
+	if code, _ := res.ErrorCode(t); res.Status != 503 || code != "unavailable" {
 		t.Errorf("%d %s", res.Status, code)
 	}
 }
@@ -247,7 +229,7 @@ func TestEventStreamThroughRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	waitFor(t, "subscription", func() bool { return f.stream.active() == 1 })
+	wait.Eventually(t, 10*time.Second, "subscription", wait.Bool(func() bool { return f.stream.active() == 1 }))
 	stop()
 	if err := <-done; err != nil {
 		t.Errorf("Serve: %v", err)
@@ -291,7 +273,7 @@ func TestEventStreamDropsStalledClient(t *testing.T) {
 	if _, err := io.WriteString(conn, "GET /api/database/events?type=state_changed HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "subscription", func() bool { return f.stream.active() == 1 })
+	wait.Eventually(t, 10*time.Second, "subscription", wait.Bool(func() bool { return f.stream.active() == 1 }))
 	// Never read: 12 events of 1 MB fill every socket buffer on the way.
 	_, changed := testEvents(t)
 	sc, err := changed.StateChanged()
@@ -306,7 +288,7 @@ func TestEventStreamDropsStalledClient(t *testing.T) {
 	for range 12 {
 		f.stream.publish(big)
 	}
-	waitFor(t, "the stalled stream to be dropped", func() bool { return f.stream.active() == 0 })
+	wait.Eventually(t, 10*time.Second, "the stalled stream to be dropped", wait.Bool(func() bool { return f.stream.active() == 0 }))
 }
 
 // Past the caps on open streams (in all, and per client address) a new
@@ -325,11 +307,11 @@ func TestEventStreamCaps(t *testing.T) {
 			_, _, first := openStream(t, e, "")
 			openStream(t, e, "")
 			res := e.get("/api/database/events")
-			if code, msg := res.errorCode(t); res.Status != 503 || code != "unavailable" || msg != tc.want {
+			if code, msg := res.ErrorCode(t); res.Status != 503 || code != "unavailable" || msg != tc.want {
 				t.Fatalf("third stream: %d %s %q", res.Status, code, msg)
 			}
 			first()
-			waitFor(t, "the first stream's slot", func() bool { return e.fakes.stream.active() == 1 })
+			wait.Eventually(t, 10*time.Second, "the first stream's slot", wait.Bool(func() bool { return e.fakes.stream.active() == 1 }))
 			openStream(t, e, "") // fails the test unless it connects
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // waitChain waits until the observer has transition number n (counting
@@ -20,7 +21,7 @@ func (w *world) waitChain(name, want string) events.StateChanged {
 	w.expect(name, want)
 	n := len(w.expected[name])
 	var got []events.StateChanged
-	waitFor(w.t, fmt.Sprintf("transition %d of %s (to %s)", n, name, want), 3*w.s.interval+w.s.outage+60*time.Second, func() (bool, string) {
+	wait.Eventually(w.t, 3*w.s.interval+w.s.outage+60*time.Second, fmt.Sprintf("transition %d of %s (to %s)", n, name, want), func() (bool, string) {
 		got = w.obs.chain(subject(name))
 		return len(got) >= n, fmt.Sprintf("have %v", tos(got))
 	})
@@ -174,7 +175,7 @@ func (w *world) verify(incidents int) {
 	t.Helper()
 	quiet := 2*w.s.interval + 2*time.Second
 	last, lastAt := -1, time.Now()
-	waitFor(t, "the system to settle", 2*time.Minute, func() (bool, string) {
+	wait.Eventually(t, 2*time.Minute, "the system to settle", func() (bool, string) {
 		n, _, _ := w.obs.counts()
 		if n != last {
 			last, lastAt = n, time.Now()
@@ -182,7 +183,7 @@ func (w *world) verify(incidents int) {
 		return time.Since(lastAt) >= quiet, fmt.Sprintf("%d transitions", n)
 	})
 	for id, p := range w.procs {
-		waitFor(t, id+" ready", time.Minute, func() (bool, string) {
+		wait.Eventually(t, time.Minute, id+" ready", func() (bool, string) {
 			if p.exited() {
 				t.Fatalf("%s died: %s", id, p.cmd.ProcessState)
 			}
@@ -216,7 +217,7 @@ func (w *world) verify(incidents int) {
 
 	var first []alert
 	for id, p := range w.procs {
-		waitFor(t, "the alerts of "+id, 30*time.Second, func() (bool, string) {
+		wait.Eventually(t, 30*time.Second, "the alerts of "+id, func() (bool, string) {
 			as, err := alertsOf(p)
 			if err != nil {
 				return false, err.Error()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/events/bus"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // observer is a downstream service: a durable queue of its own bound to
@@ -61,7 +62,7 @@ func startObserver(t *testing.T, url, exchange, service string) *observer {
 // waitBound waits until the queue has been declared n times in all.
 func (o *observer) waitBound(t *testing.T, n int) {
 	t.Helper()
-	waitFor(t, "the observer's queue bound", 90*time.Second, func() (bool, string) {
+	wait.Eventually(t, 90*time.Second, "the observer's queue bound", func() (bool, string) {
 		o.mu.Lock()
 		defer o.mu.Unlock()
 		return o.binds >= n, fmt.Sprintf("%d of %d", o.binds, n)

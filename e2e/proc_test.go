@@ -120,20 +120,3 @@ func httpGet(url string, v any) (int, error) {
 	}
 	return res.StatusCode, nil
 }
-
-// waitFor polls cond every 100 ms until it holds; after limit the test
-// fails with what cond last said.
-func waitFor(t *testing.T, what string, limit time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s (%s)", what, limit, last)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // incident kills the victim while fault is in force, measures, and brings
@@ -100,7 +102,7 @@ func TestStoreSigkill(t *testing.T) {
 	w.obs.resetFailing()
 	killedAt := time.Now()
 	w.targets[victim].Kill()
-	waitFor(t, "a failed check of the victim", w.s.interval+30*time.Second, func() (bool, string) {
+	wait.Eventually(t, w.s.interval+30*time.Second, "a failed check of the victim", func() (bool, string) {
 		return !w.obs.failingSince(subject(victim)).IsZero(), "none yet"
 	})
 	w.store.Kill()
@@ -133,7 +135,7 @@ func TestReplicaSigkillHoldingTransitions(t *testing.T) {
 	w.targets[victim].Kill()
 	stop := w.apiWatch(killedAt)
 	var holder string
-	waitFor(t, "a replica to hold the DOWN unpublished", w.s.outage+30*time.Second, func() (bool, string) {
+	wait.Eventually(t, w.s.outage+30*time.Second, "a replica to hold the DOWN unpublished", func() (bool, string) {
 		res, err := w.rdb.XPendingExt(context.Background(), &redis.XPendingExtArgs{
 			Stream: "e2e:outbox", Group: "relay", Start: "-", End: "+", Count: 100,
 		}).Result()
@@ -146,7 +148,7 @@ func TestReplicaSigkillHoldingTransitions(t *testing.T) {
 		holder = res[0].Consumer
 		return w.procs[holder] != nil, fmt.Sprintf("held by %q", holder)
 	})
-	waitFor(t, "an API to show the victim DOWN while the broker is unreachable", w.s.interval+10*time.Second, func() (bool, string) {
+	wait.Eventually(t, w.s.interval+10*time.Second, "an API to show the victim DOWN while the broker is unreachable", func() (bool, string) {
 		for _, p := range w.procs {
 			if apiState(p, victim) == "DOWN" {
 				return true, ""

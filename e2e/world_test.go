@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // sched is the suite's schedule.
@@ -125,7 +126,7 @@ func (w *world) env(id string, p *proc) map[string]string {
 		"DB_SERVICE_NAME":       w.service,
 		"DB_SERVICE_PORT":       strconv.Itoa(p.port),
 		"REPLICA_ID":            id,
-		"BUS_URL":               "amqp://guest:guest@" + p.broker.Addr() + "/",
+		"BUS_URL":               w.rabbit.Endpoint().Via(p.broker.Addr()).URL(),
 		"BUS_EXCHANGE":          "db.health",
 		"STORE_URL":             "redis://" + p.store.Addr() + "/0",
 		"STORE_KEY_PREFIX":      "e2e",
@@ -161,7 +162,7 @@ func (w *world) startReplica(id string) *proc {
 	w.t.Helper()
 	p := startProc(w, id)
 	w.procs[id] = p
-	waitFor(w.t, id+" alive", 30*time.Second, func() (bool, string) {
+	wait.Eventually(w.t, 30*time.Second, id+" alive", func() (bool, string) {
 		if p.exited() {
 			w.t.Fatalf("%s exited: %s", id, p.cmd.ProcessState)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/eventtest"
 )
 
 // edit decodes the wire form of e into a generic object, applies f and
@@ -42,8 +43,8 @@ func withData(key string, v any) func(map[string]any) {
 }
 
 func TestDecodeRejects(t *testing.T) {
-	checked := mustChecked(t, checkedDown())
-	changed := mustChanged(t, stateChangedDown())
+	checked := eventtest.Checked(t, source, checkedDown())
+	changed := eventtest.Changed(t, source, stateChangedDown())
 	tests := []struct {
 		name string
 		body []byte
@@ -96,7 +97,7 @@ func TestDecodeRejects(t *testing.T) {
 }
 
 func TestDecodeAccepts(t *testing.T) {
-	checked := mustChecked(t, checkedDown())
+	checked := eventtest.Checked(t, source, checkedDown())
 	tests := []struct {
 		name string
 		body []byte
@@ -123,8 +124,8 @@ func TestDecodeAccepts(t *testing.T) {
 }
 
 func TestTypedAccessorsCheckType(t *testing.T) {
-	checked := mustChecked(t, checkedDown())
-	changed := mustChanged(t, stateChangedDown())
+	checked := eventtest.Checked(t, source, checkedDown())
+	changed := eventtest.Changed(t, source, stateChangedDown())
 	if _, err := checked.StateChanged(); !errors.Is(err, events.ErrInvalid) {
 		t.Errorf("StateChanged() of a HealthChecked = %v, want ErrInvalid", err)
 	}

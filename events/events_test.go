@@ -7,6 +7,7 @@ import (
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/schemas"
+	"github.com/dbhealth/database-service/testsupport/eventtest"
 )
 
 // Kinds, states and error kinds the service can put in an event (mirrors
@@ -112,33 +113,15 @@ func fixtures(t testing.TB) []fixture {
 		"checked_down":     checkedDown(),
 		"checked_degraded": checkedDegraded(),
 	} {
-		out = append(out, fixture{name, mustChecked(t, h), h})
+		out = append(out, fixture{name, eventtest.Checked(t, source, h), h})
 	}
 	for name, s := range map[string]events.StateChanged{
 		"state_changed_initial": stateChangedInitial(),
 		"state_changed_down":    stateChangedDown(),
 	} {
-		out = append(out, fixture{name, mustChanged(t, s), s})
+		out = append(out, fixture{name, eventtest.Changed(t, source, s), s})
 	}
 	return out
-}
-
-func mustChecked(t testing.TB, h events.HealthChecked) events.Envelope {
-	t.Helper()
-	e, err := events.NewHealthChecked(source, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-func mustChanged(t testing.TB, s events.StateChanged) events.Envelope {
-	t.Helper()
-	e, err := events.NewStateChanged(source, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
 }
 
 func mustEncode(t testing.TB, e events.Envelope) []byte {
@@ -164,24 +147,24 @@ func TestEmittedEventsMatchSchema(t *testing.T) {
 			h := checkedUp()
 			h.Target = events.TargetRef{Type: k, Name: "db-" + k}
 			h.State = v
-			envs["checked "+k+" "+v] = mustChecked(t, h)
+			envs["checked "+k+" "+v] = eventtest.Checked(t, source, h)
 		}
 	}
 	for _, ek := range errorKinds {
 		h := checkedDown()
 		h.ErrorKind = ek
-		envs["checked error "+ek] = mustChecked(t, h)
+		envs["checked error "+ek] = eventtest.Checked(t, source, h)
 		h.Error = ""
-		envs["checked error "+ek+" without message"] = mustChecked(t, h)
+		envs["checked error "+ek+" without message"] = eventtest.Checked(t, source, h)
 	}
 	zero := checkedUp()
 	zero.Details, zero.LatencyMS, zero.Slot = nil, 0, 0
-	envs["checked zero values"] = mustChecked(t, zero)
+	envs["checked zero values"] = eventtest.Checked(t, source, zero)
 	zero.Details = rawJSON(map[string]any{})
-	envs["checked empty details"] = mustChecked(t, zero)
+	envs["checked empty details"] = eventtest.Checked(t, source, zero)
 	local := checkedUp()
 	local.CheckedAt = local.CheckedAt.In(time.FixedZone("CET", 3600))
-	envs["checked local time"] = mustChecked(t, local)
+	envs["checked local time"] = eventtest.Checked(t, source, local)
 
 	for _, from := range append([]string{"UNKNOWN"}, verdicts...) {
 		for _, to := range verdicts {
@@ -194,12 +177,12 @@ func TestEmittedEventsMatchSchema(t *testing.T) {
 			if to != "DOWN" {
 				s.Check.Error, s.Check.ErrorKind = "", ""
 			}
-			envs["state_changed "+from+" to "+to] = mustChanged(t, s)
+			envs["state_changed "+from+" to "+to] = eventtest.Changed(t, source, s)
 		}
 	}
 	s := stateChangedInitial()
 	s.Epoch, s.Reason = 0, ""
-	envs["state_changed epoch 0"] = mustChanged(t, s)
+	envs["state_changed epoch 0"] = eventtest.Changed(t, source, s)
 
 	for name, e := range envs {
 		if err := schemas.ValidateEvent(mustEncode(t, e)); err != nil {
@@ -214,19 +197,19 @@ func TestSchemaRejectsWhatTheCodeMustNotEmit(t *testing.T) {
 	bad := map[string]events.Envelope{}
 	h := checkedUp()
 	h.State = "MAYBE"
-	bad["state MAYBE"] = mustChecked(t, h)
+	bad["state MAYBE"] = eventtest.Checked(t, source, h)
 	h = checkedUp()
 	h.Target.Type = "mysql"
-	bad["kind mysql"] = mustChecked(t, h)
+	bad["kind mysql"] = eventtest.Checked(t, source, h)
 	h = checkedUp()
 	h.Prober = ""
-	bad["no prober"] = mustChecked(t, h)
+	bad["no prober"] = eventtest.Checked(t, source, h)
 	s := stateChangedDown()
 	s.Initial = true
-	bad["initial from UP"] = mustChanged(t, s)
+	bad["initial from UP"] = eventtest.Changed(t, source, s)
 	s = stateChangedDown()
 	s.Seq = 0
-	bad["seq 0"] = mustChanged(t, s)
+	bad["seq 0"] = eventtest.Changed(t, source, s)
 	for name, e := range bad {
 		if err := schemas.ValidateEvent(mustEncode(t, e)); err == nil {
 			t.Errorf("%s: the schema accepted it", name)

@@ -9,11 +9,13 @@ import (
 
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 func localPostgres() Target {
-	return Target{Kind: Postgres, Name: "local", Host: "127.0.0.1", Port: 5432,
-		Username: "postgres", Database: "test", Timeout: 5 * time.Second}
+	pg := servers.MachinePostgres()
+	return Target{Kind: Postgres, Name: "local", Host: pg.Host(), Port: pg.Port(),
+		Username: pg.User(), Password: secret.String(pg.Password()), Database: pg.Database(), Timeout: 5 * time.Second}
 }
 
 // openForTest opens a client with open and closes it in t.Cleanup.
@@ -111,21 +113,9 @@ func waitLost(t *testing.T, lost <-chan string, start time.Time) time.Duration {
 	return 0
 }
 
-// eventually polls cond every 20ms until it holds or 10s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestPostgresUp(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the PostgreSQL server on 127.0.0.1:5432")
+		t.Skip("needs the machine's PostgreSQL server")
 	}
 	tg := localPostgres()
 	c := openForTest(t, OpenPostgres, tg)
@@ -203,10 +193,10 @@ func TestPostgresWatchNoticesStop(t *testing.T) {
 	lost := watchForTest(t, c)
 
 	for round := 1; round <= 2; round++ {
-		eventually(t, "the watch connection to LISTEN", func() bool {
+		wait.Eventually(t, 10*time.Second, "the watch connection to LISTEN", wait.Bool(func() bool {
 			n, err := countListeners(tg)
 			return err == nil && n == 1
-		})
+		}))
 		start := time.Now()
 		if err := srv.StopImmediate(); err != nil {
 			t.Fatal(err)
@@ -217,9 +207,9 @@ func TestPostgresWatchNoticesStop(t *testing.T) {
 		}
 		requireState(t, RunProbe(context.Background(), tg, c), StateDown, ErrKindRefused)
 		srv.Start()
-		eventually(t, "the restarted server to probe UP", func() bool {
+		wait.Eventually(t, 10*time.Second, "the restarted server to probe UP", wait.Bool(func() bool {
 			return RunProbe(context.Background(), tg, c).State == StateUp
-		})
+		}))
 	}
 	select {
 	case reason := <-lost:

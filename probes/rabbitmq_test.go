@@ -13,11 +13,13 @@ import (
 
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 func localRabbitMQ() Target {
-	return Target{Kind: RabbitMQ, Name: "local", Host: "127.0.0.1", Port: 5672,
-		Username: "guest", Password: "guest", Timeout: 5 * time.Second}
+	mq := servers.MachineRabbitMQ()
+	return Target{Kind: RabbitMQ, Name: "local", Host: mq.Host(), Port: mq.Port(),
+		Username: mq.User(), Password: secret.String(mq.Password()), Timeout: 5 * time.Second}
 }
 
 // viaProxy points tg at a new proxy in front of it.
@@ -29,7 +31,7 @@ func viaProxy(t *testing.T, tg Target) (Target, *servers.Proxy) {
 
 func TestRabbitMQUp(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs RabbitMQ on 127.0.0.1:5672")
+		t.Skip("needs the machine's RabbitMQ")
 	}
 	tg, proxy := viaProxy(t, localRabbitMQ())
 	c := openForTest(t, OpenRabbitMQ, tg)
@@ -57,7 +59,7 @@ func TestRabbitMQUp(t *testing.T) {
 
 func TestRabbitMQRefusesCredentials(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs RabbitMQ on 127.0.0.1:5672")
+		t.Skip("needs the machine's RabbitMQ")
 	}
 	const bad = "rabbit-Wrong-Secret-29"
 	wrongPassword := localRabbitMQ()
@@ -96,7 +98,7 @@ func TestRabbitMQOpenDoesNotConnect(t *testing.T) {
 
 func TestRabbitMQBlocked(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs RabbitMQ on 127.0.0.1:5672")
+		t.Skip("needs the machine's RabbitMQ")
 	}
 	tg, proxy := viaProxy(t, localRabbitMQ())
 	c := openForTest(t, OpenRabbitMQ, tg)
@@ -108,19 +110,19 @@ func TestRabbitMQBlocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	var r Result
-	eventually(t, "the blocked state", func() bool {
+	wait.Eventually(t, 10*time.Second, "the blocked state", wait.Bool(func() bool {
 		r = RunProbe(context.Background(), tg, c)
 		return r.State != StateUp
-	})
+	}))
 	if r.State != StateDegraded || r.Reason != "connection blocked: low on memory" || r.DetailsMap()["blocked"] != true {
 		t.Fatalf("blocked: got %s %q details %s", r.State, r.Reason, r.Details)
 	}
 	if err := proxy.InjectToClients(amqpFrame(0, 10, 61, "")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the unblocked state", func() bool {
+	wait.Eventually(t, 10*time.Second, "the unblocked state", wait.Bool(func() bool {
 		return RunProbe(context.Background(), tg, c).State == StateUp
-	})
+	}))
 }
 
 // amqpFrame encodes a method frame; a non-empty arg is one shortstr.
@@ -169,7 +171,7 @@ func fakeManagement(t *testing.T, user, pass string, localAlarm *atomic.Bool) *h
 
 func TestRabbitMQManagementChecks(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs RabbitMQ on 127.0.0.1:5672")
+		t.Skip("needs the machine's RabbitMQ")
 	}
 	const monPass = "mgmt-Secret-61"
 	var alarm atomic.Bool
@@ -218,7 +220,7 @@ func TestRabbitMQManagementChecks(t *testing.T) {
 
 func TestRabbitMQWatchNoticesDrop(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs RabbitMQ on 127.0.0.1:5672")
+		t.Skip("needs the machine's RabbitMQ")
 	}
 	tg, proxy := viaProxy(t, localRabbitMQ())
 	c := openForTest(t, OpenRabbitMQ, tg)
@@ -227,11 +229,11 @@ func TestRabbitMQWatchNoticesDrop(t *testing.T) {
 	rc := c.(*rabbitClient)
 
 	for round := 1; round <= 2; round++ {
-		eventually(t, "the watcher to wait on the connection", func() bool {
+		wait.Eventually(t, 10*time.Second, "the watcher to wait on the connection", wait.Bool(func() bool {
 			rc.mu.Lock()
 			defer rc.mu.Unlock()
 			return rc.sess != nil && rc.sess.alive() && rc.sess.watched.Load()
-		})
+		}))
 		start := time.Now()
 		proxy.Cut()
 		if took := waitLost(t, lost, start); took > 2*time.Second {

@@ -8,15 +8,17 @@ import (
 
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 func localRedis() Target {
-	return Target{Kind: Redis, Name: "local", Host: "127.0.0.1", Port: 6379, Timeout: 5 * time.Second}
+	rd := servers.MachineRedis()
+	return Target{Kind: Redis, Name: "local", Host: rd.Host(), Port: rd.Port(), Timeout: 5 * time.Second}
 }
 
 func TestRedisUp(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the Redis server on 127.0.0.1:6379")
+		t.Skip("needs the machine's Redis server")
 	}
 	tg := localRedis()
 	c := openForTest(t, OpenRedis, tg)
@@ -89,9 +91,9 @@ func TestRedisWatchNoticesKill(t *testing.T) {
 	lost := watchForTest(t, c)
 
 	for round := 1; round <= 2; round++ {
-		eventually(t, "the connection to be held", func() bool {
+		wait.Eventually(t, 10*time.Second, "the connection to be held", wait.Bool(func() bool {
 			return c.(*redisClient).connected()
-		})
+		}))
 		start := time.Now()
 		srv.Kill()
 		if took := waitLost(t, lost, start); took > 2*time.Second {
@@ -99,9 +101,9 @@ func TestRedisWatchNoticesKill(t *testing.T) {
 		}
 		requireState(t, RunProbe(context.Background(), tg, c), StateDown, ErrKindRefused)
 		srv.Start()
-		eventually(t, "the restarted server to probe UP", func() bool {
+		wait.Eventually(t, 10*time.Second, "the restarted server to probe UP", wait.Bool(func() bool {
 			return RunProbe(context.Background(), tg, c).State == StateUp
-		})
+		}))
 	}
 	select {
 	case reason := <-lost:

@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/events/bus"
+	"github.com/dbhealth/database-service/testsupport/eventtest"
 )
 
 // recorder is a store fake recording what the handlers wrote.
@@ -71,14 +72,7 @@ var (
 
 func envelopes(t *testing.T) (checked, changed events.Envelope) {
 	t.Helper()
-	var err error
-	if checked, err = events.NewHealthChecked("test", check); err != nil {
-		t.Fatal(err)
-	}
-	if changed, err = events.NewStateChanged("test", change); err != nil {
-		t.Fatal(err)
-	}
-	return checked, changed
+	return eventtest.Checked(t, "test", check), eventtest.Changed(t, "test", change)
 }
 
 func TestDispatch(t *testing.T) {
@@ -174,7 +168,7 @@ func TestBindings(t *testing.T) {
 				key := events.RoutingKey(typ, kind)
 				got := false
 				for _, b := range c.g.Bindings() {
-					got = got || topicMatch(strings.Split(b, "."), strings.Split(key, "."))
+					got = got || bus.Match(b, key)
 				}
 				if got != want {
 					t.Errorf("%s bindings %v match %s = %v, want %v", c.g.Name(), c.g.Bindings(), key, got, want)
@@ -193,24 +187,4 @@ func TestSeverity(t *testing.T) {
 			t.Errorf("Severity(%q) = %q, want %q", state, got, want)
 		}
 	}
-}
-
-// topicMatch matches routing-key words against binding words with AMQP
-// topic semantics ("*" one word, "#" zero or more).
-func topicMatch(p, k []string) bool {
-	if len(p) == 0 {
-		return len(k) == 0
-	}
-	switch p[0] {
-	case "#":
-		for i := 0; i <= len(k); i++ {
-			if topicMatch(p[1:], k[i:]) {
-				return true
-			}
-		}
-		return false
-	case "*":
-		return len(k) > 0 && topicMatch(p[1:], k[1:])
-	}
-	return len(k) > 0 && k[0] == p[0] && topicMatch(p[1:], k[1:])
 }

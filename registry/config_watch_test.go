@@ -8,6 +8,7 @@ import (
 
 	"github.com/dbhealth/database-service/registry"
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // TestWatchConfigStaleReadLosesToPush holds a periodic read's answer (the
@@ -47,7 +48,7 @@ func TestWatchConfigStaleReadLosesToPush(t *testing.T) {
 	if c := <-got; c != "v: 1" {
 		t.Fatalf("initial content %q", c)
 	}
-	eventually(t, "listener registered", func() bool { return fake.ConfigListeners("stale.yaml", "") == 1 })
+	wait.Eventually(t, 10*time.Second, "listener registered", wait.Bool(func() bool { return fake.ConfigListeners("stale.yaml", "") == 1 }))
 
 	held, release := fake.HoldNext("ConfigQueryRequest")
 	t.Cleanup(release)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dbhealth/database-service/registry"
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // The tests of this file make the registry's SDK client reconnect or
@@ -22,7 +23,7 @@ import (
 func TestSDKReconnectAfterRestart(t *testing.T) {
 	fake := fakenacos.Start(t)
 	r := start(t, config(fake, 18091))
-	eventually(t, "registered", func() bool { return r.Status().Registered })
+	wait.Eventually(t, 10*time.Second, "registered", wait.Bool(func() bool { return r.Status().Registered }))
 	if _, err := r.Update(context.Background(), registry.UpdateRequest{Metadata: map[string]string{"zone": "b"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -31,17 +32,17 @@ func TestSDKReconnectAfterRestart(t *testing.T) {
 
 	start := time.Now()
 	fake.Stop()
-	eventually(t, "disconnected", func() bool {
+	wait.Eventually(t, 10*time.Second, "disconnected", wait.Bool(func() bool {
 		s := r.Status()
 		return s.ConnectionState == registry.StateDisconnected && !s.Registered && s.LastError != ""
-	})
+	}))
 	t.Logf("loss noticed %d ms after Stop: %s", time.Since(start).Milliseconds(), r.Status().LastError)
 	settle()
 	if err := fake.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	start = time.Now()
-	eventually(t, "registered again", func() bool { return len(fake.Instances(service, "", "")) == 1 && r.Status().Registered })
+	wait.Eventually(t, 10*time.Second, "registered again", wait.Bool(func() bool { return len(fake.Instances(service, "", "")) == 1 && r.Status().Registered }))
 	t.Logf("registered again %d ms after Restart", time.Since(start).Milliseconds())
 	in := fake.Instances(service, "", "")
 	if in[0].Metadata["zone"] != "b" || in[0].Metadata["replica_id"] != "replica-18091" {
@@ -65,7 +66,7 @@ func TestSDKReconnectOneClient(t *testing.T) {
 	fake := fakenacos.Start(t)
 	var naming *atomic.Int32
 	r := startWith(t, config(fake, 18103), func(r *registry.Registry) { naming, _ = registry.CountSDKClients(r) })
-	eventually(t, "registered", func() bool { return r.Status().Registered })
+	wait.Eventually(t, 10*time.Second, "registered", wait.Bool(func() bool { return r.Status().Registered }))
 
 	stop := func() error { fake.Stop(); return nil }
 	down := func() error { fake.Down(); return nil }
@@ -79,14 +80,14 @@ func TestSDKReconnectOneClient(t *testing.T) {
 	base := 0
 	for i, f := range faults {
 		_ = f.stop()
-		eventually(t, f.name+": loss noticed", func() bool { return !r.Status().Registered })
+		wait.Eventually(t, 10*time.Second, f.name+": loss noticed", wait.Bool(func() bool { return !r.Status().Registered }))
 		if err := f.run(); err != nil {
 			t.Fatal(err)
 		}
 		began := time.Now()
-		eventually(t, f.name+": registered again", func() bool {
+		wait.Eventually(t, 10*time.Second, f.name+": registered again", wait.Bool(func() bool {
 			return r.Status().Registered && len(fake.Instances(service, "", "")) == 1
-		})
+		}))
 		t.Logf("%s: registered again %d ms after the server came back", f.name, time.Since(began).Milliseconds())
 		settle()
 		if i == 0 { // after a first recovery, what stays is a leak
@@ -129,7 +130,7 @@ func TestSDKSessionsOneClient(t *testing.T) {
 	fake := fakenacos.Start(t)
 	var naming *atomic.Int32
 	r := startWith(t, config(fake, 18101), func(r *registry.Registry) { naming, _ = registry.CountSDKClients(r) })
-	eventually(t, "registered", func() bool { return r.Status().Registered })
+	wait.Eventually(t, 10*time.Second, "registered", wait.Bool(func() bool { return r.Status().Registered }))
 	base := 0
 	for i := range 6 {
 		if i == 1 { // after a first new session, what stays is a leak
@@ -138,9 +139,9 @@ func TestSDKSessionsOneClient(t *testing.T) {
 		before := fake.Requests("InstanceRequest")
 		// Two heartbeats of three SDK attempts each.
 		fake.FailNext("ServiceListRequest", 6)
-		eventually(t, "session "+strconv.Itoa(i)+" lost and registered again", func() bool {
+		wait.Eventually(t, 10*time.Second, "session "+strconv.Itoa(i)+" lost and registered again", wait.Bool(func() bool {
 			return fake.Requests("InstanceRequest") > before && r.Status().Registered
-		})
+		}))
 		if in := fake.Instances(service, "", ""); len(in) != 1 {
 			t.Fatalf("instances %+v", in)
 		}

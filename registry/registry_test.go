@@ -15,6 +15,7 @@ import (
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/registry"
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // sdkDir is where the registries of these tests keep the SDK's logs and
@@ -91,22 +92,10 @@ func startWith(t *testing.T, cfg registry.Config, before func(*registry.Registry
 	return rr
 }
 
-// eventually polls cond every 20ms until it holds or 10s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestRegisterAndDeregisterOnShutdown(t *testing.T) {
 	fake := fakenacos.Start(t)
 	r := start(t, config(fake, 18089))
-	eventually(t, "registered", func() bool { return r.Status().Registered })
+	wait.Eventually(t, 10*time.Second, "registered", wait.Bool(func() bool { return r.Status().Registered }))
 
 	in := fake.Instances(service, "", "")
 	if len(in) != 1 {
@@ -129,10 +118,10 @@ func TestRegisterAndDeregisterOnShutdown(t *testing.T) {
 		st.InstanceID != "127.0.0.1#18089#DEFAULT#DEFAULT_GROUP@@"+service || st.LastError != "" || !st.Enabled {
 		t.Fatalf("status %+v", st)
 	}
-	eventually(t, "a heartbeat after the registration", func() bool {
+	wait.Eventually(t, 10*time.Second, "a heartbeat after the registration", wait.Bool(func() bool {
 		s := r.Status()
 		return s.LastHeartbeatAt != nil && s.LastHeartbeatAt.After(*s.LastRegisteredAt)
-	})
+	}))
 	b, _ := json.Marshal(st)
 	for _, key := range []string{`"connection_state"`, `"instance_id"`, `"last_registered_at"`, `"peers"`, `"metadata"`} {
 		if !strings.Contains(string(b), key) {
@@ -159,7 +148,7 @@ func TestRegisterAndDeregisterOnShutdown(t *testing.T) {
 func TestUpdate(t *testing.T) {
 	fake := fakenacos.Start(t)
 	r := start(t, config(fake, 18090))
-	eventually(t, "registered", func() bool { return r.Status().Registered })
+	wait.Eventually(t, 10*time.Second, "registered", wait.Bool(func() bool { return r.Status().Registered }))
 
 	w, off := 5.0, false
 	st, err := r.Update(context.Background(), registry.UpdateRequest{
@@ -201,15 +190,15 @@ func TestKeepsTryingWhileNacosDown(t *testing.T) {
 	fake.Down()
 	var naming *atomic.Int32
 	r := startWith(t, config(fake, 18092), func(r *registry.Registry) { naming, _ = registry.CountSDKClients(r) })
-	eventually(t, "failure visible", func() bool {
+	wait.Eventually(t, 10*time.Second, "failure visible", wait.Bool(func() bool {
 		s := r.Status()
 		return !s.Registered && s.ConnectionState != registry.StateConnected && strings.Contains(s.LastError, "unreachable")
-	})
+	}))
 	t.Logf("while down: %s", r.Status().LastError)
 	if err := fake.Up(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "registered once up", func() bool { return r.Status().Registered })
+	wait.Eventually(t, 10*time.Second, "registered once up", wait.Bool(func() bool { return r.Status().Registered }))
 	if n := len(fake.Instances(service, "", "")); n != 1 {
 		t.Fatalf("instances %d", n)
 	}
@@ -226,9 +215,9 @@ func TestAuthRejected(t *testing.T) {
 	cfg := config(fake, 18093)
 	cfg.Username, cfg.Password = "nacos", secret.String(password)
 	r := start(t, cfg)
-	eventually(t, "rejection visible", func() bool {
+	wait.Eventually(t, 10*time.Second, "rejection visible", wait.Bool(func() bool {
 		return strings.Contains(r.Status().LastError, "rejected")
-	})
+	}))
 	st := r.Status()
 	if st.Registered || st.ConnectionState != registry.StateConnected {
 		t.Fatalf("status %+v", st)
@@ -248,7 +237,7 @@ func TestAuthRejected(t *testing.T) {
 	good := config(fake, 18094)
 	good.Username, good.Password = "nacos", "right-pass"
 	g := start(t, good)
-	eventually(t, "registered with the right password", func() bool { return g.Status().Registered })
+	wait.Eventually(t, 10*time.Second, "registered with the right password", wait.Bool(func() bool { return g.Status().Registered }))
 }
 
 func TestTwoReplicasDiscoverEachOther(t *testing.T) {
@@ -259,23 +248,23 @@ func TestTwoReplicasDiscoverEachOther(t *testing.T) {
 		p := r.Status().Peers
 		return len(p) == 1 && p[0].Port == port && p[0].IP == "127.0.0.1" && p[0].Metadata["replica_id"] == "replica-"+strconv.Itoa(port)
 	}
-	eventually(t, "a sees b", func() bool { return peerOf(a, 18096) })
-	eventually(t, "b sees a", func() bool { return peerOf(b, 18095) })
+	wait.Eventually(t, 10*time.Second, "a sees b", wait.Bool(func() bool { return peerOf(a, 18096) }))
+	wait.Eventually(t, 10*time.Second, "b sees a", wait.Bool(func() bool { return peerOf(b, 18095) }))
 
 	// A disabled instance is no peer.
 	off := false
 	if _, err := b.Update(context.Background(), registry.UpdateRequest{Enabled: &off}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a no longer sees disabled b", func() bool { return len(a.Status().Peers) == 0 })
+	wait.Eventually(t, 10*time.Second, "a no longer sees disabled b", wait.Bool(func() bool { return len(a.Status().Peers) == 0 }))
 	on := true
 	if _, err := b.Update(context.Background(), registry.UpdateRequest{Enabled: &on}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a sees b again", func() bool { return peerOf(a, 18096) })
+	wait.Eventually(t, 10*time.Second, "a sees b again", wait.Bool(func() bool { return peerOf(a, 18096) }))
 
 	b.stop(t)
-	eventually(t, "a sees b leave", func() bool { return len(a.Status().Peers) == 0 })
+	wait.Eventually(t, 10*time.Second, "a sees b leave", wait.Bool(func() bool { return len(a.Status().Peers) == 0 }))
 }
 
 func TestWatchConfig(t *testing.T) {
@@ -310,7 +299,7 @@ func TestWatchConfig(t *testing.T) {
 	// the SDK is still reading the answer to its listen request is lost
 	// by the SDK (the periodic read catches it; it is off here), so
 	// publish again until one is delivered.
-	eventually(t, "listener registered", func() bool { return fake.ConfigListeners("targets.yaml", "") == 1 })
+	wait.Eventually(t, 10*time.Second, "listener registered", wait.Bool(func() bool { return fake.ConfigListeners("targets.yaml", "") == 1 }))
 	for i := 2; ; i++ {
 		want := "v: " + strconv.Itoa(i)
 		published := time.Now()
@@ -346,7 +335,7 @@ func TestWatchConfigResync(t *testing.T) {
 	if c := <-got; c != "v: 1" {
 		t.Fatalf("initial content %q", c)
 	}
-	eventually(t, "listener registered", func() bool { return fake.ConfigListeners("late.yaml", "G") == 1 })
+	wait.Eventually(t, 10*time.Second, "listener registered", wait.Bool(func() bool { return fake.ConfigListeners("late.yaml", "G") == 1 }))
 	// A lost push: only the periodic read can deliver the change.
 	fake.DropConfigPushes(true)
 	fake.PublishConfigIn("", "late.yaml", "G", "v: 2")

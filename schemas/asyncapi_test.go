@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/events/bus"
 	"github.com/dbhealth/database-service/schemas"
 )
 
@@ -293,55 +294,6 @@ func TestAsyncAPIMessages(t *testing.T) {
 	}
 }
 
-// topicMatch reports whether an AMQP topic binding key matches a routing
-// key: words are separated by dots, `*` matches one word, `#` zero or more.
-func topicMatch(binding, key string) bool {
-	var match func(b, k []string) bool
-	match = func(b, k []string) bool {
-		switch {
-		case len(b) == 0:
-			return len(k) == 0
-		case b[0] == "#":
-			for i := 0; i <= len(k); i++ {
-				if match(b[1:], k[i:]) {
-					return true
-				}
-			}
-			return false
-		case len(k) == 0:
-			return false
-		case b[0] == "*" || b[0] == k[0]:
-			return match(b[1:], k[1:])
-		}
-		return false
-	}
-	return match(strings.Split(binding, "."), strings.Split(key, "."))
-}
-
-func TestTopicMatch(t *testing.T) {
-	tests := []struct {
-		binding, key string
-		want         bool
-	}{
-		{"a.b", "a.b", true},
-		{"a.*", "a.b", true},
-		{"a.*", "a.b.c", false},
-		{"a.*", "a", false},
-		{"a.#", "a", true},
-		{"a.#", "a.b.c", true},
-		{"#", "a.b", true},
-		{"a.#.c", "a.c", true},
-		{"a.#.c", "a.b.b.c", true},
-		{"a.#.c", "a.b.d", false},
-		{"*.b", "a.c", false},
-	}
-	for _, tt := range tests {
-		if got := topicMatch(tt.binding, tt.key); got != tt.want {
-			t.Errorf("topicMatch(%q, %q) = %v, want %v", tt.binding, tt.key, got, tt.want)
-		}
-	}
-}
-
 // TestAsyncAPIBindingKeys proves what the document tells downstream
 // services about binding keys, including that `db.health.*` matches nothing.
 func TestAsyncAPIBindingKeys(t *testing.T) {
@@ -359,7 +311,7 @@ func TestAsyncAPIBindingKeys(t *testing.T) {
 		}
 		got := map[string]bool{}
 		for key := range all {
-			if topicMatch(binding, key) {
+			if bus.Match(binding, key) {
 				got[key] = true
 			}
 		}

@@ -145,6 +145,7 @@ func TestNoSecretInAnyResponse(t *testing.T) {
   - {name: logs, type: elasticsearch, hosts: [%q], username: elastic, password: %q}
   - {name: orders, type: postgres, host: 127.0.0.1, port: %d, username: app, password: %q}
 `, esFile.URL(), filePass, closedPort, orderPass)
+	pg := servers.MachinePostgres()
 	env := c.env("canary", "unused:1", "unused:1", map[string]string{
 		"BUS_URL": "", "STORE_URL": "", "DEBUG": "true", "DATA_DIR": dataDir,
 		"DB_SERVICE_PORT": strconv.Itoa(port), "SERVICE_IP": "127.0.0.1", "API_TOKEN": token,
@@ -152,8 +153,8 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		"PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "800ms", "RETRY_INTERVAL": "100ms",
 		"FAILURE_THRESHOLD": "1", "SUCCESS_THRESHOLD": "1",
 
-		"POSTGRES_ENABLED": "true", "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "5432",
-		"POSTGRES_USER": "postgres", "POSTGRES_DB": "test", "POSTGRES_PASSWORD": pgPass,
+		"POSTGRES_ENABLED": "true", "POSTGRES_HOST": pg.Host(), "POSTGRES_PORT": strconv.Itoa(pg.Port()),
+		"POSTGRES_USER": pg.User(), "POSTGRES_DB": pg.Database(), "POSTGRES_PASSWORD": pgPass,
 
 		"ELASTICSEARCH_ENABLED": "true", "ELASTICSEARCH_HOSTS": esDefault.URL(),
 		"ELASTICSEARCH_USERNAME": "elastic", "ELASTICSEARCH_PASSWORD": esPass,
@@ -164,8 +165,8 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		"REDIS_ENABLED": "true", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": strconv.Itoa(redisSrv.Port),
 		"REDIS_PASSWORD": redisPass,
 
-		"RABBITMQ_ENABLED": "true", "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_PORT": "5672",
-		"RABBITMQ_USERNAME": "guest", "RABBITMQ_PASSWORD": rabbitPwd, "RABBITMQ_MANAGEMENT_URL": mgmt.URL,
+		"RABBITMQ_ENABLED": "true", "RABBITMQ_HOST": rabbitMQ.Host(), "RABBITMQ_PORT": strconv.Itoa(rabbitMQ.Port()),
+		"RABBITMQ_USERNAME": rabbitMQ.User(), "RABBITMQ_PASSWORD": rabbitPwd, "RABBITMQ_MANAGEMENT_URL": mgmt.URL,
 
 		"NACOS_ENABLED": "true", "NACOS_SERVERS": nacos.Addr(), "NACOS_USERNAME": "nacos",
 		"NACOS_PASSWORD": nacosPass, "REGISTRY_ENABLED": "true",
@@ -203,7 +204,7 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		return res.status == http.StatusOK, fmt.Sprintf("%d %s", res.status, res.body)
+		return res.Status == http.StatusOK, fmt.Sprintf("%d %s", res.Status, res.Body)
 	})
 	sse := openSSE(t, base+"/api/database/events")
 
@@ -263,7 +264,7 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 	var spec struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
-	if err := json.Unmarshal(res.body, &spec); err != nil || len(spec.Paths) < 10 {
+	if err := json.Unmarshal(res.Body, &spec); err != nil || len(spec.Paths) < 10 {
 		t.Fatalf("openapi.json: %v (%d paths)", err, len(spec.Paths))
 	}
 	auth := http.Header{"Authorization": {"Bearer " + token}}
@@ -341,19 +342,19 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s %s: %v", rq.method, rq.path, err)
 		}
-		statuses[res.status]++
-		what := fmt.Sprintf("%s %s (%d)", rq.method, rq.path, res.status)
-		if res.status >= 500 {
-			t.Errorf("%s: %s", what, res.body)
+		statuses[res.Status]++
+		what := fmt.Sprintf("%s %s (%d)", rq.method, rq.path, res.Status)
+		if res.Status >= 500 {
+			t.Errorf("%s: %s", what, res.Body)
 		}
-		cn.check(t, what+" body", string(res.body))
-		cn.check(t, what+" headers", fmt.Sprint(res.header))
-		scanned += len(res.body)
-		if rq.path == "/api/database/config" && res.status == http.StatusOK {
-			configBody = string(res.body)
+		cn.check(t, what+" body", string(res.Body))
+		cn.check(t, what+" headers", fmt.Sprint(res.Header))
+		scanned += len(res.Body)
+		if rq.path == "/api/database/config" && res.Status == http.StatusOK {
+			configBody = string(res.Body)
 		}
 		if rq.path == "/docs" || rq.path == "/redoc" {
-			docsPages += string(res.body)
+			docsPages += string(res.Body)
 		}
 	}
 	if !strings.Contains(configBody, "******") || !strings.Contains(configBody, c.service) {
@@ -370,11 +371,11 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.status != http.StatusOK {
-			t.Errorf("GET %s: %d", m[1], res.status)
+		if res.Status != http.StatusOK {
+			t.Errorf("GET %s: %d", m[1], res.Status)
 		}
-		cn.check(t, "GET "+m[1], string(res.body)+fmt.Sprint(res.header))
-		scanned += len(res.body)
+		cn.check(t, "GET "+m[1], string(res.Body)+fmt.Sprint(res.Header))
+		scanned += len(res.Body)
 	}
 
 	// The event stream, open since start-up.

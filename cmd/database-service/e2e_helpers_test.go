@@ -8,13 +8,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/promtest"
+	"github.com/dbhealth/database-service/testsupport/wait"
+	"github.com/dbhealth/database-service/testsupport/webtest"
 )
 
 // waitLimit bounds every wait of the end-to-end tests: generous for a
@@ -25,48 +27,18 @@ const waitLimit = 20 * time.Second
 // with the last state cond described.
 func waitFor(t *testing.T, what string, limit time.Duration, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s; last seen: %s", limit, what, last)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	wait.Eventually(t, limit, what, cond)
 }
 
 // httpClient is the client of every non-streaming request.
 var httpClient = &http.Client{Timeout: 15 * time.Second}
 
 // response is one complete HTTP answer.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = webtest.Response
 
 // call sends one request and reads the whole answer.
 func call(method, url string, header http.Header, body io.Reader) (response, error) {
-	req, err := http.NewRequest(method, url, body)
-	if err != nil {
-		return response{}, err
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	res, err := httpClient.Do(req)
-	if err != nil {
-		return response{}, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return response{}, err
-	}
-	return response{status: res.StatusCode, header: res.Header, body: b}, nil
+	return webtest.Do(httpClient, method, url, header, body)
 }
 
 // fetchJSON GETs url and decodes a 200 JSON answer into v.
@@ -75,22 +47,22 @@ func fetchJSON(url string, v any) error {
 	if err != nil {
 		return err
 	}
-	if res.status != http.StatusOK {
-		return fmt.Errorf("GET %s: %d %s", url, res.status, res.body)
+	if res.Status != http.StatusOK {
+		return fmt.Errorf("GET %s: %d %s", url, res.Status, res.Body)
 	}
-	if err := json.Unmarshal(res.body, v); err != nil {
-		return fmt.Errorf("GET %s: %w: %s", url, err, res.body)
+	if err := json.Unmarshal(res.Body, v); err != nil {
+		return fmt.Errorf("GET %s: %w: %s", url, err, res.Body)
 	}
 	return nil
 }
 
 // jsonOK decodes a 200 JSON answer into v.
 func jsonOK(res response, v any) error {
-	if res.status != http.StatusOK {
-		return fmt.Errorf("status %d: %s", res.status, res.body)
+	if res.Status != http.StatusOK {
+		return fmt.Errorf("status %d: %s", res.Status, res.Body)
 	}
-	if err := json.Unmarshal(res.body, v); err != nil {
-		return fmt.Errorf("%w: %s", err, res.body)
+	if err := json.Unmarshal(res.Body, v); err != nil {
+		return fmt.Errorf("%w: %s", err, res.Body)
 	}
 	return nil
 }
@@ -295,42 +267,5 @@ func (s *sseStream) transitions(t *testing.T) []events.StateChanged {
 // text exposition whose labels include every given `key="value"` pair.
 // found is false when no sample matched.
 func metricSum(text, name string, labels ...string) (sum float64, found bool) {
-	for _, line := range strings.Split(text, "\n") {
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		end := strings.IndexAny(line, "{ ")
-		if end < 0 || line[:end] != name {
-			continue
-		}
-		labelPart, valuePart := "", line[end:]
-		if line[end] == '{' {
-			rb := strings.LastIndex(line, "}")
-			if rb < end {
-				continue
-			}
-			labelPart, valuePart = line[end:rb+1], line[rb+1:]
-		}
-		match := true
-		for _, l := range labels {
-			if !strings.Contains(labelPart, l) {
-				match = false
-				break
-			}
-		}
-		if !match {
-			continue
-		}
-		fields := strings.Fields(valuePart)
-		if len(fields) == 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			continue
-		}
-		sum += v
-		found = true
-	}
-	return sum, found
+	return promtest.Sum(text, name, promtest.Labels(labels...))
 }

@@ -349,10 +349,10 @@ func scrape(t *testing.T, urls []string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.status != http.StatusOK || !strings.HasPrefix(res.header.Get("Content-Type"), "text/plain") {
-			t.Fatalf("GET %s/metrics: %d %s", u, res.status, res.header.Get("Content-Type"))
+		if res.Status != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
+			t.Fatalf("GET %s/metrics: %d %s", u, res.Status, res.Header.Get("Content-Type"))
 		}
-		out[i] = string(res.body)
+		out[i] = string(res.Body)
 	}
 	return out
 }
@@ -376,7 +376,7 @@ func waitGauge(t *testing.T, urls []string, name string, want float64) {
 			if err != nil {
 				return false, err.Error()
 			}
-			v, ok := metricSum(string(res.body), name)
+			v, ok := metricSum(string(res.Body), name)
 			return ok && v == want, fmt.Sprint(v)
 		})
 	}
@@ -508,8 +508,8 @@ func checkOtherRoutes(t *testing.T, urls []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.status != http.StatusNotFound {
-			t.Errorf("%s: POST test of an unknown name: %d %s", u, res.status, res.body)
+		if res.Status != http.StatusNotFound {
+			t.Errorf("%s: POST test of an unknown name: %d %s", u, res.Status, res.Body)
 		}
 
 		var hb struct {
@@ -529,11 +529,11 @@ func checkOtherRoutes(t *testing.T, urls []string) {
 				t.Fatal(err)
 			}
 			var eb errorBody
-			_ = json.Unmarshal(res.body, &eb)
-			if res.status != http.StatusNotFound || eb.Error.Code == "" ||
+			_ = json.Unmarshal(res.Body, &eb)
+			if res.Status != http.StatusNotFound || eb.Error.Code == "" ||
 				!strings.Contains(eb.Error.Message, "oracle") || !strings.Contains(eb.Error.Message, "elasticsearch") ||
 				!strings.Contains(eb.Error.Message, "postgres") {
-				t.Errorf("%s%s: %d %s, want 404 with the valid types listed", u, p, res.status, res.body)
+				t.Errorf("%s%s: %d %s, want 404 with the valid types listed", u, p, res.Status, res.Body)
 			}
 		}
 	}

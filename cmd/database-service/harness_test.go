@@ -23,9 +23,12 @@ import (
 	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
-const (
-	rabbitAddr = "127.0.0.1:5672"
-	redisAddr  = "127.0.0.1:6379"
+// The machine's RabbitMQ and Redis (TEST_RABBITMQ_URL, TEST_REDIS_ADDR
+// override them).
+var (
+	rabbitMQ   = servers.MachineRabbitMQ()
+	rabbitAddr = rabbitMQ.Addr()
+	redisAddr  = servers.MachineRedis().Addr()
 )
 
 // cluster is an isolated deployment on the machine's RabbitMQ and Redis:
@@ -53,7 +56,7 @@ func newCluster(t *testing.T) *cluster {
 }
 
 func (c *cluster) cleanup() {
-	conn, err := amqp.Dial("amqp://guest:guest@" + rabbitAddr + "/")
+	conn, err := amqp.Dial(rabbitMQ.URL())
 	if err == nil {
 		ch, err := conn.Channel()
 		if err == nil {
@@ -94,7 +97,7 @@ func (c *cluster) env(replica, rabbit, store string, extra map[string]string) ma
 		"APP_ENV":               "test",
 		"DB_SERVICE_NAME":       c.service,
 		"REPLICA_ID":            replica,
-		"BUS_URL":               "amqp://guest:guest@" + rabbit + "/",
+		"BUS_URL":               rabbitMQ.Via(rabbit).URL(),
 		"BUS_EXCHANGE":          c.exchange,
 		"STORE_URL":             "redis://" + store + "/0",
 		"STORE_KEY_PREFIX":      c.prefix,
@@ -238,7 +241,7 @@ type observer struct {
 
 func (c *cluster) observe(binding string) *observer {
 	c.t.Helper()
-	conn, err := amqp.Dial("amqp://guest:guest@" + rabbitAddr + "/")
+	conn, err := amqp.Dial(rabbitMQ.URL())
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,7 +14,9 @@ import (
 
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
+	"github.com/dbhealth/database-service/testsupport/promtest"
 	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // getJSON GETs url and decodes the JSON answer into v; it returns the status.
@@ -49,13 +50,7 @@ func postJSON(t *testing.T, url, body string) (int, string) {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	wait.Eventually(t, d, what, wait.Bool(cond))
 }
 
 type statusDoc struct {
@@ -75,19 +70,16 @@ func states(t *testing.T, r *replica) map[string]string {
 	return out
 }
 
-// metricValue reads one sample of the replica's /metrics.
-func metricValue(t *testing.T, r *replica, series string) float64 {
+// metricValue reads the sample called name with exactly labels (`k="v"`)
+// of the replica's /metrics; 0 when there is none.
+func metricValue(t *testing.T, r *replica, name string, labels ...string) float64 {
 	resp, err := http.Get(r.url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(b)
-	if m == nil {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	v, _ := promtest.Value(string(b), name, promtest.Labels(labels...))
 	return v
 }
 
@@ -139,7 +131,7 @@ func TestLiveTargetsFile(t *testing.T) {
 
 	writeFile(t, path, "targets:\n  - {name: a, type: postgres, colour: blue}\n")
 	eventually(t, 10*time.Second, "the invalid change is rejected", func() bool {
-		return metricValue(t, r, `config_reloads_total{result="rejected"}`) == 1
+		return metricValue(t, r, "config_reloads_total", `result="rejected"`) == 1
 	})
 	before := probed.get("redis/b")
 	eventually(t, 5*time.Second, "b is still probed", func() bool { return probed.get("redis/b") > before })
@@ -164,7 +156,7 @@ func TestLiveTargetsFile(t *testing.T) {
 	if conf.Version != "3" || conf.Source != "file:"+path || len(conf.Config.Targets) != 1 || conf.Config.Targets[0].Name != "b" {
 		t.Fatalf("config view after two applied changes: %+v", conf)
 	}
-	if v := metricValue(t, r, `config_reloads_total{result="applied"}`); v != 2 {
+	if v := metricValue(t, r, "config_reloads_total", `result="applied"`); v != 2 {
 		t.Fatalf("applied reloads %v, want 2", v)
 	}
 }
@@ -248,7 +240,7 @@ func TestNacosRegistrationDiscoveryAndLiveConfig(t *testing.T) {
 	t.Logf("pushed target UP on both replicas %v after the push", time.Since(pushed).Round(time.Millisecond))
 	fake.PublishConfig("dbsvc-targets", "DEFAULT_GROUP", "targets: [{name: x, type: oracle}]\n")
 	eventually(t, 10*time.Second, "the invalid push is rejected", func() bool {
-		return metricValue(t, r1, `config_reloads_total{result="rejected"}`) == 1
+		return metricValue(t, r1, "config_reloads_total", `result="rejected"`) == 1
 	})
 	before := probed.get("milvus/pushed")
 	eventually(t, 5*time.Second, "the previous targets are still probed", func() bool {

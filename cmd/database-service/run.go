@@ -10,8 +10,8 @@ import (
 
 	"github.com/dbhealth/database-service/config"
 	"github.com/dbhealth/database-service/config/logging"
-	"github.com/dbhealth/database-service/projections/coord"
 	"github.com/dbhealth/database-service/lifecycle"
+	"github.com/dbhealth/database-service/projections/coord"
 )
 
 // Exit codes.

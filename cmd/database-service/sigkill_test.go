@@ -492,7 +492,7 @@ func writeFileAtomic(t *testing.T, path, content string) {
 // waitExchange waits until p has declared the exchange.
 func waitExchange(t *testing.T, exchange string, p *proc) {
 	t.Helper()
-	conn, err := amqp.Dial("amqp://guest:guest@" + rabbitAddr + "/")
+	conn, err := amqp.Dial(rabbitMQ.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,13 +31,13 @@ func TestStartsWithBusAndStoreDown(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		return res.status == http.StatusOK && jsonOK(res, &live) == nil, fmt.Sprint(res.status)
+		return res.Status == http.StatusOK && jsonOK(res, &live) == nil, fmt.Sprint(res.Status)
 	})
 	if live.Status != "UP" || live.Ready || live.Checks["bus"].Status != "DOWN" || live.Checks["store"].Status != "DOWN" {
 		t.Fatalf("/health with both down: %+v", live)
 	}
-	if res, err := call(http.MethodGet, r.url+"/ready", nil, nil); err != nil || res.status != http.StatusServiceUnavailable {
-		t.Fatalf("/ready with both down: %v %v", res.status, err)
+	if res, err := call(http.MethodGet, r.url+"/ready", nil, nil); err != nil || res.Status != http.StatusServiceUnavailable {
+		t.Fatalf("/ready with both down: %v %v", res.Status, err)
 	}
 	r.rabbit.SetRefuse(false)
 	r.store.SetRefuse(false)
@@ -46,7 +46,7 @@ func TestStartsWithBusAndStoreDown(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		return res.status == http.StatusOK, string(res.body)
+		return res.Status == http.StatusOK, string(res.Body)
 	})
 	waitFor(t, "the target UP in the API", waitLimit, func() (bool, string) {
 		var sb statusBody

@@ -15,6 +15,7 @@ import (
 	"github.com/dbhealth/database-service/config"
 	"github.com/dbhealth/database-service/config/source"
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // fakeWatch is a Nacos entry whose changes the test delivers.
@@ -155,11 +156,5 @@ func reloads(t *testing.T, reg *prometheus.Registry, result string) float64 {
 
 func eventually(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.Eventually(t, 5*time.Second, "the condition", wait.Bool(cond))
 }

@@ -15,6 +15,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 func TestRabbitRoundTripProperties(t *testing.T) {
@@ -41,7 +42,7 @@ func TestRabbitRoundTripProperties(t *testing.T) {
 	if err := b.Publish(context.Background(), evs...); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "both events", func() bool { return rec.distinct() == 2 })
+	wait.Eventually(t, 10*time.Second, "both events", wait.Bool(func() bool { return rec.distinct() == 2 }))
 	for _, e := range evs {
 		got := rec.envs[e.ID]
 		if got.ID != e.ID || got.Type != e.Type || got.Subject != e.Subject || !got.Time.Equal(e.Time) ||
@@ -54,7 +55,7 @@ func TestRabbitRoundTripProperties(t *testing.T) {
 		}
 	}
 	byID := map[string]amqp.Delivery{}
-	waitFor(t, 5*time.Second, "raw messages", func() bool {
+	wait.Eventually(t, 5*time.Second, "raw messages", wait.Bool(func() bool {
 		m, ok, err := raw.Get(q.Name, true)
 		if err != nil {
 			t.Fatal(err)
@@ -63,7 +64,7 @@ func TestRabbitRoundTripProperties(t *testing.T) {
 			byID[m.MessageId] = m
 		}
 		return len(byID) == len(evs)
-	})
+	}))
 	for _, e := range evs {
 		m := byID[e.ID]
 		// Checks are best effort (transient); transitions are persistent.
@@ -123,7 +124,7 @@ func TestRabbitBindingPatterns(t *testing.T) {
 	}
 	runBus(t, b)
 	for g, evs := range want {
-		waitFor(t, 10*time.Second, g+" events", func() bool { return recs[g].distinct() == len(evs) })
+		wait.Eventually(t, 10*time.Second, g+" events", wait.Bool(func() bool { return recs[g].distinct() == len(evs) }))
 		for _, e := range evs {
 			if recs[g].count(e.ID) != 1 {
 				t.Errorf("group %s got %s %d times", g, e.ID, recs[g].count(e.ID))
@@ -196,12 +197,12 @@ func TestRabbitPoison(t *testing.T) {
 	if err := b.Publish(context.Background(), flaky, panics, after); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, "valid events around the poison, the flaky one included", func() bool {
+	wait.Eventually(t, 15*time.Second, "valid events around the poison, the flaky one included", wait.Bool(func() bool {
 		return rec.count(before.ID) == 1 && rec.count(after.ID) == 1 && rec.count(flaky.ID) == 1
-	})
-	waitFor(t, 15*time.Second, "three messages in the poison queue", func() bool {
+	}))
+	wait.Eventually(t, 15*time.Second, "three messages in the poison queue", wait.Bool(func() bool {
 		return queueLen(t, cfg.PoisonQueue()) == 3
-	})
+	}))
 	if n := flakyAttempts.Load(); n != 7 {
 		t.Errorf("flaky handler ran %d times, want 6 failures and the success", n)
 	}
@@ -250,7 +251,7 @@ func TestRabbitRedeliveryHeaders(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the forged event", func() bool { return rec.count(forged.ID) == 1 })
+	wait.Eventually(t, 10*time.Second, "the forged event", wait.Bool(func() bool { return rec.count(forged.ID) == 1 }))
 	if d := rec.dels[forged.ID]; d.Count != 3 || !d.Redelivered || d.Metadata["x-first-death-reason"] != "rejected" ||
 		!strings.Contains(d.Metadata["x-death"], `"reason":"rejected"`) {
 		t.Errorf("forged delivery = %+v", d)
@@ -273,9 +274,9 @@ func TestRabbitExchangeDeletedRedeclared(t *testing.T) {
 		t.Fatalf("Publish after the exchange was deleted: %v", err)
 	}
 	// The exchange is back with its alternate exchange (no queue is bound now).
-	waitFor(t, 5*time.Second, "the event in the unrouted queue", func() bool {
+	wait.Eventually(t, 5*time.Second, "the event in the unrouted queue", wait.Bool(func() bool {
 		return queueLen(t, cfg.UnroutedExchange()) >= 1
-	})
+	}))
 }
 
 // Two replicas: a shared group handles each event once in all (one active
@@ -302,7 +303,7 @@ func TestRabbitTwoReplicas(t *testing.T) {
 	// Per-replica queues exist once each replica subscribed.
 	for i := range buses {
 		name := cfg.ServiceName + ".sse.r" + fmt.Sprint(i)
-		waitFor(t, 10*time.Second, "replica queue "+name, func() bool { return exclusiveQueueExists(t, name) })
+		wait.Eventually(t, 10*time.Second, "replica queue "+name, wait.Bool(func() bool { return exclusiveQueueExists(t, name) }))
 	}
 	var evs []events.Envelope
 	for i := range 20 {
@@ -314,9 +315,9 @@ func TestRabbitTwoReplicas(t *testing.T) {
 	if err := buses[1].Publish(context.Background(), evs[20:]...); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "shared group", func() bool { return shared.distinct() == len(evs) })
+	wait.Eventually(t, 10*time.Second, "shared group", wait.Bool(func() bool { return shared.distinct() == len(evs) }))
 	for i, r := range replicas {
-		waitFor(t, 10*time.Second, fmt.Sprint("replica ", i), func() bool { return r.distinct() == 20 })
+		wait.Eventually(t, 10*time.Second, fmt.Sprint("replica ", i), wait.Bool(func() bool { return r.distinct() == 20 }))
 	}
 	if n := shared.total.Load(); n != int64(len(evs)) {
 		t.Errorf("shared group handled %d events, want %d (once each)", n, len(evs))
@@ -369,7 +370,7 @@ func TestRabbitPerSubjectOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	runBus(t, b)
-	waitFor(t, 20*time.Second, "all events", func() bool { return handled.Load() == int64(len(evs)) })
+	wait.Eventually(t, 20*time.Second, "all events", wait.Bool(func() bool { return handled.Load() == int64(len(evs)) }))
 	mu.Lock()
 	defer mu.Unlock()
 	if len(violations) > 0 {
@@ -391,14 +392,14 @@ func TestRabbitConsumerCancelledByBroker(t *testing.T) {
 	if err := b.Publish(context.Background(), first); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "first event", func() bool { return rec.count(first.ID) == 1 })
+	wait.Eventually(t, 10*time.Second, "first event", wait.Bool(func() bool { return rec.count(first.ID) == 1 }))
 	if _, err := rawChannel(t).QueueDelete(cfg.QueueName("proj"), false, false, false); err != nil {
 		t.Fatal(err)
 	}
 	// Events published before the queue is back land in the unrouted
 	// queue: publish until one arrives.
 	seq := int64(1)
-	waitFor(t, 20*time.Second, "an event after the cancel", func() bool {
+	wait.Eventually(t, 20*time.Second, "an event after the cancel", wait.Bool(func() bool {
 		if rec.total.Load() > 1 {
 			return true
 		}
@@ -408,7 +409,7 @@ func TestRabbitConsumerCancelledByBroker(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 		return false
-	})
+	}))
 	for id, n := range rec.idSet() {
 		if n != 1 || id == "" {
 			t.Fatalf("event %q handled %d times", id, n)

@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // batchRecorder is a CheckHandler recording what it projected; it fails
@@ -76,10 +78,10 @@ func TestCheckConsumerBatchesPoisonsAndRequeues(t *testing.T) {
 		t.Fatal(err)
 	}
 	runBus(t, b)
-	waitFor(t, 10*time.Second, "every check projected", func() bool { ids, _, _ := rec.count(); return ids == 500 })
-	waitFor(t, 10*time.Second, "the rejected and the undecodable check dead-lettered", func() bool {
+	wait.Eventually(t, 10*time.Second, "every check projected", wait.Bool(func() bool { ids, _, _ := rec.count(); return ids == 500 }))
+	wait.Eventually(t, 10*time.Second, "the rejected and the undecodable check dead-lettered", wait.Bool(func() bool {
 		return queueLen(t, cfg.PoisonQueue()) == 2
-	})
+	}))
 	ids, deliveries, batches := rec.count()
 	if deliveries != 500 || batches > 20 {
 		t.Fatalf("%d deliveries of %d checks in %d batches; want each once, in batches", deliveries, ids, batches)
@@ -92,13 +94,13 @@ func TestCheckConsumerBatchesPoisonsAndRequeues(t *testing.T) {
 	if err := b.Publish(context.Background(), more...); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "failed attempts", func() bool { return rec.fails.Load() >= 2 })
+	wait.Eventually(t, 10*time.Second, "failed attempts", wait.Bool(func() bool { return rec.fails.Load() >= 2 }))
 	rec.failing.Store(false)
-	waitFor(t, 20*time.Second, "the requeued checks projected", func() bool { ids, _, _ := rec.count(); return ids == 502 })
+	wait.Eventually(t, 20*time.Second, "the requeued checks projected", wait.Bool(func() bool { ids, _, _ := rec.count(); return ids == 502 }))
 	if n := queueLen(t, cfg.PoisonQueue()); n != 2 {
 		t.Fatalf("poison queue has %d messages after a store outage, want still 2", n)
 	}
-	if got := value(b.metrics.failed.WithLabelValues("checks", "requeued")); got < 2 {
+	if got := testutil.ToFloat64(b.metrics.failed.WithLabelValues("checks", "requeued")); got < 2 {
 		t.Fatalf("requeued metric %v", got)
 	}
 }

@@ -10,11 +10,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/cputime"
 )
 
 // benchEvents are HealthChecked events of 1000 targets (~500 bytes each).
@@ -33,13 +35,6 @@ func benchEvents(b *testing.B) []events.Envelope {
 		evs[i] = e
 	}
 	return evs
-}
-
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // brokerCPU is the CPU time of the local RabbitMQ node, or 0: the
@@ -72,13 +67,13 @@ func brokerCPU() time.Duration {
 
 type cpuMark struct{ client, broker time.Duration }
 
-func markCPU() cpuMark { return cpuMark{cpuTime(), brokerCPU()} }
+func markCPU() cpuMark { return cpuMark{cputime.Process(), brokerCPU()} }
 
 // report adds events/s and the CPU µs per event of this process and of
 // the broker.
 func report(b *testing.B, n int, m cpuMark) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64((cpuTime()-m.client).Microseconds())/float64(n), "client-cpu-µs/event")
+	b.ReportMetric(float64((cputime.Process()-m.client).Microseconds())/float64(n), "client-cpu-µs/event")
 	if m.broker > 0 {
 		b.ReportMetric(float64((brokerCPU()-m.broker).Microseconds())/float64(n), "broker-cpu-µs/event")
 	}
@@ -131,7 +126,7 @@ func BenchmarkPublishAsync(b *testing.B) {
 	bus := newBus(b, cfg)
 	evs := benchEvents(b)
 	counter := bus.metrics.published.WithLabelValues(events.TypeHealthChecked)
-	base := value(counter)
+	base := testutil.ToFloat64(counter)
 	cpu0 := markCPU()
 	b.ResetTimer()
 	for i := range b.N {
@@ -139,7 +134,7 @@ func BenchmarkPublishAsync(b *testing.B) {
 			b.Fatal("dropped")
 		}
 	}
-	for value(counter)-base < float64(b.N) {
+	for testutil.ToFloat64(counter)-base < float64(b.N) {
 		time.Sleep(time.Millisecond)
 	}
 	report(b, b.N, cpu0)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -83,7 +84,7 @@ func TestNewNeverLeaksPassword(t *testing.T) {
 	var logs syncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
-	b, err := New(ctx, Config{URL: secret.String("amqp://guest:" + pw + "@127.0.0.1:5672/")},
+	b, err := New(ctx, Config{URL: secret.String(servers.MachineRabbitMQ().WithPassword(pw).URL())},
 		slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -115,7 +116,7 @@ func TestNewUnreachable(t *testing.T) {
 	_ = ln.Close() // nothing listens there now
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	b, err := New(ctx, Config{URL: secret.String("amqp://guest:guest@" + addr + "/")}, nil)
+	b, err := New(ctx, Config{URL: secret.String(servers.MachineRabbitMQ().Via(addr).URL())}, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

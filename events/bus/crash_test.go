@@ -12,6 +12,7 @@ import (
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // TestBrokerCrashRecovery kills a RabbitMQ node of the test's own with
@@ -123,7 +124,7 @@ func TestBrokerCrashRecovery(t *testing.T) {
 			// Everything confirmed after the restart reaches the group: the
 			// group's queue was declared again before the first publish.
 			after := confirmed[len(confirmed)-21:]
-			waitFor(t, 20*time.Second, "the confirmed transitions consumed", func() bool {
+			wait.Eventually(t, 20*time.Second, "the confirmed transitions consumed", wait.Bool(func() bool {
 				mu.Lock()
 				defer mu.Unlock()
 				for _, id := range after {
@@ -132,7 +133,7 @@ func TestBrokerCrashRecovery(t *testing.T) {
 					}
 				}
 				return true
-			})
+			}))
 		})
 	}
 }
@@ -159,9 +160,9 @@ func TestBrokerCrashConfirmTracking(t *testing.T) {
 		t.Fatal(err)
 	}
 	runBus(t, b)
-	waitFor(t, 10*time.Second, "the group queue", func() bool {
+	wait.Eventually(t, 10*time.Second, "the group queue", wait.Bool(func() bool {
 		return b.Publish(context.Background(), changed(t, "redis", "warmup", 1)) == nil
-	})
+	}))
 	time.Sleep(12 * time.Second) // quorum queues settle before a SIGKILL (see above)
 
 	var (
@@ -209,12 +210,12 @@ func TestBrokerCrashConfirmTracking(t *testing.T) {
 		}()
 	}
 	n := func() int { mu.Lock(); defer mu.Unlock(); return len(confirmed) }
-	waitFor(t, 20*time.Second, "transitions confirmed before the crash", func() bool { return n() >= 200 })
+	wait.Eventually(t, 20*time.Second, "transitions confirmed before the crash", wait.Bool(func() bool { return n() >= 200 }))
 	node.Kill()
 	time.Sleep(time.Second)
 	node.Start()
 	after := n()
-	waitFor(t, 60*time.Second, "transitions confirmed after the restart", func() bool { return n() >= after+300 })
+	wait.Eventually(t, 60*time.Second, "transitions confirmed after the restart", wait.Bool(func() bool { return n() >= after+300 }))
 	close(stop)
 	wg.Wait()
 
@@ -223,7 +224,7 @@ func TestBrokerCrashConfirmTracking(t *testing.T) {
 	if slowest > cfg.PublishTimeout+2*time.Second {
 		t.Errorf("the slowest Publish took %v; PublishTimeout is %v", slowest, cfg.PublishTimeout)
 	}
-	waitFor(t, 60*time.Second, "every confirmed transition consumed", func() bool {
+	wait.Eventually(t, 60*time.Second, "every confirmed transition consumed", wait.Bool(func() bool {
 		got := rec.idSet()
 		for id := range confirmed {
 			if got[id] == 0 {
@@ -231,7 +232,7 @@ func TestBrokerCrashConfirmTracking(t *testing.T) {
 			}
 		}
 		return true
-	})
+	}))
 	time.Sleep(time.Second) // late duplicates
 	got := rec.idSet()
 	dups, retried := 0, 0

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 func TestEmbeddedRoundTrip(t *testing.T) {
@@ -55,7 +57,7 @@ func TestEmbeddedRoundTrip(t *testing.T) {
 	}
 	recs["twice"] = twice
 	for g, evs := range want {
-		waitFor(t, 5*time.Second, g+" events", func() bool { return recs[g].distinct() == len(evs) })
+		wait.Eventually(t, 5*time.Second, g+" events", wait.Bool(func() bool { return recs[g].distinct() == len(evs) }))
 		for _, e := range evs {
 			if n := recs[g].count(e.ID); n != 1 {
 				t.Errorf("group %s got %s %d times", g, e.ID, n)
@@ -76,10 +78,10 @@ func TestEmbeddedRoundTrip(t *testing.T) {
 	if string(got.Data) != string(evs[2].Data) || got.Type != evs[2].Type || !got.Time.Equal(evs[2].Time) {
 		t.Errorf("round trip changed the envelope: %+v", got)
 	}
-	waitFor(t, time.Second, "consumed metric", func() bool {
-		return value(b.metrics.consumed.WithLabelValues("all", events.TypeStateChanged)) == 2
-	})
-	if v := value(b.metrics.published.WithLabelValues(events.TypeHealthChecked)); v != 2 {
+	wait.Eventually(t, time.Second, "consumed metric", wait.Bool(func() bool {
+		return testutil.ToFloat64(b.metrics.consumed.WithLabelValues("all", events.TypeStateChanged)) == 2
+	}))
+	if v := testutil.ToFloat64(b.metrics.published.WithLabelValues(events.TypeHealthChecked)); v != 2 {
 		t.Errorf("published{checked} = %v, want 2", v)
 	}
 }
@@ -116,10 +118,10 @@ func TestEmbeddedPoisonAndRetry(t *testing.T) {
 	if err := b.Publish(context.Background(), ok); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "flaky and ok handled", func() bool { return rec.count(flaky.ID) == 1 && rec.count(ok.ID) == 1 })
-	waitFor(t, 5*time.Second, "two poisoned", func() bool {
-		return value(b.metrics.failed.WithLabelValues("proj", "poisoned")) == 2
-	})
+	wait.Eventually(t, 5*time.Second, "flaky and ok handled", wait.Bool(func() bool { return rec.count(flaky.ID) == 1 && rec.count(ok.ID) == 1 }))
+	wait.Eventually(t, 5*time.Second, "two poisoned", wait.Bool(func() bool {
+		return testutil.ToFloat64(b.metrics.failed.WithLabelValues("proj", "poisoned")) == 2
+	}))
 	if rec.count(bad.ID)+rec.count(broken.ID) != 0 {
 		t.Fatal("failed events counted as handled")
 	}
@@ -152,7 +154,7 @@ func TestAddConsumerValidation(t *testing.T) {
 		t.Errorf("duplicate group: %v", err)
 	}
 	runBus(t, b)
-	waitFor(t, time.Second, "running", func() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.running })
+	wait.Eventually(t, time.Second, "running", wait.Bool(func() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.running }))
 	if err := b.AddConsumer("late", []string{"#"}, h); !errors.Is(err, ErrRunning) {
 		t.Errorf("AddConsumer after Run: %v", err)
 	}
@@ -188,7 +190,7 @@ func TestEmbeddedPublishAsync(t *testing.T) {
 			t.Fatal("PublishAsync dropped with room in the buffer")
 		}
 	}
-	waitFor(t, 10*time.Second, "async events", func() bool { return rec.distinct() == n })
+	wait.Eventually(t, 10*time.Second, "async events", wait.Bool(func() bool { return rec.distinct() == n }))
 }
 
 // The embedded bus hands a group one event at a time.
@@ -216,7 +218,7 @@ func TestEmbeddedOneAtATime(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 10*time.Second, "all events", func() bool { return handled.Load() == 100 })
+	wait.Eventually(t, 10*time.Second, "all events", wait.Bool(func() bool { return handled.Load() == 100 }))
 	if m := most.Load(); m != 1 {
 		t.Fatalf("%d events handled at once", m)
 	}

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // A broker that stops answering (a stalled network, or a resource alarm
@@ -22,8 +24,8 @@ import (
 // again once the broker answers.
 func TestRabbitPublishTimeoutWhenBrokerStalls(t *testing.T) {
 	cfg := rabbitConfig(t)
-	proxy := startPausableProxy(t, "127.0.0.1:5672")
-	cfg.URL = secret.String("amqp://guest:guest@" + proxy.addr() + "/")
+	proxy := servers.StartProxy(t, servers.MachineRabbitMQ().Addr())
+	cfg.URL = secret.String(servers.MachineRabbitMQ().Via(proxy.Addr()).URL())
 	cfg.PublishTimeout = 300 * time.Millisecond
 	cfg.Heartbeat = time.Minute // the stall must outlive the test, not the connection
 	cfg.AsyncBuffer = 8
@@ -33,7 +35,7 @@ func TestRabbitPublishTimeoutWhenBrokerStalls(t *testing.T) {
 		t.Fatalf("Publish through the proxy: %v", err)
 	}
 
-	proxy.paused.Store(true)
+	proxy.Pause()
 	start := time.Now()
 	err := b.Publish(context.Background(), checked(t, "redis", "a", 2))
 	if !errors.Is(err, ErrTimeout) {
@@ -68,14 +70,14 @@ func TestRabbitPublishTimeoutWhenBrokerStalls(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("PublishAsync blocked while the broker stalls")
 	}
-	if v := value(b.metrics.dropped.WithLabelValues(events.TypeHealthChecked, dropBufferFull)); v == 0 {
+	if v := testutil.ToFloat64(b.metrics.dropped.WithLabelValues(events.TypeHealthChecked, dropBufferFull)); v == 0 {
 		t.Error("no buffer_full drops counted")
 	}
 
-	proxy.paused.Store(false)
-	waitFor(t, 15*time.Second, "publishing to recover", func() bool {
+	proxy.Resume()
+	wait.Eventually(t, 15*time.Second, "publishing to recover", wait.Bool(func() bool {
 		return b.Publish(context.Background(), checked(t, "redis", "a", 4)) == nil
-	})
+	}))
 }
 
 // Connections dropped during a stream of publishes, once force-closed by
@@ -85,8 +87,8 @@ func TestRabbitPublishTimeoutWhenBrokerStalls(t *testing.T) {
 // not).
 func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 	cfg := rabbitConfig(t, "all")
-	proxy := servers.StartProxy(t, "127.0.0.1:5672")
-	cfg.URL = secret.String("amqp://guest:guest@" + proxy.Addr() + "/")
+	proxy := servers.StartProxy(t, servers.MachineRabbitMQ().Addr())
+	cfg.URL = secret.String(servers.MachineRabbitMQ().Via(proxy.Addr()).URL())
 	reg := prometheus.NewRegistry()
 	cfg.Registerer = reg
 	cfg.PublishTimeout = 2 * time.Second
@@ -141,7 +143,7 @@ func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 	}
 	for round := range 2 {
 		target := nConfirmed() + 300
-		waitFor(t, 30*time.Second, "publishing to go on", func() bool { return nConfirmed() >= target })
+		wait.Eventually(t, 30*time.Second, "publishing to go on", wait.Bool(func() bool { return nConfirmed() >= target }))
 		if round == 0 {
 			if n := closeConnections(t, cfg.ServiceName+"/"); n < 2 {
 				t.Fatalf("closed %d connections, want publish and consume", n)
@@ -151,14 +153,14 @@ func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 		}
 	}
 	target := nConfirmed() + 300
-	waitFor(t, 30*time.Second, "publishing to recover", func() bool { return nConfirmed() >= target })
+	wait.Eventually(t, 30*time.Second, "publishing to recover", wait.Bool(func() bool { return nConfirmed() >= target }))
 	close(stop)
 	wg.Wait()
 
 	mu.Lock()
 	ids := confirmed
 	mu.Unlock()
-	waitFor(t, 60*time.Second, "every confirmed event to be consumed", func() bool {
+	wait.Eventually(t, 60*time.Second, "every confirmed event to be consumed", wait.Bool(func() bool {
 		got := rec.idSet()
 		for id := range ids {
 			if got[id] == 0 {
@@ -166,7 +168,7 @@ func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 			}
 		}
 		return true
-	})
+	}))
 	got := rec.idSet()
 	dups := 0
 	for _, n := range got {
@@ -174,12 +176,12 @@ func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 	}
 	t.Logf("confirmed %d events, consumed %d distinct (%d duplicates), %d failed publish attempts, reconnects: publish %v consume %v subscription %v",
 		len(ids), len(got), dups, failures.Load(),
-		value(b.metrics.reconnects.WithLabelValues("publish")), value(b.metrics.reconnects.WithLabelValues("consume")),
-		value(b.metrics.reconnects.WithLabelValues("subscription")))
-	if v := value(b.metrics.reconnects.WithLabelValues("publish")); v < 2 {
+		testutil.ToFloat64(b.metrics.reconnects.WithLabelValues("publish")), testutil.ToFloat64(b.metrics.reconnects.WithLabelValues("consume")),
+		testutil.ToFloat64(b.metrics.reconnects.WithLabelValues("subscription")))
+	if v := testutil.ToFloat64(b.metrics.reconnects.WithLabelValues("publish")); v < 2 {
 		t.Errorf("publish connection reconnected %v times, want 2", v)
 	}
-	if v := value(b.metrics.reconnects.WithLabelValues("consume")); v < 2 {
+	if v := testutil.ToFloat64(b.metrics.reconnects.WithLabelValues("consume")); v < 2 {
 		t.Errorf("consume connection reconnected %v times, want 2", v)
 	}
 	if err := b.Check(context.Background()); err != nil {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -16,21 +14,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/eventtest"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
-// testURL is the machine's RabbitMQ (BUS_TEST_URL overrides it).
-func testURL() string {
-	if u := os.Getenv("BUS_TEST_URL"); u != "" {
-		return u
-	}
-	return "amqp://guest:guest@127.0.0.1:5672/"
-}
+// testURL is the machine's RabbitMQ (TEST_RABBITMQ_URL overrides it).
+func testURL() string { return servers.MachineRabbitMQ().URL() }
 
 // testLogger logs through t at warn and above (debug with BUS_TEST_DEBUG).
 func testLogger(t testing.TB) *slog.Logger {
@@ -113,25 +106,31 @@ func rawChannel(t testing.TB) *amqp.Channel {
 // queueLen is the number of ready messages in a queue (-1 if it is missing).
 func queueLen(t testing.TB, name string) int {
 	t.Helper()
-	conn, err := amqp.Dial(testURL())
-	if err != nil {
-		t.Fatalf("dial RabbitMQ: %v", err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
-	if err != nil {
-		return -1
-	}
-	return q.Messages
+	n := -1
+	withChannel(t, func(ch *amqp.Channel) {
+		if q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil); err == nil {
+			n = q.Messages
+		}
+	})
+	return n
 }
 
 // exclusiveQueueExists reports whether a queue exclusive to another
 // connection exists (a passive declaration then fails with 405).
 func exclusiveQueueExists(t testing.TB, name string) bool {
+	t.Helper()
+	var exists bool
+	withChannel(t, func(ch *amqp.Channel) {
+		_, err := ch.QueueDeclarePassive(name, false, true, true, false, nil)
+		var aerr *amqp.Error
+		exists = err == nil || errors.As(err, &aerr) && aerr.Code == amqp.ResourceLocked
+	})
+	return exists
+}
+
+// withChannel runs f on a channel of a connection of its own, closed
+// after.
+func withChannel(t testing.TB, f func(ch *amqp.Channel)) {
 	t.Helper()
 	conn, err := amqp.Dial(testURL())
 	if err != nil {
@@ -142,9 +141,7 @@ func exclusiveQueueExists(t testing.TB, name string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ch.QueueDeclarePassive(name, false, true, true, false, nil)
-	var aerr *amqp.Error
-	return err == nil || errors.As(err, &aerr) && aerr.Code == amqp.ResourceLocked
+	f(ch)
 }
 
 // newBus builds a bus closed when the test ends.
@@ -177,46 +174,22 @@ func runBus(t testing.TB, b *Bus) {
 	})
 }
 
-// waitFor polls cond until it holds or d passes.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // checked is a HealthChecked envelope of target kind/name at slot.
 func checked(t testing.TB, kind, name string, slot int64) events.Envelope {
 	t.Helper()
-	e, err := events.NewHealthChecked("test", events.HealthChecked{
-		Target: events.TargetRef{Type: kind, Name: name}, State: "UP", LatencyMS: 1.5,
-		CheckedAt: time.Unix(slot, 0).UTC(), Slot: slot, Prober: "r1",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	h := eventtest.Check(kind, name, "UP", slot)
+	h.LatencyMS = 1.5
+	return eventtest.Checked(t, "test", h)
 }
 
 // changed is a StateChanged envelope of target kind/name with seq.
 func changed(t testing.TB, kind, name string, seq int64) events.Envelope {
 	t.Helper()
-	h := events.HealthChecked{
-		Target: events.TargetRef{Type: kind, Name: name}, State: "DOWN",
-		CheckedAt: time.Unix(1_700_000_000+seq, 0).UTC(), Slot: seq, Prober: "r1",
-	}
-	e, err := events.NewStateChanged("test", events.StateChanged{
-		Target: h.Target, From: "UP", To: "DOWN", Reason: "test", Seq: seq, Epoch: 1,
-		At: h.CheckedAt, Check: h,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	h := eventtest.Check(kind, name, "DOWN", 1_700_000_000+seq)
+	h.Slot = seq
+	s := eventtest.Transition(h, "UP", seq)
+	s.Reason = "test"
+	return eventtest.Changed(t, "test", s)
 }
 
 // recorder is a Handler that records the ids it handled.
@@ -300,91 +273,4 @@ func closeConnections(t testing.TB, prefix string) int {
 	}
 	wg.Wait()
 	return int(n.Load())
-}
-
-// pausableProxy forwards loopback TCP connections to upstream; while
-// paused it forwards nothing in either direction (data is held, not
-// dropped), like a stalled network or a broker that stopped reading.
-type pausableProxy struct {
-	ln       net.Listener
-	upstream string
-	paused   atomic.Bool
-	mu       sync.Mutex
-	conns    []net.Conn
-}
-
-func startPausableProxy(t testing.TB, upstream string) *pausableProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &pausableProxy{ln: ln, upstream: upstream}
-	go p.accept()
-	t.Cleanup(func() {
-		p.paused.Store(false)
-		_ = ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			_ = c.Close()
-		}
-		p.mu.Unlock()
-	})
-	return p
-}
-
-func (p *pausableProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *pausableProxy) accept() {
-	for {
-		client, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		server, err := net.Dial("tcp", p.upstream)
-		if err != nil {
-			_ = client.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, client, server)
-		p.mu.Unlock()
-		go p.pipe(server, client)
-		go p.pipe(client, server)
-	}
-}
-
-func (p *pausableProxy) pipe(dst, src net.Conn) {
-	defer dst.Close()
-	defer src.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		for p.paused.Load() {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			if err != io.EOF {
-				return
-			}
-			return
-		}
-	}
-}
-
-// value reads a counter or gauge.
-func value(c prometheus.Metric) float64 {
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		return -1
-	}
-	if m.Counter != nil {
-		return m.Counter.GetValue()
-	}
-	return m.Gauge.GetValue()
 }

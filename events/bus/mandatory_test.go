@@ -8,6 +8,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // deleteQueues deletes queues on the broker (one channel per delete: a
@@ -59,7 +61,7 @@ func unrunBus(t *testing.T) (Config, *Bus, string) {
 	if err := b.Publish(context.Background(), changed(t, "redis", "warmup", 1)); err != nil && !errors.Is(err, ErrUnroutable) {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the group queue declared", func() bool { return queueLen(t, group) >= 0 })
+	wait.Eventually(t, 5*time.Second, "the group queue declared", wait.Bool(func() bool { return queueLen(t, group) >= 0 }))
 	return cfg, b, group
 }
 

@@ -41,6 +41,11 @@ func TestMatch(t *testing.T) {
 		{"a.b", "a.b.c", false},
 		{"", "", true},
 		{"", "a", false},
+		{"a.*", "a", false},
+		{"*.b", "a.c", false},
+		{"a.#.c", "a.c", true},
+		{"a.#.c", "a.b.b.c", true},
+		{"a.#.c", "a.b.d", false},
 	}
 	for _, tt := range tests {
 		if got := Match(tt.pattern, tt.key); got != tt.want {

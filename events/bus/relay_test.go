@@ -4,15 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/dbhealth/database-service/projections/coord"
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/projections/coord"
 	"github.com/dbhealth/database-service/testsupport/logrec"
+	"github.com/dbhealth/database-service/testsupport/redistest"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // The outbox relay over the real bus, with the group queue and the
@@ -21,16 +22,9 @@ import (
 // declared again the transition reaches the group queue exactly once.
 func TestRabbitRelayKeepsReturnedTransition(t *testing.T) {
 	cfg, b, group := unrunBus(t)
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	rdb := redistest.Machine(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	prefix := fmt.Sprintf("test-bus-relay-%d", rand.Int64())
-	t.Cleanup(func() {
-		keys, _ := rdb.Keys(context.Background(), prefix+":*").Result()
-		if len(keys) > 0 {
-			rdb.Del(context.Background(), keys...)
-		}
-		_ = rdb.Close()
-	})
+	prefix := redistest.Prefix(t, rdb, "test-bus-relay")
 	defer cancel()
 	getAll(t, group)
 	deleteQueues(t, group, cfg.UnroutedExchange())
@@ -45,7 +39,7 @@ func TestRabbitRelayKeepsReturnedTransition(t *testing.T) {
 		coord.RelayOptions{Block: 50 * time.Millisecond, Backoff: 200 * time.Millisecond}, log)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = relay.Run(ctx) }()
-	waitFor(t, 10*time.Second, "the outbox drained", func() bool { n, _ := relay.Len(ctx); return n == 0 })
+	wait.Eventually(t, 10*time.Second, "the outbox drained", wait.Bool(func() bool { n, _ := relay.Len(ctx); return n == 0 }))
 	cancel()
 	<-done
 	if n := len(rec.Records(slog.LevelWarn, "outbox publish failed; retrying")); n == 0 {

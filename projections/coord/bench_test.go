@@ -3,13 +3,15 @@ package coord
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/testsupport/cputime"
+	"github.com/dbhealth/database-service/testsupport/redistest"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
 // BenchmarkClaimApply measures the coordination cost of one tick on the
@@ -19,19 +21,13 @@ import (
 func BenchmarkClaimApply(b *testing.B) {
 	for _, batch := range []int{1, 16, 64, 256} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+			rdb := redis.NewClient(&redis.Options{Addr: servers.MachineRedis().Addr()})
 			ctx := context.Background()
 			if err := rdb.Ping(ctx).Err(); err != nil {
 				b.Skip("needs the machine's Redis")
 			}
-			prefix := fmt.Sprintf("bench-coord-%d", rand.Int64())
-			b.Cleanup(func() {
-				iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-				for iter.Next(ctx) {
-					rdb.Del(ctx, iter.Val())
-				}
-				_ = rdb.Close()
-			})
+			b.Cleanup(func() { _ = rdb.Close() })
+			prefix := redistest.Prefix(b, rdb, "bench-coord")
 			c := NewClaimer(rdb, prefix, "bench")
 			a := NewApplier(rdb, prefix, "bench", "/bench", nil, nil, nil)
 			due := make([]probes.Due, batch)
@@ -40,7 +36,7 @@ func BenchmarkClaimApply(b *testing.B) {
 			}
 			checks := make([]probes.Check, batch)
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				claims, err := c.Claim(ctx, due)
 				if err != nil {
@@ -53,7 +49,7 @@ func BenchmarkClaimApply(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			cpu := cpuTime() - cpu0
+			cpu := cputime.Process() - cpu0
 			elapsed := b.Elapsed()
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*batch)/1000, "client-cpu-µs/check")
 			b.ReportMetric(float64(b.N*batch)/elapsed.Seconds(), "checks/s")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/testsupport/redistest"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // stores runs f against the machine's Redis (unless -short) and an
@@ -27,23 +28,8 @@ func stores(t *testing.T, f func(t *testing.T, rdb redis.UniversalClient, prefix
 		f(t, rdb, "t")
 	})
 	t.Run("redis", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("needs the machine's Redis")
-		}
-		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-		if err := rdb.Ping(context.Background()).Err(); err != nil {
-			t.Fatalf("redis: %v", err)
-		}
-		prefix := fmt.Sprintf("test-coord-%d", rand.Int64())
-		t.Cleanup(func() {
-			ctx := context.Background()
-			keys, _ := rdb.Keys(ctx, prefix+":*").Result()
-			if len(keys) > 0 {
-				rdb.Del(ctx, keys...)
-			}
-			_ = rdb.Close()
-		})
-		f(t, rdb, prefix)
+		rdb := redistest.Machine(t)
+		f(t, rdb, redistest.Prefix(t, rdb, "test-coord"))
 	})
 }
 
@@ -222,17 +208,6 @@ func (p *recPub) got() []string {
 	return append([]string(nil), p.ids...)
 }
 
-func waitFor(t *testing.T, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in time")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestRelayPublishesRetriesAndReclaims(t *testing.T) {
 	stores(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -271,7 +246,7 @@ func TestRelayPublishesRetriesAndReclaims(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		waitFor(t, 5*time.Second, func() bool { return len(pub.got()) >= 8 })
+		wait.Eventually(t, 5*time.Second, "the condition", wait.Bool(func() bool { return len(pub.got()) >= 8 }))
 		time.Sleep(100 * time.Millisecond)
 		seen := map[string]int{}
 		for _, id := range pub.got() {
@@ -280,7 +255,7 @@ func TestRelayPublishesRetriesAndReclaims(t *testing.T) {
 		if len(seen) != 8 {
 			t.Fatalf("published %d distinct transitions, want 8: %v", len(seen), seen)
 		}
-		waitFor(t, 2*time.Second, func() bool { n, _ := live.Len(ctx); return n == 0 })
+		wait.Eventually(t, 2*time.Second, "the condition", wait.Bool(func() bool { n, _ := live.Len(ctx); return n == 0 }))
 		cancel()
 		<-done
 	})

@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/testsupport/redistest"
 )
 
 // TestApplyScriptFollowsDecide runs generated observation sequences (with
@@ -21,14 +20,9 @@ import (
 // machine's Redis and through projections.DecideCapped, and requires the
 // same outcome, transition and state after every step.
 func TestApplyScriptFollowsDecide(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the machine's Redis")
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	defer rdb.Close()
+	rdb := redistest.Machine(t)
 	ctx := context.Background()
-	prefix := fmt.Sprintf("test-coord-diff-%d", rand.Int64())
-	defer deletePrefix(ctx, rdb, prefix)
+	prefix := redistest.Prefix(t, rdb, "test-coord-diff")
 	if err := applyBatchScript.Load(ctx, rdb).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -167,13 +161,5 @@ func TestApplyScriptFollowsDecide(t *testing.T) {
 	t.Logf("%d steps agree, %d of them refused by the outbox cap", steps, refusals)
 	if refusals == 0 {
 		t.Error("no step reached the outbox cap")
-	}
-}
-
-// deletePrefix deletes every key under prefix (SCAN, never FLUSH).
-func deletePrefix(ctx context.Context, rdb redis.UniversalClient, prefix string) {
-	iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-	for iter.Next(ctx) {
-		rdb.Del(ctx, iter.Val())
 	}
 }

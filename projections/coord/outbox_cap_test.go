@@ -12,6 +12,7 @@ import (
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
 	"github.com/dbhealth/database-service/testsupport/logrec"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // With the outbox at its cap, a check that would add a transition is
@@ -75,7 +76,7 @@ func TestApplyRefusedWhenOutboxFull(t *testing.T) {
 			RelayOptions{Block: 50 * time.Millisecond, Backoff: 20 * time.Millisecond}, nil)
 		done := make(chan struct{})
 		go func() { defer close(done); _ = relay.Run(ctx) }()
-		waitFor(t, 5*time.Second, func() bool { n, _ := relay.Len(ctx); return n == 0 && len(pub.got()) == 3 })
+		wait.Eventually(t, 5*time.Second, "the condition", wait.Bool(func() bool { n, _ := relay.Len(ctx); return n == 0 && len(pub.got()) == 3 }))
 
 		// The targets are probed again: the transitions are made now.
 		if o := apply(target("new"), probes.StateUp, 5000); o.Refused {
@@ -84,7 +85,7 @@ func TestApplyRefusedWhenOutboxFull(t *testing.T) {
 		if o := apply(db0, probes.StateDown, 5000); o.Refused || !o.Bad {
 			t.Fatalf("db0 after the outbox drained: %+v", o)
 		}
-		waitFor(t, 5*time.Second, func() bool { n, _ := relay.Len(ctx); return n == 0 && len(pub.got()) == 5 })
+		wait.Eventually(t, 5*time.Second, "the condition", wait.Bool(func() bool { n, _ := relay.Len(ctx); return n == 0 && len(pub.got()) == 5 }))
 		time.Sleep(100 * time.Millisecond)
 		seen := map[string]int{}
 		for _, id := range pub.got() {

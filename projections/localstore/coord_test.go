@@ -16,6 +16,7 @@ import (
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 func target(name string) probes.Target {
@@ -64,17 +65,6 @@ func (r *recorder) got() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.ids)
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestApplyDebouncesAndProjects(t *testing.T) {
@@ -133,11 +123,11 @@ func TestRelayPublishesOnlyWhatIsOnDisk(t *testing.T) {
 	pub.mu.Lock()
 	pub.fail = false
 	pub.mu.Unlock()
-	eventually(t, "the transition published", func() bool { return len(pub.got()) == 1 })
+	wait.Eventually(t, 5*time.Second, "the transition published", wait.Bool(func() bool { return len(pub.got()) == 1 }))
 	if id := pub.got()[0]; id != fmt.Sprintf("postgres/a:%d:1", mustMachine(t, s, "postgres/a").Epoch) {
 		t.Fatalf("published %s", id)
 	}
-	eventually(t, "the outbox emptied", func() bool { n, _ := s.OutboxLen(ctx); return n == 0 })
+	wait.Eventually(t, 5*time.Second, "the outbox emptied", wait.Bool(func() bool { n, _ := s.OutboxLen(ctx); return n == 0 }))
 }
 
 func mustMachine(t *testing.T, s *Store, id string) projections.Machine {

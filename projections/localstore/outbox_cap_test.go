@@ -11,6 +11,7 @@ import (
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
 	"github.com/dbhealth/database-service/testsupport/logrec"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // With the outbox at its cap, a check that would add a transition is
@@ -58,7 +59,7 @@ func TestApplyRefusedWhenOutboxFull(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.RunRelay(rctx, pub) }()
 	defer func() { cancel(); <-done }()
-	eventually(t, "the outbox drained", func() bool { n, _ := s.OutboxLen(ctx); return n == 0 && len(pub.got()) == 2 })
+	wait.Eventually(t, 5*time.Second, "the outbox drained", wait.Bool(func() bool { n, _ := s.OutboxLen(ctx); return n == 0 && len(pub.got()) == 2 }))
 
 	if o := probe(t, s, target("new"), probes.StateUp); o.Refused {
 		t.Fatal("refused after the outbox drained")
@@ -66,7 +67,7 @@ func TestApplyRefusedWhenOutboxFull(t *testing.T) {
 	if o := probe(t, s, a, probes.StateDown); o.Refused || !o.Bad {
 		t.Fatalf("a after the outbox drained: %+v", o)
 	}
-	eventually(t, "the new transitions published", func() bool { n, _ := s.OutboxLen(ctx); return n == 0 && len(pub.got()) == 4 })
+	wait.Eventually(t, 5*time.Second, "the new transitions published", wait.Bool(func() bool { n, _ := s.OutboxLen(ctx); return n == 0 && len(pub.got()) == 4 }))
 	time.Sleep(50 * time.Millisecond)
 	seen := map[string]int{}
 	for _, id := range pub.got() {

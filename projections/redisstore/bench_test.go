@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/cputime"
+	"github.com/dbhealth/database-service/testsupport/redistest"
 )
 
 // BenchmarkStatuses reads the status of every target (Statuses) and of
@@ -20,7 +22,7 @@ func BenchmarkStatuses(b *testing.B) {
 	{
 		for _, n := range []int{6, 1000} {
 			b.Run(fmt.Sprintf("redis/%d", n), func(b *testing.B) {
-				store := open(b, machineRedis(b), Options{})
+				store := open(b, redistest.Machine(b), Options{})
 				ctx := context.Background()
 				at := time.Now().UnixMilli()
 				for i := range n {
@@ -71,10 +73,10 @@ func BenchmarkStatuses(b *testing.B) {
 // reportCPU starts measuring process CPU time; the returned function
 // reports it per operation as cpu-ns/op.
 func reportCPU(b *testing.B) func() {
-	start := cpuTime()
+	start := cputime.Process()
 	return func() {
 		if b.N > 0 && start > 0 {
-			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 		}
 	}
 }

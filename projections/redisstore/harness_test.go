@@ -2,36 +2,19 @@ package redisstore
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dbhealth/database-service/projections/storetest"
+	"github.com/dbhealth/database-service/testsupport/redistest"
 )
-
-// machineRedis is a client of the machine's Redis; the test is skipped
-// under -short.
-func machineRedis(t testing.TB) redis.UniversalClient {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("needs the machine's Redis")
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("redis: %v", err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
-	return rdb
-}
 
 // open returns a Store under a fresh key prefix, deleted after the test.
 func open(t testing.TB, rdb redis.UniversalClient, opts Options) *Store {
 	t.Helper()
-	opts.Prefix = fmt.Sprintf("test-proj-%d", rand.Int64())
-	t.Cleanup(func() { deleteKeys(context.Background(), rdb, opts.Prefix) })
+	opts.Prefix = redistest.Prefix(t, rdb, "test-proj")
 	s, err := New(rdb, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -39,25 +22,9 @@ func open(t testing.TB, rdb redis.UniversalClient, opts Options) *Store {
 	return s
 }
 
-// deleteKeys deletes every key under prefix (SCAN, never FLUSH).
-func deleteKeys(ctx context.Context, rdb redis.UniversalClient, prefix string) {
-	iter := rdb.Scan(ctx, 0, prefix+":*", 500).Iterator()
-	var batch []string
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == 500 {
-			rdb.Del(ctx, batch...)
-			batch = batch[:0]
-		}
-	}
-	if len(batch) > 0 {
-		rdb.Del(ctx, batch...)
-	}
-}
-
 // TestContract runs the read-model store contract on the machine's Redis.
 func TestContract(t *testing.T) {
-	rdb := machineRedis(t)
+	rdb := redistest.Machine(t)
 	storetest.Run(t, storetest.Backend{
 		Name: "redis",
 		Open: func(t testing.TB, o storetest.Options) storetest.Store {

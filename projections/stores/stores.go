@@ -10,9 +10,9 @@ import (
 
 	"github.com/dbhealth/database-service/config"
 	"github.com/dbhealth/database-service/events"
-	"github.com/dbhealth/database-service/projections/coord"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/projections/coord"
 	"github.com/dbhealth/database-service/projections/localstore"
 	"github.com/dbhealth/database-service/projections/redisstore"
 )

@@ -4,8 +4,11 @@ package fakenacos
 
 import (
 	"testing"
+	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
+
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // The SDK's own reconnect (and its redo of registrations) races inside the
@@ -17,16 +20,16 @@ func TestSDKRedoRegistersAgain(t *testing.T) {
 		t.Fatalf("RegisterInstance = %v, %v", okReg, err)
 	}
 	s.Down()
-	eventually(t, "instance removed while down", func() bool { return len(s.Instances("svc", "G", "")) == 0 })
+	wait.Eventually(t, 10*time.Second, "instance removed while down", wait.Bool(func() bool { return len(s.Instances("svc", "G", "")) == 0 }))
 	if err := s.Up(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "SDK redo after Up", func() bool { return len(s.Instances("svc", "G", "")) == 1 })
+	wait.Eventually(t, 10*time.Second, "SDK redo after Up", wait.Bool(func() bool { return len(s.Instances("svc", "G", "")) == 1 }))
 	s.Stop()
 	if err := s.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "SDK redo after Restart", func() bool { return len(s.Instances("svc", "G", "")) == 1 })
+	wait.Eventually(t, 10*time.Second, "SDK redo after Restart", wait.Bool(func() bool { return len(s.Instances("svc", "G", "")) == 1 }))
 }
 
 // TestSDKFailNext: the next n requests of a type fail; the connection
@@ -43,7 +46,7 @@ func TestSDKFailNext(t *testing.T) {
 	if err := list(); err == nil {
 		t.Fatal("failed requests answered")
 	}
-	eventually(t, "the client connected again", c.ServerHealthy)
+	wait.Eventually(t, 10*time.Second, "the client connected again", wait.Bool(c.ServerHealthy))
 	if err := list(); err != nil {
 		t.Fatalf("after the failures: %v", err)
 	}

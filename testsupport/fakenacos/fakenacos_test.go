@@ -18,6 +18,8 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
 	"github.com/nacos-group/nacos-sdk-go/v2/model"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
+
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // sdkDir holds the SDK's logs and caches for the whole test binary: the SDK
@@ -84,18 +86,6 @@ func register(ip string, port uint64, md map[string]string) vo.RegisterInstanceP
 	}
 }
 
-// eventually polls cond every 20ms until it holds or 10s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestRegisterDeregister(t *testing.T) {
 	s := Start(t)
 	c := naming(t, s, "", "")
@@ -143,13 +133,13 @@ func TestSubscribePushAndEphemeralRemoval(t *testing.T) {
 	if okReg, err := other.RegisterInstance(register("10.0.0.2", 9000, nil)); err != nil || !okReg {
 		t.Fatalf("RegisterInstance = %v, %v", okReg, err)
 	}
-	eventually(t, "push with one instance", func() bool { return hosts() == 1 })
+	wait.Eventually(t, 10*time.Second, "push with one instance", wait.Bool(func() bool { return hosts() == 1 }))
 
 	// Closing the registering client drops its connection: the ephemeral
 	// instance goes and the subscriber is told.
 	other.CloseClient()
-	eventually(t, "instance removed", func() bool { return len(s.Instances("svc", "G", "")) == 0 })
-	eventually(t, "push with no instance", func() bool { return hosts() == 0 })
+	wait.Eventually(t, 10*time.Second, "instance removed", wait.Bool(func() bool { return len(s.Instances("svc", "G", "")) == 0 }))
+	wait.Eventually(t, 10*time.Second, "push with no instance", wait.Bool(func() bool { return hosts() == 0 }))
 }
 
 func TestAuth(t *testing.T) {
@@ -197,7 +187,7 @@ func TestConfigListenAndPublish(t *testing.T) {
 	// marks the entry in sync after reading the answer, overwriting the
 	// mark of a push that arrived in between (an SDK race): publish again
 	// until a push lands after that window.
-	eventually(t, "listener registered", func() bool { return s.ConfigListeners("app.yaml", "G") == 1 })
+	wait.Eventually(t, 10*time.Second, "listener registered", wait.Bool(func() bool { return s.ConfigListeners("app.yaml", "G") == 1 }))
 	delivered := false
 	for i := 2; i < 7 && !delivered; i++ {
 		want := "v: " + strconv.Itoa(i)
@@ -248,8 +238,8 @@ func TestDownUp(t *testing.T) {
 	if _, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.GRPCPort()), time.Second); err == nil {
 		t.Fatal("gRPC port accepts connections while down")
 	}
-	eventually(t, "instance removed while down", func() bool { return len(s.Instances("svc", "G", "")) == 0 })
-	eventually(t, "SDK not healthy while down", func() bool { return !c.ServerHealthy() })
+	wait.Eventually(t, 10*time.Second, "instance removed while down", wait.Bool(func() bool { return len(s.Instances("svc", "G", "")) == 0 }))
+	wait.Eventually(t, 10*time.Second, "SDK not healthy while down", wait.Bool(func() bool { return !c.ServerHealthy() }))
 	// Close before Up: the SDK's own reconnect is racy (see package doc).
 	c.CloseClient()
 	settle()

@@ -11,6 +11,8 @@ import (
 // Proxy forwards TCP connections from a loopback port to an upstream
 // address. Cut closes every connection it carries, which looks to the client
 // like the server dropping it, while the upstream server keeps running.
+// Pause holds every byte in both directions until Resume, like a stalled
+// network or a server that stopped reading.
 type Proxy struct {
 	// Host and Port address the proxy's listener.
 	Host string
@@ -23,6 +25,8 @@ type Proxy struct {
 	links    map[*link]struct{}
 	accepted int
 	refuse   bool
+	// held is closed by Resume; nil while not paused.
+	held chan struct{}
 }
 
 // link is one proxied connection.
@@ -56,6 +60,7 @@ func StartProxy(t testing.TB, upstream string) *Proxy {
 	go p.accept()
 	t.Cleanup(func() {
 		_ = ln.Close()
+		p.Resume()
 		p.Cut()
 		p.wg.Wait()
 	})
@@ -80,6 +85,27 @@ func (p *Proxy) Cut() {
 	for l := range p.links {
 		l.close()
 		delete(p.links, l)
+	}
+}
+
+// Pause stops forwarding, in both directions, on every connection: what
+// is read is held (not dropped) until Resume. New connections are still
+// accepted.
+func (p *Proxy) Pause() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held == nil {
+		p.held = make(chan struct{})
+	}
+}
+
+// Resume forwards what Pause held, and all that follows.
+func (p *Proxy) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held != nil {
+		close(p.held)
+		p.held = nil
 	}
 }
 
@@ -145,6 +171,12 @@ func (p *Proxy) forward(l *link, dst io.Writer, src io.Reader, wmu *sync.Mutex) 
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		p.mu.Lock()
+		held := p.held
+		p.mu.Unlock()
+		if held != nil {
+			<-held
+		}
 		if n > 0 {
 			if wmu != nil {
 				wmu.Lock()

@@ -3,6 +3,7 @@ package servers
 import (
 	"bytes"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -62,7 +63,12 @@ func StartRabbit(t testing.TB) *Rabbit {
 }
 
 // URL is the AMQP URL of the node (guest may log in over loopback).
-func (r *Rabbit) URL() string { return fmt.Sprintf("amqp://guest:guest@127.0.0.1:%d/", r.Port) }
+func (r *Rabbit) URL() string { return r.Endpoint().URL() }
+
+// Endpoint is the node as an Endpoint, to reach it through a Proxy.
+func (r *Rabbit) Endpoint() Endpoint {
+	return Endpoint{u: url.URL{Scheme: "amqp", User: url.UserPassword("guest", "guest"), Host: r.Addr(), Path: "/"}}
+}
 
 // Addr is host:port of the AMQP listener.
 func (r *Rabbit) Addr() string { return fmt.Sprintf("127.0.0.1:%d", r.Port) }

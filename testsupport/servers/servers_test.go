@@ -33,14 +33,19 @@ func echoServer(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func TestProxyForwardsAndCuts(t *testing.T) {
+// echoProxy is a Proxy to an echo server and a connection through it.
+func echoProxy(t *testing.T) (*Proxy, net.Conn, *bufio.Reader) {
 	p := StartProxy(t, echoServer(t))
 	c, err := net.Dial("tcp", p.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	rd := bufio.NewReader(c)
+	t.Cleanup(func() { _ = c.Close() })
+	return p, c, bufio.NewReader(c)
+}
+
+func TestProxyForwardsAndCuts(t *testing.T) {
+	p, c, rd := echoProxy(t)
 	if _, err := io.WriteString(c, "hello\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +60,24 @@ func TestProxyForwardsAndCuts(t *testing.T) {
 	}
 	if got := p.Accepted(); got != 1 {
 		t.Fatalf("Accepted = %d, want 1", got)
+	}
+}
+
+func TestProxyPauseHoldsUntilResume(t *testing.T) {
+	p, c, rd := echoProxy(t)
+	p.Pause()
+	if _, err := io.WriteString(c, "held\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	var ne net.Error
+	if _, err := rd.ReadString('\n'); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read while paused = %v, want a timeout", err)
+	}
+	p.Resume()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, err := rd.ReadString('\n'); err != nil || line != "held\n" {
+		t.Fatalf("read after Resume = %q, %v", line, err)
 	}
 }
 
