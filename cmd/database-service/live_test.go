@@ -131,7 +131,7 @@ func TestLiveTargetsFile(t *testing.T) {
 
 	writeFile(t, path, "targets:\n  - {name: a, type: postgres, colour: blue}\n")
 	eventually(t, 10*time.Second, "the invalid change is rejected", func() bool {
-		return metricValue(t, r, "config_reloads_total", `result="rejected"`) == 1
+		return metricValue(t, r, "dbhealth_config_reloads_total", `result="rejected"`) == 1
 	})
 	before := probed.get("redis/b")
 	eventually(t, 5*time.Second, "b is still probed", func() bool { return probed.get("redis/b") > before })
@@ -156,7 +156,7 @@ func TestLiveTargetsFile(t *testing.T) {
 	if conf.Version != "3" || conf.Source != "file:"+path || len(conf.Config.Targets) != 1 || conf.Config.Targets[0].Name != "b" {
 		t.Fatalf("config view after two applied changes: %+v", conf)
 	}
-	if v := metricValue(t, r, "config_reloads_total", `result="applied"`); v != 2 {
+	if v := metricValue(t, r, "dbhealth_config_reloads_total", `result="applied"`); v != 2 {
 		t.Fatalf("applied reloads %v, want 2", v)
 	}
 }
@@ -240,7 +240,7 @@ func TestNacosRegistrationDiscoveryAndLiveConfig(t *testing.T) {
 	t.Logf("pushed target UP on both replicas %v after the push", time.Since(pushed).Round(time.Millisecond))
 	fake.PublishConfig("dbsvc-targets", "DEFAULT_GROUP", "targets: [{name: x, type: oracle}]\n")
 	eventually(t, 10*time.Second, "the invalid push is rejected", func() bool {
-		return metricValue(t, r1, "config_reloads_total", `result="rejected"`) == 1
+		return metricValue(t, r1, "dbhealth_config_reloads_total", `result="rejected"`) == 1
 	})
 	before := probed.get("milvus/pushed")
 	eventually(t, 5*time.Second, "the previous targets are still probed", func() bool {

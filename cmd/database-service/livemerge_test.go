@@ -97,11 +97,11 @@ func TestLiveTargetsFileAndNacos(t *testing.T) {
 	version := conf.Version
 	fake.PublishConfig(id, "", "targets:\n  - {name: n2, type: redis, host: 127.0.0.1}\n  - {name: shared, type: postgres, host: 127.0.0.2}\n")
 	eventually(t, 10*time.Second, "the conflicting push rejected", func() bool {
-		return metricValue(t, r, "config_reloads_total", `result="rejected"`) == 1
+		return metricValue(t, r, "dbhealth_config_reloads_total", `result="rejected"`) == 1
 	})
 	writeFile(t, path, "targets:\n  - {name: f2, type: postgres, host: 127.0.0.1}\n  - {name: n2, type: redis, host: 127.0.0.3}\n"+shared)
 	eventually(t, 10*time.Second, "the conflicting file rejected", func() bool {
-		return metricValue(t, r, "config_reloads_total", `result="rejected"`) == 2
+		return metricValue(t, r, "dbhealth_config_reloads_total", `result="rejected"`) == 2
 	})
 	getJSON(t, r.url+"/api/database/config", &conf)
 	if conf.Version != version {
@@ -128,7 +128,7 @@ func TestLiveTargetsFileAndNacos(t *testing.T) {
 		}
 		return false
 	})
-	if v := metricValue(t, r, "config_reloads_total", `result="applied"`); v != 3 {
+	if v := metricValue(t, r, "dbhealth_config_reloads_total", `result="applied"`); v != 3 {
 		t.Fatalf("applied reloads %v, want 3", v)
 	}
 }

@@ -44,7 +44,7 @@ type Options struct {
 	Watch Watch
 	// Emit receives every target set applied after start-up.
 	Emit func(ctx context.Context, ts []probes.Target)
-	// Registerer receives config_reloads_total.
+	// Registerer receives dbhealth_config_reloads_total.
 	Registerer prometheus.Registerer
 	// Logger logs applied and rejected changes.
 	Logger *slog.Logger
@@ -74,7 +74,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Source, error)
 	}
 	s := &Source{cfg: cfg, opts: opts, log: opts.Logger, view: newView(cfg)}
 	s.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "config_reloads_total",
+		Name: "dbhealth_config_reloads_total",
 		Help: "Live configuration changes, by result: applied or rejected (the previous configuration stays).",
 	}, []string{"result"})
 	if err := opts.Registerer.Register(s.reloads); err != nil {

@@ -137,7 +137,7 @@ func TestFileAndNacosMergedAndConflictsRefused(t *testing.T) {
 	}
 }
 
-// reloads reads config_reloads_total{result}.
+// reloads reads dbhealth_config_reloads_total{result}.
 func reloads(t *testing.T, reg *prometheus.Registry, result string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
@@ -146,7 +146,7 @@ func reloads(t *testing.T, reg *prometheus.Registry, result string) float64 {
 	}
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
-			if mf.GetName() == "config_reloads_total" && m.GetLabel()[0].GetValue() == result {
+			if mf.GetName() == "dbhealth_config_reloads_total" && m.GetLabel()[0].GetValue() == result {
 				return m.GetCounter().GetValue()
 			}
 		}
