@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/api"
-	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/projections"
 	"github.com/dbhealth/database-service/testsupport/cputime"
 )
@@ -29,7 +29,7 @@ func benchStatuses(n int) []projections.TargetStatus {
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	out := make([]projections.TargetStatus, n)
 	for i := range out {
-		k := probes.Kinds[i%len(probes.Kinds)]
+		k := events.Kinds[i%len(events.Kinds)]
 		out[i] = projections.TargetStatus{
 			Type: string(k), Name: fmt.Sprintf("%s-%04d", k, i), State: "UP", Since: &at, CheckedAt: &at,
 			LatencyMS: 1.25, Details: rawJSON(map[string]any{"version": "7.0.15", "connected_clients": 12, "role": "master"}),

@@ -8,12 +8,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dbhealth/database-service/events"
-	"github.com/dbhealth/database-service/probes"
 )
 
 // ConnectionsResponse is the body of GET /api/database/connections.
 type ConnectionsResponse struct {
-	Connections []probes.ConnInfo `json:"connections"`
+	Connections []Connection `json:"connections"`
 }
 
 // TestResponse is the body of POST /api/database/connections/test/{database_type}.
@@ -28,10 +27,10 @@ func (s *Server) getConnections(c echo.Context) error {
 		return notConfigured("the connection manager")
 	}
 	conns := s.deps.Connections.Connections()
-	out := make([]probes.ConnInfo, len(conns))
+	out := make([]Connection, len(conns))
 	copy(out, conns)
 	sort.SliceStable(out, func(i, j int) bool {
-		if ri, rj := kindRank(string(out[i].Kind)), kindRank(string(out[j].Kind)); ri != rj {
+		if ri, rj := kindRank(string(out[i].Type)), kindRank(string(out[j].Type)); ri != rj {
 			return ri < rj
 		}
 		return out[i].Name < out[j].Name

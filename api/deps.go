@@ -6,25 +6,30 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/events"
-	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/registry"
 )
 
 // Deps are the API's collaborators. Every field may be nil: the routes stay
 // (the OpenAPI document describes them all) and answer 503 "not_configured"
-// (or, for Readiness and SelfHealth, fall back to what Options knows).
+// (or, for Ready and Self, fall back to what Options knows).
 type Deps struct {
 	Status      StatusReader
-	History     HistoryReader
-	Alerts      AlertReader
-	Metrics     MetricsReader
+	ReadModels  ReadModels
 	Connections Connections
 	Tester      Tester
-	Config      ConfigView
 	Registry    Registry
 	Events      EventStream
-	Readiness   Readiness
-	Self        SelfHealth
+	// Config is the configuration in force, redacted
+	// (GET /api/database/config).
+	Config func() ConfigInfo
+	// Ready checks each dependency ("bus", "store", ...) and returns nil
+	// for a reachable one; it must honour ctx's deadline (GET /health,
+	// GET /ready).
+	Ready func(ctx context.Context) map[string]error
+	// Self is this replica's identity, start time and roles
+	// (GET /api/database/health).
+	Self func() SelfInfo
 }
 
 // StatusReader reads the current-status read model. An error means the
@@ -43,64 +48,52 @@ func (f StatusReaderFunc) Statuses(ctx context.Context) ([]projections.TargetSta
 	return f(ctx)
 }
 
-// HistoryReader reads the history read model. An error with a Field()
-// string method (e.g. a malformed cursor: Field() == "cursor") is a 400;
-// any other error means the store could not be read (503).
-type HistoryReader interface {
+// ReadModels reads the history, alerts and metrics read models (either
+// store's read models have these methods). An error with a Field() string
+// method (e.g. a malformed cursor) is a 400; any other error means the
+// store could not be read (503).
+type ReadModels interface {
 	// History returns one page of checks of q.Type, newest first. The API
 	// validates q before the call: Type is a known kind, Limit is 1..1000,
 	// Since <= Until when both are set.
 	History(ctx context.Context, q projections.HistoryQuery) (projections.HistoryPage, error)
-}
-
-// HistoryReaderFunc adapts a function to HistoryReader.
-type HistoryReaderFunc func(ctx context.Context, q projections.HistoryQuery) (projections.HistoryPage, error)
-
-// History calls f.
-func (f HistoryReaderFunc) History(ctx context.Context, q projections.HistoryQuery) (projections.HistoryPage, error) {
-	return f(ctx, q)
-}
-
-// AlertReader reads the alerts read model. Errors as for StatusReader.
-type AlertReader interface {
 	// Alerts returns alerts newest first; q.State is "firing", "resolved"
 	// or "all", q.Limit is 1..1000.
 	Alerts(ctx context.Context, q projections.AlertQuery) ([]projections.Alert, error)
+	// AllMetrics returns the rolled-up metrics of every target.
+	AllMetrics(ctx context.Context) ([]projections.TargetMetrics, error)
 }
 
-// AlertReaderFunc adapts a function to AlertReader.
-type AlertReaderFunc func(ctx context.Context, q projections.AlertQuery) ([]projections.Alert, error)
-
-// Alerts calls f.
-func (f AlertReaderFunc) Alerts(ctx context.Context, q projections.AlertQuery) ([]projections.Alert, error) {
-	return f(ctx, q)
+// Connection describes one target's long-lived client, as
+// GET /api/database/connections shows it. It never holds a password.
+type Connection struct {
+	Type      events.Kind `json:"type"`
+	Name      string      `json:"name"`
+	Host      string      `json:"host"`
+	Port      int         `json:"port"`
+	Addresses []string    `json:"addresses,omitempty"`
+	Database  string      `json:"database,omitempty"`
+	VHost     string      `json:"vhost,omitempty"`
+	User      string      `json:"user,omitempty"`
+	Connected bool        `json:"connected"`
+	Watching  bool        `json:"watching"`
+	Pool      Pool        `json:"pool"`
 }
 
-// MetricsReader reads the metrics rollups. Errors as for StatusReader.
-type MetricsReader interface {
-	// Metrics returns the rolled-up metrics of every target.
-	Metrics(ctx context.Context) ([]projections.TargetMetrics, error)
+// Pool is a client's connection pool.
+type Pool struct {
+	Open     int64 `json:"open"`
+	Idle     int64 `json:"idle"`
+	InUse    int64 `json:"in_use"`
+	Acquires int64 `json:"acquires"`
+	Errors   int64 `json:"errors"`
 }
 
-// MetricsReaderFunc adapts a function to MetricsReader.
-type MetricsReaderFunc func(ctx context.Context) ([]projections.TargetMetrics, error)
-
-// Metrics calls f.
-func (f MetricsReaderFunc) Metrics(ctx context.Context) ([]projections.TargetMetrics, error) {
-	return f(ctx)
-}
-
-// Connections lists this replica's clients (probes.Manager has this method).
+// Connections lists this replica's clients.
 type Connections interface {
-	// Connections describes every target's client; it never holds a password.
-	Connections() []probes.ConnInfo
+	// Connections describes every target's client.
+	Connections() []Connection
 }
-
-// ConnectionsFunc adapts a function to Connections.
-type ConnectionsFunc func() []probes.ConnInfo
-
-// Connections calls f.
-func (f ConnectionsFunc) Connections() []probes.ConnInfo { return f() }
 
 // TestResult is the outcome of one on-demand probe.
 type TestResult struct {
@@ -119,18 +112,9 @@ type TestResult struct {
 // pipeline like any scheduled probe.
 type Tester interface {
 	// Test probes every target of kind, or only the one called name when
-	// name is not empty. An unknown name is an error wrapping ErrNotFound
-	// (or probes.ErrUnknownTarget): 404. A kind without targets gives an
-	// empty slice and no error.
-	Test(ctx context.Context, kind probes.Kind, name string) ([]TestResult, error)
-}
-
-// TesterFunc adapts a function to Tester.
-type TesterFunc func(ctx context.Context, kind probes.Kind, name string) ([]TestResult, error)
-
-// Test calls f.
-func (f TesterFunc) Test(ctx context.Context, kind probes.Kind, name string) ([]TestResult, error) {
-	return f(ctx, kind, name)
+	// name is not empty. An unknown name is an error wrapping ErrNotFound:
+	// 404. A kind without targets gives an empty slice and no error.
+	Test(ctx context.Context, kind events.Kind, name string) ([]TestResult, error)
 }
 
 // ConfigInfo is the effective configuration as GET /api/database/config
@@ -152,39 +136,18 @@ type ConfigInfo struct {
 	Config any `json:"config"`
 }
 
-// ConfigView shows the effective configuration.
-type ConfigView interface {
-	// Config returns the configuration in force, redacted.
-	Config() ConfigInfo
-}
-
-// ConfigViewFunc adapts a function to ConfigView.
-type ConfigViewFunc func() ConfigInfo
-
-// Config calls f.
-func (f ConfigViewFunc) Config() ConfigInfo { return f() }
-
-// RegistryUpdate is the body of POST /api/database/registry/update; every
-// field is optional.
-type RegistryUpdate struct {
-	Metadata map[string]string `json:"metadata,omitempty"`
-	Weight   *float64          `json:"weight,omitempty"`
-	Enabled  *bool             `json:"enabled,omitempty"`
-}
-
-// Registry is this replica's registration in Nacos.
+// Registry is this replica's registration in Nacos (*registry.Registry).
 type Registry interface {
-	// Status describes the registration (encoded as JSON; see the
-	// RegistryStatus schema in schemas/openapi.yaml for the field names).
-	Status() any
-	// Update validates and applies u and returns the new registration
-	// (same shape as Status). A validation failure is an error with a
-	// Field() string method naming the offending field ("metadata.<key>",
-	// "weight", ...): 400.
-	Update(ctx context.Context, u RegistryUpdate) (any, error)
+	// Status describes the registration.
+	Status() registry.Status
+	// Update validates and applies u and returns the new registration. A
+	// *registry.ValidationError is a 400 naming its field,
+	// registry.ErrDisabled a 503 "not_configured", any other error a 503
+	// "unavailable".
+	Update(ctx context.Context, u registry.UpdateRequest) (registry.Status, error)
 }
 
-// EventStream delivers live events to the SSE endpoint.
+// EventStream delivers live events to the SSE endpoint (*Hub).
 type EventStream interface {
 	// Subscribe starts delivering events whose type is in types (all the
 	// service's event types when types is empty) on the returned channel
@@ -193,27 +156,6 @@ type EventStream interface {
 	// channel after cancel.
 	Subscribe(ctx context.Context, types []string) (ch <-chan events.Envelope, cancel func(), err error)
 }
-
-// EventStreamFunc adapts a function to EventStream.
-type EventStreamFunc func(ctx context.Context, types []string) (<-chan events.Envelope, func(), error)
-
-// Subscribe calls f.
-func (f EventStreamFunc) Subscribe(ctx context.Context, types []string) (<-chan events.Envelope, func(), error) {
-	return f(ctx, types)
-}
-
-// Readiness checks the service's own dependencies for GET /health.
-type Readiness interface {
-	// Ready checks each dependency ("bus", "store", ...) and returns nil
-	// for a reachable one. It must honour ctx's deadline.
-	Ready(ctx context.Context) map[string]error
-}
-
-// ReadinessFunc adapts a function to Readiness.
-type ReadinessFunc func(ctx context.Context) map[string]error
-
-// Ready calls f.
-func (f ReadinessFunc) Ready(ctx context.Context) map[string]error { return f(ctx) }
 
 // SelfInfo is this replica's own health, as GET /api/database/health shows
 // it.
@@ -224,15 +166,3 @@ type SelfInfo struct {
 	// Roles are what this replica does (e.g. "api", "prober", "projector").
 	Roles []string `json:"roles"`
 }
-
-// SelfHealth describes this replica.
-type SelfHealth interface {
-	// Self returns this replica's identity, start time and roles.
-	Self() SelfInfo
-}
-
-// SelfHealthFunc adapts a function to SelfHealth.
-type SelfHealthFunc func() SelfInfo
-
-// Self calls f.
-func (f SelfHealthFunc) Self() SelfInfo { return f() }

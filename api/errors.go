@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -10,8 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dbhealth/database-service/config/secret"
-	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/registry"
 )
 
 // Sentinel errors. Dependencies wrap them (with %w) to choose the answer.
@@ -95,7 +96,7 @@ func classify(err error) (status int, code, message string) {
 		return http.StatusBadRequest, "invalid_parameter", "invalid cursor: pass the next of a previous page"
 	case errors.Is(err, projections.ErrBadQuery):
 		return http.StatusBadRequest, "invalid_parameter", strings.TrimPrefix(err.Error(), "projections: ")
-	case errors.Is(err, ErrNotFound), errors.Is(err, probes.ErrUnknownTarget):
+	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound, "not_found", trimPrefix(err.Error())
 	case errors.Is(err, ErrNotConfigured):
 		return http.StatusServiceUnavailable, "not_configured", trimPrefix(err.Error())
@@ -214,4 +215,18 @@ func scrubber(secrets func() []secret.String) func(error) string {
 		}
 		return secret.Scrub(err.Error(), secrets()...)
 	}
+}
+
+// registryError maps a failed registration update: a validation error
+// names its field (400), a disabled registry is not configured, anything
+// else (Nacos unreachable) is unavailable.
+func registryError(err error) error {
+	var ve *registry.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return paramErr(ve.Field, ve.Message)
+	case errors.Is(err, registry.ErrDisabled):
+		return fmt.Errorf("%w: registration is off (REGISTRY_ENABLED=false)", ErrNotConfigured)
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }

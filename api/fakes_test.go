@@ -12,8 +12,8 @@ import (
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/events"
-	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/registry"
 )
 
 // canaryPassword is configured everywhere a fake can hold a credential;
@@ -60,17 +60,17 @@ type fakes struct {
 	metrics    []projections.TargetMetrics
 	metricsErr error
 
-	conns []probes.ConnInfo
+	conns []api.Connection
 
 	testErr   error
-	testKind  probes.Kind
+	testKind  events.Kind
 	testName  string
 	testPanic bool
 
 	config api.ConfigInfo
 
-	registry       map[string]any
-	registryUpdate api.RegistryUpdate
+	registry       registry.Status
+	registryUpdate registry.UpdateRequest
 
 	ready map[string]error
 
@@ -130,12 +130,12 @@ func newFakes() *fakes {
 		{Type: "postgres", Name: "main", Uptime: map[string]*float64{"1h": ptr(0.5)},
 			LatencyMS: projections.LatencyPercentiles{P50: 3, P95: 8, P99: 12}, ErrorRate: 0.2, Checks: 100},
 	}
-	f.conns = []probes.ConnInfo{
-		{Kind: probes.Redis, Name: "cache", Host: "127.0.0.1", Port: 6379, Connected: true,
-			Pool: probes.PoolStats{Open: 2, Idle: 1, InUse: 1, Acquires: 40}},
-		{Kind: probes.Postgres, Name: "main", Host: "db.local", Port: 5432, Database: "app", User: "svc", Connected: true, Watching: true},
-		{Kind: probes.RabbitMQ, Name: "bus", Host: "mq", Port: 5672, VHost: "/", User: "guest"},
-		{Kind: probes.Elasticsearch, Name: "search", Host: "es1", Port: 9200, Addresses: []string{"http://es1:9200", "http://es2:9200"}},
+	f.conns = []api.Connection{
+		{Type: events.KindRedis, Name: "cache", Host: "127.0.0.1", Port: 6379, Connected: true,
+			Pool: api.Pool{Open: 2, Idle: 1, InUse: 1, Acquires: 40}},
+		{Type: events.KindPostgres, Name: "main", Host: "db.local", Port: 5432, Database: "app", User: "svc", Connected: true, Watching: true},
+		{Type: events.KindRabbitMQ, Name: "bus", Host: "mq", Port: 5672, VHost: "/", User: "guest"},
+		{Type: events.KindElasticsearch, Name: "search", Host: "es1", Port: 9200, Addresses: []string{"http://es1:9200", "http://es2:9200"}},
 	}
 	f.config = api.ConfigInfo{
 		AppEnv: "test", Version: "v7", Source: "file:/etc/targets.yaml", AppliedAt: t0.Add(-time.Minute),
@@ -146,13 +146,13 @@ func newFakes() *fakes {
 			Sources:  map[string]string{"POSTGRES_PASSWORD": "env"},
 		},
 	}
-	f.registry = map[string]any{
-		"enabled": true, "registered": true, "instance_id": "10.0.0.5#8089#DEFAULT#DEFAULT_GROUP@@database-service",
-		"service": "database-service", "group": "DEFAULT_GROUP", "namespace": "public", "ip": "10.0.0.5", "port": 8089,
-		"weight": 1.0, "server": "127.0.0.1:8848", "connection_state": "connected",
-		"last_registered_at": t0.Format(time.RFC3339), "last_heartbeat_at": nil,
-		"metadata": map[string]string{"version": "1.2.3"},
-		"peers":    []map[string]any{{"ip": "10.0.0.6", "port": 8089, "healthy": true, "metadata": map[string]string{"version": "1.2.3"}}},
+	registered := t0
+	f.registry = registry.Status{
+		Enabled: true, Registered: true, InstanceID: "10.0.0.5#8089#DEFAULT#DEFAULT_GROUP@@database-service",
+		ServiceName: "database-service", Group: "DEFAULT_GROUP", Namespace: "public", IP: "10.0.0.5", Port: 8089,
+		Weight: 1.0, Server: "127.0.0.1:8848", ConnectionState: "connected", LastRegisteredAt: &registered,
+		InstanceEnabled: true, Metadata: map[string]string{"version": "1.2.3"},
+		Peers: []registry.Peer{{IP: "10.0.0.6", Port: 8089, Metadata: map[string]string{"version": "1.2.3"}}},
 	}
 	f.ready = map[string]error{"bus": nil, "store": nil}
 	return f
@@ -162,19 +162,17 @@ func newFakes() *fakes {
 func (f *fakes) deps() api.Deps {
 	return api.Deps{
 		Status:      api.StatusReaderFunc(f.Statuses),
-		History:     api.HistoryReaderFunc(f.History),
-		Alerts:      api.AlertReaderFunc(f.Alerts),
-		Metrics:     api.MetricsReaderFunc(f.Metrics),
-		Connections: api.ConnectionsFunc(f.Connections),
-		Tester:      api.TesterFunc(f.Test),
-		Config:      api.ConfigViewFunc(f.Config),
+		ReadModels:  f,
+		Connections: f,
+		Tester:      f,
+		Config:      f.Config,
 		Registry:    f,
 		Events:      f.stream,
-		Readiness:   api.ReadinessFunc(f.Ready),
-		Self: api.SelfHealthFunc(func() api.SelfInfo {
+		Ready:       f.Ready,
+		Self: func() api.SelfInfo {
 			return api.SelfInfo{ReplicaID: "replica-a", Version: "1.2.3", StartedAt: f.clock.Now().Add(-time.Hour),
 				Roles: []string{"api", "prober", "projector"}}
-		}),
+		},
 	}
 }
 
@@ -213,15 +211,15 @@ func (f *fakes) Alerts(_ context.Context, q projections.AlertQuery) ([]projectio
 	return f.alerts, f.alertsErr
 }
 
-func (f *fakes) Metrics(context.Context) ([]projections.TargetMetrics, error) {
+func (f *fakes) AllMetrics(context.Context) ([]projections.TargetMetrics, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]projections.TargetMetrics(nil), f.metrics...), f.metricsErr
 }
 
-func (f *fakes) Connections() []probes.ConnInfo { return f.conns }
+func (f *fakes) Connections() []api.Connection { return f.conns }
 
-func (f *fakes) Test(_ context.Context, kind probes.Kind, name string) ([]api.TestResult, error) {
+func (f *fakes) Test(_ context.Context, kind events.Kind, name string) ([]api.TestResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.testKind, f.testName = kind, name
@@ -240,46 +238,37 @@ func (f *fakes) Test(_ context.Context, kind probes.Kind, name string) ([]api.Te
 			CheckedAt: f.clock.Now()})
 	}
 	if name != "" && len(out) == 0 {
-		return nil, fmt.Errorf("target %s/%s: %w", kind, name, probes.ErrUnknownTarget)
+		return nil, fmt.Errorf("target %s/%s: %w", kind, name, api.ErrNotFound)
 	}
 	return out, nil
 }
 
 func (f *fakes) Config() api.ConfigInfo { return f.config }
 
-// fieldErr is a registry validation error naming its field.
-type fieldErr struct{ field, msg string }
-
-func (e fieldErr) Error() string { return e.field + ": " + e.msg }
-func (e fieldErr) Field() string { return e.field }
-
-func (f *fakes) Status() any {
+func (f *fakes) Status() registry.Status {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.registry
 }
 
-func (f *fakes) Update(_ context.Context, u api.RegistryUpdate) (any, error) {
+func (f *fakes) Update(_ context.Context, u registry.UpdateRequest) (registry.Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.registryUpdate = u
 	if u.Weight != nil && (*u.Weight < 0 || *u.Weight > 1000) {
-		return nil, fieldErr{"weight", "must be between 0 and 1000"}
+		return registry.Status{}, &registry.ValidationError{Field: "weight", Message: "must be between 0 and 1000"}
 	}
 	for k := range u.Metadata {
 		if k == "version" {
-			return nil, fieldErr{"metadata.version", "is reserved"}
+			return registry.Status{}, &registry.ValidationError{Field: "metadata.version", Message: "is reserved"}
 		}
 	}
-	out := map[string]any{}
-	for k, v := range f.registry {
-		out[k] = v
-	}
+	out := f.registry
 	if u.Metadata != nil {
-		out["metadata"] = u.Metadata
+		out.Metadata = u.Metadata
 	}
 	if u.Weight != nil {
-		out["weight"] = *u.Weight
+		out.Weight = *u.Weight
 	}
 	return out, nil
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/api"
-	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/projections"
 )
 
@@ -138,7 +138,7 @@ func TestUnknownDatabaseType(t *testing.T) {
 		if res.Status != http.StatusNotFound || code != "unknown_database_type" {
 			t.Errorf("%s: %d %s", r.path, res.Status, code)
 		}
-		for _, k := range probes.Kinds {
+		for _, k := range events.Kinds {
 			if !strings.Contains(msg, string(k)) {
 				t.Errorf("%s: message %q does not list %s", r.path, msg, k)
 			}
@@ -205,7 +205,7 @@ func TestHealth(t *testing.T) {
 }
 
 func TestHealthWithoutSelf(t *testing.T) {
-	e := newEnv(t, func(_ *api.Options, d *api.Deps) { d.Self = nil; d.Readiness = nil })
+	e := newEnv(t, func(_ *api.Options, d *api.Deps) { d.Self = nil; d.Ready = nil })
 	e.fakes.clock.Advance(90 * time.Second)
 	var body api.HealthResponse
 	mustDecode(t, e.get("/api/database/health").Body, &body)
@@ -222,7 +222,7 @@ func TestConnections(t *testing.T) {
 	mustDecode(t, res.Body, &body)
 	var got []string
 	for _, c := range body.Connections {
-		got = append(got, string(c.Kind)+"/"+c.Name)
+		got = append(got, string(c.Type)+"/"+c.Name)
 	}
 	if want := []string{"postgres/main", "elasticsearch/search", "redis/cache", "rabbitmq/bus"}; !slices.Equal(got, want) {
 		t.Errorf("connections %v, want %v", got, want)
@@ -240,7 +240,7 @@ func TestConnectionTest(t *testing.T) {
 	}
 	var body api.TestResponse
 	mustDecode(t, res.Body, &body)
-	if body.Type != "postgres" || len(body.Results) != 2 || e.fakes.testKind != probes.Postgres || e.fakes.testName != "" {
+	if body.Type != "postgres" || len(body.Results) != 2 || e.fakes.testKind != events.KindPostgres || e.fakes.testName != "" {
 		t.Errorf("body %+v, tester got %s %q", body, e.fakes.testKind, e.fakes.testName)
 	}
 	if body.Results[0].Details == nil {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/projections"
 )
 
@@ -70,12 +70,12 @@ type HealthResponse struct {
 // checkReadiness runs the readiness checks, bounded by HealthTimeout.
 func (s *Server) checkReadiness(ctx context.Context) map[string]CheckResult {
 	out := map[string]CheckResult{}
-	if s.deps.Readiness == nil {
+	if s.deps.Ready == nil {
 		return out
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.HealthTimeout)
 	defer cancel()
-	for name, err := range s.deps.Readiness.Ready(ctx) {
+	for name, err := range s.deps.Ready(ctx) {
 		if err != nil {
 			s.opts.Logger.Warn("dependency unreachable", "dependency", name, "err", s.scrub(err))
 			out[name] = CheckResult{Status: checkDown, Error: "unreachable"}
@@ -140,7 +140,7 @@ func (s *Server) uptime() float64 {
 // self describes this replica.
 func (s *Server) self() SelfInfo {
 	if s.deps.Self != nil {
-		info := s.deps.Self.Self()
+		info := s.deps.Self()
 		if info.StartedAt.IsZero() {
 			info.StartedAt = s.started
 		}
@@ -179,7 +179,7 @@ func (s *Server) getHealth(c echo.Context) error {
 	return c.JSON(http.StatusOK, body)
 }
 
-// summarize counts targets per kind, in probes.Kinds order; kinds without
+// summarize counts targets per kind, in events.Kinds order; kinds without
 // targets are left out.
 func summarize(ts []projections.TargetStatus) []KindSummary {
 	byKind := map[string]*KindSummary{}
@@ -192,12 +192,12 @@ func summarize(ts []projections.TargetStatus) []KindSummary {
 			order = append(order, t.Type)
 		}
 		k.Total++
-		switch probes.State(stateOf(t)) {
-		case probes.StateUp:
+		switch events.State(stateOf(t)) {
+		case events.StateUp:
 			k.Up++
-		case probes.StateDegraded:
+		case events.StateDegraded:
 			k.Degraded++
-		case probes.StateDown:
+		case events.StateDown:
 			k.Down++
 		default:
 			k.Unknown++
@@ -209,13 +209,13 @@ func summarize(ts []projections.TargetStatus) []KindSummary {
 		k := byKind[name]
 		switch {
 		case k.Down > 0:
-			k.State = string(probes.StateDown)
+			k.State = string(events.StateDown)
 		case k.Degraded > 0:
-			k.State = string(probes.StateDegraded)
+			k.State = string(events.StateDegraded)
 		case k.Up > 0:
-			k.State = string(probes.StateUp)
+			k.State = string(events.StateUp)
 		default:
-			k.State = string(probes.StateUnknown)
+			k.State = string(events.StateUnknown)
 		}
 		out = append(out, *k)
 	}

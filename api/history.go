@@ -65,12 +65,12 @@ func (s *Server) getHistory(c echo.Context) error {
 	if q.Cursor, err = cursorParam(c); err != nil {
 		return err
 	}
-	if s.deps.History == nil {
+	if s.deps.ReadModels == nil {
 		return notConfigured("the history read model")
 	}
 	ctx, cancel := s.readCtx(c)
 	defer cancel()
-	page, err := s.deps.History.History(ctx, q)
+	page, err := s.deps.ReadModels.History(ctx, q)
 	if err != nil {
 		return unavailable("history", err)
 	}
@@ -98,12 +98,12 @@ func (s *Server) getAlerts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.deps.Alerts == nil {
+	if s.deps.ReadModels == nil {
 		return notConfigured("the alerts read model")
 	}
 	ctx, cancel := s.readCtx(c)
 	defer cancel()
-	alerts, err := s.deps.Alerts.Alerts(ctx, projections.AlertQuery{State: state, Limit: limit})
+	alerts, err := s.deps.ReadModels.Alerts(ctx, projections.AlertQuery{State: state, Limit: limit})
 	if err != nil {
 		return unavailable("alerts", err)
 	}

@@ -29,12 +29,12 @@ func (s *Server) getMetrics(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.deps.Metrics == nil {
+	if s.deps.ReadModels == nil {
 		return notConfigured("the metrics read model")
 	}
 	ctx, cancel := s.readCtx(c)
 	defer cancel()
-	ms, err := s.deps.Metrics.Metrics(ctx)
+	ms, err := s.deps.ReadModels.AllMetrics(ctx)
 	if err != nil {
 		return unavailable("metrics", err)
 	}

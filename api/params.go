@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dbhealth/database-service/events"
 	"github.com/labstack/echo/v4"
-
-	"github.com/dbhealth/database-service/probes"
 )
 
 // Limits of the list endpoints.
@@ -19,8 +18,8 @@ const (
 
 // validKinds is the list of database types for error messages.
 func validKinds() string {
-	names := make([]string, len(probes.Kinds))
-	for i, k := range probes.Kinds {
+	names := make([]string, len(events.Kinds))
+	for i, k := range events.Kinds {
 		names[i] = string(k)
 	}
 	return strings.Join(names, ", ")
@@ -28,12 +27,12 @@ func validKinds() string {
 
 // kindParam reads the database_type path parameter: an unknown type is a
 // 404 whose message lists the valid ones.
-func kindParam(c echo.Context) (probes.Kind, error) {
+func kindParam(c echo.Context) (events.Kind, error) {
 	raw := c.Param("database_type")
 	if strings.Contains(raw, "/") {
 		return "", echo.ErrNotFound // a longer path than any route
 	}
-	k := probes.Kind(strings.ToLower(raw))
+	k := events.Kind(strings.ToLower(raw))
 	if !k.Valid() {
 		return "", &httpError{status: http.StatusNotFound, code: "unknown_database_type",
 			message: "unknown database_type " + strconv.Quote(raw) + "; valid types: " + validKinds()}

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/dbhealth/database-service/registry"
 	"github.com/labstack/echo/v4"
 )
 
@@ -17,7 +18,7 @@ func (s *Server) getConfig(c echo.Context) error {
 	if s.deps.Config == nil {
 		return notConfigured("the configuration view")
 	}
-	return c.JSON(http.StatusOK, s.deps.Config.Config())
+	return c.JSON(http.StatusOK, s.deps.Config())
 }
 
 // getRegistryStatus serves GET /api/database/registry/status.
@@ -30,7 +31,7 @@ func (s *Server) getRegistryStatus(c echo.Context) error {
 
 // postRegistryUpdate serves POST /api/database/registry/update.
 func (s *Server) postRegistryUpdate(c echo.Context) error {
-	var u RegistryUpdate
+	var u registry.UpdateRequest
 	if err := decodeJSON(c.Request().Body, &u); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func (s *Server) postRegistryUpdate(c echo.Context) error {
 	}
 	out, err := s.deps.Registry.Update(c.Request().Context(), u)
 	if err != nil {
-		return err
+		return registryError(err)
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dbhealth/database-service/events"
-	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
 )
 
@@ -41,10 +40,10 @@ type StatusResponse struct {
 
 // stateOf is a target's state, UNKNOWN when the read model has none.
 func stateOf(s projections.TargetStatus) string {
-	if probes.State(s.State).Valid() {
+	if events.State(s.State).Valid() {
 		return s.State
 	}
-	return string(probes.StateUnknown)
+	return string(events.StateUnknown)
 }
 
 // databaseStatus is the API view of one target's status.
@@ -62,9 +61,9 @@ func databaseStatus(s projections.TargetStatus) DatabaseStatus {
 // DEGRADED if any is DEGRADED, else UP if any was checked UP, else UNKNOWN
 // (no targets, or none checked yet).
 func overall(ts []projections.TargetStatus) string {
-	worst := probes.StateUnknown
+	worst := events.StateUnknown
 	for _, s := range ts {
-		if st := probes.State(stateOf(s)); st.Rank() > worst.Rank() {
+		if st := events.State(stateOf(s)); st.Rank() > worst.Rank() {
 			worst = st
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/projections"
 )
 
@@ -36,7 +36,7 @@ func (s *statusSnapshot) body() []byte {
 }
 
 // kindBody returns the status body of the targets of kind.
-func (s *statusSnapshot) kindBody(kind probes.Kind) []byte {
+func (s *statusSnapshot) kindBody(kind events.Kind) []byte {
 	keep := func(j int) bool { return s.statuses[j].Type == string(kind) }
 	i := kindRank(string(kind))
 	if i >= len(s.byKind) {
@@ -162,7 +162,7 @@ func buildSnapshot(at time.Time, statuses []projections.TargetStatus) (*statusSn
 		return sorted[i].Name < sorted[j].Name
 	})
 	snap := &statusSnapshot{at: at, statuses: sorted, elems: make([][]byte, len(sorted)),
-		byKind: make([]lazyBody, len(probes.Kinds))}
+		byKind: make([]lazyBody, len(events.Kinds))}
 	for i, st := range sorted {
 		b, err := json.Marshal(databaseStatus(st))
 		if err != nil {
@@ -173,12 +173,12 @@ func buildSnapshot(at time.Time, statuses []projections.TargetStatus) (*statusSn
 	return snap, nil
 }
 
-// kindRank orders kinds as probes.Kinds does; unknown kinds go last.
+// kindRank orders kinds as events.Kinds does; unknown kinds go last.
 func kindRank(kind string) int {
-	for i, k := range probes.Kinds {
+	for i, k := range events.Kinds {
 		if string(k) == kind {
 			return i
 		}
 	}
-	return len(probes.Kinds)
+	return len(events.Kinds)
 }

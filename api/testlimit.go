@@ -7,10 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dbhealth/database-service/events"
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
-
-	"github.com/dbhealth/database-service/probes"
 )
 
 // Connection tests per database type: a burst of testBurst, then one per
@@ -24,14 +23,14 @@ const (
 // testLimits holds one token bucket per database type.
 type testLimits struct {
 	mu sync.Mutex
-	by map[probes.Kind]*rate.Limiter
+	by map[events.Kind]*rate.Limiter
 }
 
 // allow takes a token for kind, or answers 429 with Retry-After.
-func (l *testLimits) allow(c echo.Context, kind probes.Kind) error {
+func (l *testLimits) allow(c echo.Context, kind events.Kind) error {
 	l.mu.Lock()
 	if l.by == nil {
-		l.by = map[probes.Kind]*rate.Limiter{}
+		l.by = map[events.Kind]*rate.Limiter{}
 	}
 	lim := l.by[kind]
 	if lim == nil {

@@ -88,7 +88,7 @@ func (w *world) apiWatch(since time.Time) (stop func() (time.Duration, bool)) {
 		defer wg.Done()
 		for {
 			for _, p := range procs {
-				if !p.exited() && apiState(p, victim) == "DOWN" {
+				if !p.Exited() && apiState(p, victim) == "DOWN" {
 					mu.Lock()
 					if first.IsZero() {
 						first = time.Now()
@@ -109,7 +109,7 @@ func (w *world) apiWatch(since time.Time) (stop func() (time.Duration, bool)) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, p := range procs { // a last look, for a DOWN shown since the last poll
-			if first.IsZero() && !p.exited() && apiState(p, victim) == "DOWN" {
+			if first.IsZero() && !p.Exited() && apiState(p, victim) == "DOWN" {
 				first = time.Now()
 			}
 		}
@@ -159,7 +159,7 @@ func alertsOf(p *proc) ([]alert, error) {
 	}
 	code, err := httpGet(p.url+"/api/database/alerts?state=all&limit=1000", &res)
 	if err != nil || code != 200 {
-		return nil, fmt.Errorf("alerts of %s: %d %v", p.id, code, err)
+		return nil, fmt.Errorf("alerts of %s: %d %v", p.ID, code, err)
 	}
 	sort.Slice(res.Alerts, func(i, j int) bool { return res.Alerts[i].ID < res.Alerts[j].ID })
 	return res.Alerts, nil
@@ -184,8 +184,8 @@ func (w *world) verify(incidents int) {
 	})
 	for id, p := range w.procs {
 		wait.Eventually(t, time.Minute, id+" ready", func() (bool, string) {
-			if p.exited() {
-				t.Fatalf("%s died: %s", id, p.cmd.ProcessState)
+			if p.Exited() {
+				t.Fatalf("%s died: %s", id, p.Cmd.ProcessState)
 			}
 			code, err := httpGet(p.url+"/ready", nil)
 			return code == 200, fmt.Sprint(code, err)

@@ -3,31 +3,23 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
-	"testing"
 	"time"
 
+	"github.com/dbhealth/database-service/testsupport/cluster"
 	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
 // proc is one process of the built binary, reaching the broker and the
 // store through proxies of its own.
 type proc struct {
-	id            string
+	*cluster.Proc
 	port          int
 	url           string
 	broker, store *servers.Proxy
-	cmd           *exec.Cmd
-	log           string
-	done          chan struct{}
 }
 
 // startProc starts replica id of w, logging to a file; the test's cleanup
@@ -37,67 +29,11 @@ func startProc(w *world, id string) *proc {
 	t.Helper()
 	port := servers.FreePort(t)
 	p := &proc{
-		id: id, port: port, url: fmt.Sprintf("http://127.0.0.1:%d", port),
+		port: port, url: fmt.Sprintf("http://127.0.0.1:%d", port),
 		broker: servers.StartProxy(t, w.rabbit.Addr()), store: servers.StartProxy(t, w.store.Addr()),
-		log: filepath.Join(w.dir, fmt.Sprintf("%s-%d.log", id, time.Now().UnixNano())), done: make(chan struct{}),
 	}
-	logf, err := os.Create(p.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.cmd = exec.Command(w.bin)
-	p.cmd.Dir = w.dir // no .env or config/*.env to pick up
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + w.dir}
-	for k, v := range w.env(id, p) {
-		p.cmd.Env = append(p.cmd.Env, k+"="+v)
-	}
-	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	if err := p.cmd.Start(); err != nil {
-		_ = logf.Close()
-		t.Fatalf("start %s: %v", id, err)
-	}
-	go func() {
-		_ = p.cmd.Wait()
-		_ = logf.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			p.dumpLog(t)
-		}
-	})
+	p.Proc = cluster.StartProc(t, w.bin, id, w.dir, cluster.Environ(t, w.env(id, p)))
 	return p
-}
-
-// kill sends SIGKILL and waits for the process to end.
-func (p *proc) kill() {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
-// exited reports whether the process has ended.
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// dumpLog writes the end of the process's log to the test log.
-func (p *proc) dumpLog(t *testing.T) {
-	b, err := os.ReadFile(p.log)
-	if err != nil {
-		t.Logf("%s log: %v", p.id, err)
-		return
-	}
-	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
-	if len(lines) > 30 {
-		lines = lines[len(lines)-30:]
-	}
-	t.Logf("last lines of %s's log:\n%s", p.id, bytes.Join(lines, []byte("\n")))
 }
 
 var client = &http.Client{Timeout: 3 * time.Second}

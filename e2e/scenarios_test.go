@@ -162,7 +162,7 @@ func TestReplicaSigkillHoldingTransitions(t *testing.T) {
 	if len(w.obs.chain(subject(victim))) > 1 {
 		t.Fatalf("a transition was published while every replica was cut from the broker")
 	}
-	w.procs[holder].kill()
+	w.procs[holder].Kill()
 	delete(w.procs, holder)
 	w.res.note("%s killed holding the DOWN", holder)
 	w.brokerLinks(true)

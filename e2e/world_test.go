@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/dbhealth/database-service/testsupport/cluster"
 	"github.com/dbhealth/database-service/testsupport/servers"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
@@ -121,25 +122,14 @@ func newWorld(t *testing.T, name string, storeArgs ...string) *world {
 // env is the environment of replica id reaching the broker and the store
 // through its proxies.
 func (w *world) env(id string, p *proc) map[string]string {
-	e := map[string]string{
-		"APP_ENV":               "test",
-		"DB_SERVICE_NAME":       w.service,
-		"DB_SERVICE_PORT":       strconv.Itoa(p.port),
-		"REPLICA_ID":            id,
-		"BUS_URL":               w.rabbit.Endpoint().Via(p.broker.Addr()).URL(),
-		"BUS_EXCHANGE":          "db.health",
-		"STORE_URL":             "redis://" + p.store.Addr() + "/0",
-		"STORE_KEY_PREFIX":      "e2e",
-		"TARGETS_FILE":          w.file,
-		"DATA_DIR":              filepath.Join(w.dir, "data-"+id),
-		"POSTGRES_ENABLED":      "false",
-		"ELASTICSEARCH_ENABLED": "false",
-		"MILVUS_ENABLED":        "false",
-		"REDIS_ENABLED":         "false",
-		"NACOS_ENABLED":         "false",
-		"RABBITMQ_ENABLED":      "false",
-		"REGISTRY_ENABLED":      "false",
-	}
+	e := cluster.BaseEnv(w.service, id)
+	e["DB_SERVICE_PORT"] = strconv.Itoa(p.port)
+	e["BUS_URL"] = w.rabbit.Endpoint().Via(p.broker.Addr()).URL()
+	e["BUS_EXCHANGE"] = "db.health"
+	e["STORE_URL"] = "redis://" + p.store.Addr() + "/0"
+	e["STORE_KEY_PREFIX"] = "e2e"
+	e["TARGETS_FILE"] = w.file
+	e["DATA_DIR"] = filepath.Join(w.dir, "data-"+id)
 	for k, v := range w.s.env {
 		e[k] = v
 	}
@@ -163,8 +153,8 @@ func (w *world) startReplica(id string) *proc {
 	p := startProc(w, id)
 	w.procs[id] = p
 	wait.Eventually(w.t, 30*time.Second, id+" alive", func() (bool, string) {
-		if p.exited() {
-			w.t.Fatalf("%s exited: %s", id, p.cmd.ProcessState)
+		if p.Exited() {
+			w.t.Fatalf("%s exited: %s", id, p.Cmd.ProcessState)
 		}
 		code, err := httpGet(p.url+"/health", nil)
 		return code == 200, fmt.Sprint(code, err)

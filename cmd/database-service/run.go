@@ -12,6 +12,7 @@ import (
 	"github.com/dbhealth/database-service/config/logging"
 	"github.com/dbhealth/database-service/lifecycle"
 	"github.com/dbhealth/database-service/projections/coord"
+	"github.com/dbhealth/database-service/service"
 )
 
 // Exit codes.
@@ -81,7 +82,7 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 	}
 	defer closer.Close()
 	coord.QuietRedisLogger(log)
-	a, err := newApp(ctx, cfg, log, appOptions{})
+	a, err := service.New(ctx, cfg, log, service.Options{Version: version})
 	if err != nil {
 		log.Error("start-up failed", "err", err)
 		return exitFail
@@ -90,7 +91,7 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) int {
 		"port", cfg.Service.Port, "bus_embedded", cfg.Bus.Embedded(), "store_embedded", cfg.Store.Embedded())
 	// Stopping is bounded by SHUTDOWN_TIMEOUT: a step that does not stop
 	// in time is abandoned and reported.
-	if err := a.run(ctx); err != nil {
+	if err := a.Run(ctx); err != nil {
 		if errors.Is(err, lifecycle.ErrTimeout) {
 			log.Error("shutdown timed out; exiting anyway", "timeout", cfg.Service.ShutdownTimeout, "err", err)
 			return exitFail

@@ -1,4 +1,4 @@
-package main
+package service_test
 
 import (
 	"io"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
+	"github.com/dbhealth/database-service/service"
+	"github.com/dbhealth/database-service/testsupport/cluster"
 	"github.com/dbhealth/database-service/testsupport/fakees"
 )
 
@@ -16,15 +18,15 @@ import (
 // promlint package promtool uses) on both Prometheus outputs of a replica
 // that has probed a target: /metrics and /api/database/metrics?format=prometheus.
 func TestMetricsPassPromlint(t *testing.T) {
-	c := newCluster(t)
+	c := cluster.New(t)
 	es := fakees.New(t)
-	r := c.start("lint", e2eEnv(c, es, map[string]string{"BUS_URL": "", "STORE_URL": ""}), appOptions{})
-	r.run()
-	waitState(t, []string{r.url}, "UP")
+	r := c.Start("lint", e2eEnv(c, es, map[string]string{"BUS_URL": "", "STORE_URL": ""}), service.Options{})
+	r.Run()
+	waitState(t, []string{r.URL}, "UP")
 	for _, path := range []string{"/metrics", "/api/database/metrics?format=prometheus"} {
 		var body string
 		eventually(t, 10*time.Second, path+" with a probe's series", func() bool {
-			res, err := http.Get(r.url + path)
+			res, err := http.Get(r.URL + path)
 			if err != nil {
 				return false
 			}

@@ -1,4 +1,4 @@
-package main
+package service_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/config"
+	"github.com/dbhealth/database-service/service"
+	"github.com/dbhealth/database-service/testsupport/cluster"
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
 )
 
@@ -23,13 +25,13 @@ type configView struct {
 
 // nacosEnv is a replica's environment with TARGETS_FILE and a Nacos config
 // entry on the fake.
-func nacosEnv(c *cluster, fake *fakenacos.Server, path, dataID string) map[string]string {
+func nacosEnv(c *cluster.Cluster, fake *fakenacos.Server, path, dataID string) map[string]string {
 	return map[string]string{
 		"BUS_URL": "", "STORE_URL": "", "TARGETS_FILE": path,
 		"NACOS_SERVERS": fake.Addr(), "NACOS_CONFIG_DATA_ID": dataID,
 		// The SDK's process-wide logger keeps writing into the last data
 		// dir, so it cannot be a t.TempDir (removed while still written).
-		"DATA_DIR":       filepath.Join(os.TempDir(), "database-service-test", c.id),
+		"DATA_DIR":       filepath.Join(os.TempDir(), "database-service-test", c.ID),
 		"PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "200ms",
 	}
 }
@@ -40,14 +42,14 @@ func nacosEnv(c *cluster, fake *fakenacos.Server, path, dataID string) map[strin
 // other's targets, and a change that defines a target of the other source
 // differently is rejected with the probed set unchanged.
 func TestLiveTargetsFileAndNacos(t *testing.T) {
-	c := newCluster(t)
+	c := cluster.New(t)
 	fake := fakenacos.Start(t)
 	const id = "dbsvc-merge"
 	const shared = "  - {name: shared, type: postgres, host: 127.0.0.1}\n"
 	fake.PublishConfig(id, "", "targets:\n  - {name: n1, type: redis, host: 127.0.0.1}\n"+shared)
-	path := c.writeTargets("targets:\n  - {name: f1, type: postgres, host: 127.0.0.1}\n" + shared)
+	path := c.WriteTargets("targets:\n  - {name: f1, type: postgres, host: 127.0.0.1}\n" + shared)
 	probed := &counter{n: map[string]int{}}
-	r := c.start("r1", nacosEnv(c, fake, path, id), appOptions{Openers: upOpeners(probed)}).run()
+	r := c.Start("r1", nacosEnv(c, fake, path, id), service.Options{Openers: upOpeners(probed)}).Run()
 
 	up := func(ids ...string) func() bool {
 		return func() bool {
@@ -65,7 +67,7 @@ func TestLiveTargetsFileAndNacos(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "file and nacos targets UP", up("postgres/f1", "redis/n1", "postgres/shared"))
 	var conf configView
-	getJSON(t, r.url+"/api/database/config", &conf)
+	getJSON(t, r.URL+"/api/database/config", &conf)
 	want := map[string]string{
 		"postgres/f1": "file:" + path, "redis/n1": "nacos:" + id, "postgres/shared": "file:" + path + " and nacos:" + id,
 	}
@@ -93,7 +95,7 @@ func TestLiveTargetsFileAndNacos(t *testing.T) {
 	}
 
 	// Conflicting changes, from either side, are rejected.
-	getJSON(t, r.url+"/api/database/config", &conf)
+	getJSON(t, r.URL+"/api/database/config", &conf)
 	version := conf.Version
 	fake.PublishConfig(id, "", "targets:\n  - {name: n2, type: redis, host: 127.0.0.1}\n  - {name: shared, type: postgres, host: 127.0.0.2}\n")
 	eventually(t, 10*time.Second, "the conflicting push rejected", func() bool {
@@ -103,7 +105,7 @@ func TestLiveTargetsFileAndNacos(t *testing.T) {
 	eventually(t, 10*time.Second, "the conflicting file rejected", func() bool {
 		return metricValue(t, r, "dbhealth_config_reloads_total", `result="rejected"`) == 2
 	})
-	getJSON(t, r.url+"/api/database/config", &conf)
+	getJSON(t, r.URL+"/api/database/config", &conf)
 	if conf.Version != version {
 		t.Fatalf("a rejected change made version %s (was %s)", conf.Version, version)
 	}
@@ -120,7 +122,7 @@ func TestLiveTargetsFileAndNacos(t *testing.T) {
 	// The file drops the conflict: the pending Nacos document applies too.
 	writeFile(t, path, "targets:\n  - {name: f3, type: postgres, host: 127.0.0.1}\n")
 	eventually(t, 10*time.Second, "f3 and the pending nacos change applied", func() bool {
-		getJSON(t, r.url+"/api/database/config", &conf)
+		getJSON(t, r.URL+"/api/database/config", &conf)
 		for _, tg := range conf.Config.Targets {
 			if tg.Name == "shared" {
 				return tg.Host == "127.0.0.2" && tg.Source == "nacos:"+id && up("postgres/f3")()
@@ -136,15 +138,15 @@ func TestLiveTargetsFileAndNacos(t *testing.T) {
 // TestStartupTargetsConflict: TARGETS_FILE and the Nacos entry defining a
 // target differently at start-up is a start-up error naming it.
 func TestStartupTargetsConflict(t *testing.T) {
-	c := newCluster(t)
+	c := cluster.New(t)
 	fake := fakenacos.Start(t)
 	const id = "dbsvc-clash"
 	fake.PublishConfig(id, "", "targets: [{name: shared, type: postgres, host: 127.0.0.2, password: nacos-s3cret}]")
-	path := c.writeTargets("targets: [{name: shared, type: postgres, host: 127.0.0.1, password: file-s3cret}]")
-	cfg := c.load(c.env("r1", "", "", nacosEnv(c, fake, path, id)))
-	a, err := newApp(context.Background(), cfg, testLogger(t, "r1"), appOptions{Openers: upOpeners(&counter{n: map[string]int{}})})
+	path := c.WriteTargets("targets: [{name: shared, type: postgres, host: 127.0.0.1, password: file-s3cret}]")
+	cfg := c.Load(c.Env("r1", "", "", nacosEnv(c, fake, path, id)))
+	a, err := service.New(context.Background(), cfg, cluster.TestLogger(t, "r1"), service.Options{Openers: upOpeners(&counter{n: map[string]int{}})})
 	if err == nil {
-		a.close()
+		a.Close()
 		t.Fatal("a conflicting start-up configuration started")
 	}
 	if !errors.Is(err, config.ErrTargetConflict) || !strings.Contains(err.Error(), "postgres/shared is defined by file:"+path+" and by nacos:"+id) {

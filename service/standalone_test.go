@@ -1,4 +1,4 @@
-package main
+package service_test
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbhealth/database-service/testsupport/cluster"
 	"github.com/dbhealth/database-service/testsupport/fakees"
 	"github.com/dbhealth/database-service/testsupport/servers"
 )
@@ -18,13 +19,13 @@ import (
 // the alert is listed with the same id, still firing and not reopened,
 // the history is kept, and the recovery resolves that same alert.
 func TestStandaloneSurvivesSigkill(t *testing.T) {
-	c := newCluster(t)
-	bin := buildBinary(t)
+	c := cluster.New(t)
+	bin := cluster.BuildBinary(t)
 	es := fakees.New(t)
-	data := filepath.Join(c.dir, "standalone-data")
+	data := filepath.Join(c.Dir, "standalone-data")
 	env := func(port int) func(string, *servers.Proxy) map[string]string {
 		return func(id string, _ *servers.Proxy) map[string]string {
-			return c.env(id, "", "", e2eEnv(c, es, map[string]string{
+			return c.Env(id, "", "", e2eEnv(c, es, map[string]string{
 				"BUS_URL": "", "STORE_URL": "", "DATA_DIR": data, "DB_SERVICE_PORT": strconv.Itoa(port),
 			}))
 		}
@@ -51,10 +52,10 @@ func TestStandaloneSurvivesSigkill(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	var before historyBody
 	mustFetchJSON(t, url+"/api/database/history/"+e2eKind+"?limit=1000", &before)
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-p.done
+	<-p.Done()
 
 	port = servers.FreePort(t)
 	p = startProc(t, bin, "solo", env(port))
@@ -98,8 +99,8 @@ func TestStandaloneSurvivesSigkill(t *testing.T) {
 func waitAPIState(t *testing.T, p *proc, url, state string) {
 	t.Helper()
 	waitFor(t, "state "+state, waitLimit, func() (bool, string) {
-		if p.exited() {
-			t.Fatalf("%s exited: %s", p.id, p.cmd.ProcessState)
+		if p.Exited() {
+			t.Fatalf("%s exited: %s", p.ID, p.Cmd.ProcessState)
 		}
 		it, _, err := targetStatus(url)
 		if err != nil {

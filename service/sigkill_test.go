@@ -1,12 +1,9 @@
-package main
+package service_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -20,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/cluster"
 	"github.com/dbhealth/database-service/testsupport/fakees"
 	"github.com/dbhealth/database-service/testsupport/servers"
 )
@@ -48,11 +46,11 @@ const (
 // none twice (the survivors reclaim the dead replica's entries), and the
 // survivors must keep every target probed.
 func TestSigkillReplicaWithPendingOutbox(t *testing.T) {
-	c := newCluster(t)
-	bin := buildBinary(t)
+	c := cluster.New(t)
+	bin := cluster.BuildBinary(t)
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
 	t.Cleanup(func() { _ = rdb.Close() })
-	outbox := c.prefix + ":outbox"
+	outbox := c.Prefix + ":outbox"
 
 	fakes := make([]*fakees.Server, skTargets)
 	var doc strings.Builder
@@ -63,10 +61,10 @@ func TestSigkillReplicaWithPendingOutbox(t *testing.T) {
 	}
 	// The first replica starts without targets, so no transition happens
 	// before the observer is bound; the targets file is filled after.
-	targets := filepath.Join(c.dir, "sigkill-targets.yaml")
-	writeFileAtomic(t, targets, "targets: []\n")
+	targets := filepath.Join(c.Dir, "sigkill-targets.yaml")
+	cluster.WriteFileAtomic(t, targets, "targets: []\n")
 	env := func(id string, p *servers.Proxy) map[string]string {
-		return c.env(id, p.Addr(), redisAddr, map[string]string{
+		return c.Env(id, p.Addr(), redisAddr, map[string]string{
 			"DB_SERVICE_PORT":   strconv.Itoa(servers.FreePort(t)),
 			"TARGETS_FILE":      targets,
 			"PROBE_INTERVAL":    skInterval.String(),
@@ -80,13 +78,13 @@ func TestSigkillReplicaWithPendingOutbox(t *testing.T) {
 	ids := []string{"r1", "r2", "r3"}
 	procs := make([]*proc, len(ids))
 	procs[0] = startProc(t, bin, ids[0], env)
-	waitExchange(t, c.exchange, procs[0])
-	obs := c.observe("db.health.#")
-	writeFileAtomic(t, targets, doc.String())
+	waitExchange(t, c.Exchange, procs[0])
+	obs := c.Observe("db.health.#")
+	cluster.WriteFileAtomic(t, targets, doc.String())
 	procs[1] = startProc(t, bin, ids[1], env)
 	procs[2] = startProc(t, bin, ids[2], env)
 	waitFor(t, "the initial transition of every target", waitLimit, func() (bool, string) {
-		_, changed, _, _ := obs.snapshot()
+		_, changed, _, _ := obs.Snapshot()
 		n := 0
 		for _, s := range changed {
 			if s.Seq == 1 {
@@ -117,27 +115,27 @@ func TestSigkillReplicaWithPendingOutbox(t *testing.T) {
 		return res
 	}
 	waitFor(t, "the victim to hold no outbox entry", waitLimit, func() (bool, string) {
-		n := len(pendingOf(victim.id))
+		n := len(pendingOf(victim.ID))
 		return n == 0, fmt.Sprintf("%d pending", n)
 	})
 	victim.rabbit.SetRefuse(true)
 	victim.rabbit.Cut()
-	t.Logf("fault: %s cut off from RabbitMQ", victim.id)
+	t.Logf("fault: %s cut off from RabbitMQ", victim.ID)
 	var held []redis.XPendingExt
 	waitFor(t, "the victim to hold unpublished transitions", waitLimit, func() (bool, string) {
-		held = pendingOf(victim.id)
+		held = pendingOf(victim.ID)
 		return len(held) > 0, fmt.Sprintf("%d pending", len(held))
 	})
 	heldIDs := heldEventIDs(t, rdb, outbox, held)
-	if victim.exited() {
-		t.Fatalf("%s exited before the kill", victim.id)
+	if victim.Exited() {
+		t.Fatalf("%s exited before the kill", victim.ID)
 	}
-	if err := victim.cmd.Process.Kill(); err != nil {
-		t.Fatalf("SIGKILL %s: %v", victim.id, err)
+	if err := victim.Cmd.Process.Kill(); err != nil {
+		t.Fatalf("SIGKILL %s: %v", victim.ID, err)
 	}
-	<-victim.done
+	<-victim.Done()
 	killedAt := time.Now()
-	t.Logf("fault: %s killed (SIGKILL) holding %d unpublished transitions %v", victim.id, len(held), heldIDs)
+	t.Logf("fault: %s killed (SIGKILL) holding %d unpublished transitions %v", victim.ID, len(held), heldIDs)
 
 	time.Sleep(4 * time.Second)
 	stopFlipping()
@@ -148,7 +146,7 @@ func TestSigkillReplicaWithPendingOutbox(t *testing.T) {
 	// Settle: the survivors reclaim the dead replica's entries after the
 	// claim idle time, pending debounces complete, deliveries arrive.
 	waitFor(t, "every transition published and the outbox drained", skClaimIdle+waitLimit, func() (bool, string) {
-		_, changed, _, _ := obs.snapshot()
+		_, changed, _, _ := obs.Snapshot()
 		last := lastTo(changed)
 		for i := range skTargets {
 			if last[skSubject(i)] != stateOf(final[i]) {
@@ -159,7 +157,7 @@ func TestSigkillReplicaWithPendingOutbox(t *testing.T) {
 		return err == nil && n == 0, fmt.Sprintf("outbox length %d (%v)", n, err)
 	})
 	time.Sleep(time.Second) // a duplicate would arrive by now
-	checked, changed, seen, bad := obs.snapshot()
+	checked, changed, seen, bad := obs.Snapshot()
 
 	if bad > 0 {
 		t.Errorf("%d messages failed to decode or had wrong AMQP properties", bad)
@@ -214,7 +212,7 @@ func TestSigkillReplicaWithPendingOutbox(t *testing.T) {
 			t.Errorf("transition %s held by the killed replica delivered %d times, want 1", id, seen[id])
 		}
 	}
-	if n := len(pendingOf(victim.id)); n > 0 {
+	if n := len(pendingOf(victim.ID)); n > 0 {
 		t.Errorf("the killed replica still owns %d outbox entries", n)
 	}
 
@@ -230,7 +228,7 @@ func TestSigkillReplicaWithPendingOutbox(t *testing.T) {
 			continue
 		}
 		id := h.Target.Subject()
-		if h.Prober == victim.id {
+		if h.Prober == victim.ID {
 			t.Errorf("%s checked by the killed replica at %v", id, at)
 		}
 		if last, ok := lastCheck[id]; ok {
@@ -252,7 +250,7 @@ func TestSigkillReplicaWithPendingOutbox(t *testing.T) {
 
 	t.Logf("flips %d; transitions %d (expected %d); held by %s at kill %d; lost %d; duplicates %d; "+
 		"checks %d (duplicate checks %d); worst gap between checks after the kill %v",
-		flipsTotal, total, flipsTotal+skTargets, victim.id, len(held), lost, dups, len(checked), checkDups, worst.Round(time.Millisecond))
+		flipsTotal, total, flipsTotal+skTargets, victim.ID, len(held), lost, dups, len(checked), checkDups, worst.Round(time.Millisecond))
 }
 
 // skName is the name of the i-th target.
@@ -366,127 +364,21 @@ func (f *flipper) snapshot() ([][]bool, []bool) {
 // proc is one running process of the binary, reaching RabbitMQ through
 // its own proxy.
 type proc struct {
-	id     string
-	cmd    *exec.Cmd
+	*cluster.Proc
 	rabbit *servers.Proxy
-	log    string
-	done   chan struct{}
-}
-
-// buildBinary builds the package's binary once for the test.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "database-service")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // startProc starts replica id with the environment env gives it (for its
-// RabbitMQ proxy), logging to a file; t.Cleanup kills it, and shows the
-// end of its log if the test failed.
+// RabbitMQ proxy); the test's cleanup kills it.
 func startProc(t *testing.T, bin, id string, env func(string, *servers.Proxy) map[string]string) *proc {
 	t.Helper()
 	dir := t.TempDir()
-	p := &proc{id: id, rabbit: servers.StartProxy(t, rabbitAddr), log: filepath.Join(dir, id+".log"), done: make(chan struct{})}
-	e := env(id, p.rabbit)
+	rabbit := servers.StartProxy(t, rabbitAddr)
+	e := env(id, rabbit)
 	if _, ok := e["DATA_DIR"]; !ok {
 		e["DATA_DIR"] = filepath.Join(dir, "data")
 	}
-	logf, err := os.Create(p.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.cmd = exec.Command(bin)
-	p.cmd.Dir = dir // no .env or config/*.env to pick up
-	p.cmd.Env = procEnviron(t, e)
-	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	if err := p.cmd.Start(); err != nil {
-		_ = logf.Close()
-		t.Fatalf("start %s: %v", id, err)
-	}
-	go func() {
-		_ = p.cmd.Wait()
-		_ = logf.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	})
-	t.Cleanup(func() {
-		if t.Failed() {
-			p.dumpLog(t)
-		}
-	})
-	return p
-}
-
-// exited reports whether the process has ended.
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// dumpLog writes the end of the process's log to the test log.
-func (p *proc) dumpLog(t *testing.T) {
-	t.Helper()
-	b, err := os.ReadFile(p.log)
-	if err != nil {
-		t.Logf("%s log: %v", p.id, err)
-		return
-	}
-	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
-	if len(lines) > 40 {
-		lines = lines[len(lines)-40:]
-	}
-	state := "running"
-	if p.exited() {
-		state = p.cmd.ProcessState.String()
-	}
-	t.Logf("last lines of %s's log (%s):\n%s", p.id, state, bytes.Join(lines, []byte("\n")))
-}
-
-// procEnviron is the test's environment without anything the service
-// reads, plus env.
-func procEnviron(t *testing.T, env map[string]string) []string {
-	t.Helper()
-	reads := map[string]bool{}
-	for k := range env {
-		reads[k] = true
-	}
-	c := &cluster{t: t, dir: t.TempDir()}
-	for k := range c.load(map[string]string{}).Sources() {
-		reads[k] = true
-	}
-	var out []string
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); !reads[k] {
-			out = append(out, kv)
-		}
-	}
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	return out
-}
-
-// writeFileAtomic replaces path with content in one rename.
-func writeFileAtomic(t *testing.T, path, content string) {
-	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
+	return &proc{Proc: cluster.StartProc(t, bin, id, dir, cluster.Environ(t, e)), rabbit: rabbit}
 }
 
 // waitExchange waits until p has declared the exchange.
@@ -498,8 +390,8 @@ func waitExchange(t *testing.T, exchange string, p *proc) {
 	}
 	defer conn.Close()
 	waitFor(t, "the first replica to declare the topology", waitLimit, func() (bool, string) {
-		if p.exited() {
-			t.Fatalf("%s exited: %s", p.id, p.cmd.ProcessState)
+		if p.Exited() {
+			t.Fatalf("%s exited: %s", p.ID, p.Cmd.ProcessState)
 		}
 		ch, err := conn.Channel()
 		if err != nil {

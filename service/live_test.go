@@ -1,4 +1,4 @@
-package main
+package service_test
 
 import (
 	"encoding/json"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/service"
+	"github.com/dbhealth/database-service/testsupport/cluster"
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
 	"github.com/dbhealth/database-service/testsupport/promtest"
 	"github.com/dbhealth/database-service/testsupport/servers"
@@ -60,9 +62,9 @@ type statusDoc struct {
 }
 
 // states maps "<type>/<name>" to its state in the replica's status.
-func states(t *testing.T, r *replica) map[string]string {
+func states(t *testing.T, r *cluster.Replica) map[string]string {
 	var s statusDoc
-	getJSON(t, r.url+"/api/database/status", &s)
+	getJSON(t, r.URL+"/api/database/status", &s)
 	out := map[string]string{}
 	for _, d := range s.Databases {
 		out[d.Type+"/"+d.Name] = d.State
@@ -72,8 +74,8 @@ func states(t *testing.T, r *replica) map[string]string {
 
 // metricValue reads the sample called name with exactly labels (`k="v"`)
 // of the replica's /metrics; 0 when there is none.
-func metricValue(t *testing.T, r *replica, name string, labels ...string) float64 {
-	resp, err := http.Get(r.url + "/metrics")
+func metricValue(t *testing.T, r *cluster.Replica, name string, labels ...string) float64 {
+	resp, err := http.Get(r.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func (c *counter) get(id string) int {
 }
 
 func upOpeners(c *counter) map[probes.Kind]probes.Opener {
-	return scriptedOpeners(func(string) probes.State { return probes.StateUp }, c.inc)
+	return cluster.ScriptedOpeners(func(string) probes.State { return probes.StateUp }, c.inc)
 }
 
 func writeFile(t *testing.T, path, content string) {
@@ -115,13 +117,13 @@ func writeFile(t *testing.T, path, content string) {
 // target is probed within an interval, an invalid file is rejected with the
 // previous configuration kept, a removed target stops and leaves the status.
 func TestLiveTargetsFile(t *testing.T) {
-	c := newCluster(t)
+	c := cluster.New(t)
 	probed := &counter{n: map[string]int{}}
-	path := c.writeTargets("targets:\n  - {name: a, type: postgres, host: 127.0.0.1}\n")
-	r := c.start("r1", map[string]string{
+	path := c.WriteTargets("targets:\n  - {name: a, type: postgres, host: 127.0.0.1}\n")
+	r := c.Start("r1", map[string]string{
 		"BUS_URL": "", "STORE_URL": "", "TARGETS_FILE": path,
 		"PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "200ms",
-	}, appOptions{Openers: upOpeners(probed)}).run()
+	}, service.Options{Openers: upOpeners(probed)}).Run()
 	eventually(t, 10*time.Second, "a is UP", func() bool { return states(t, r)["postgres/a"] == "UP" })
 
 	writeFile(t, path, "targets:\n  - {name: a, type: postgres, host: 127.0.0.1}\n  - {name: b, type: redis, host: 127.0.0.1}\n")
@@ -152,7 +154,7 @@ func TestLiveTargetsFile(t *testing.T) {
 			Targets []struct{ Name string } `json:"targets"`
 		} `json:"config"`
 	}
-	getJSON(t, r.url+"/api/database/config", &conf)
+	getJSON(t, r.URL+"/api/database/config", &conf)
 	if conf.Version != "3" || conf.Source != "file:"+path || len(conf.Config.Targets) != 1 || conf.Config.Targets[0].Name != "b" {
 		t.Fatalf("config view after two applied changes: %+v", conf)
 	}
@@ -166,12 +168,12 @@ func TestLiveTargetsFile(t *testing.T) {
 // apply targets pushed through a Nacos config entry (rejecting an invalid
 // one), and the stopped replica deregisters.
 func TestNacosRegistrationDiscoveryAndLiveConfig(t *testing.T) {
-	c := newCluster(t)
+	c := cluster.New(t)
 	fake := fakenacos.Start(t)
 	probed := &counter{n: map[string]int{}}
 	// The SDK's process-wide logger keeps writing into the last data dir,
 	// so it cannot be a t.TempDir (removed while still written).
-	dataDir := filepath.Join(os.TempDir(), "database-service-test", c.id)
+	dataDir := filepath.Join(os.TempDir(), "database-service-test", c.ID)
 	env := func(port int) map[string]string {
 		return map[string]string{
 			"BUS_URL": "", "STORE_URL": "",
@@ -180,8 +182,8 @@ func TestNacosRegistrationDiscoveryAndLiveConfig(t *testing.T) {
 			"PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "200ms",
 		}
 	}
-	r1 := c.start("r1", env(servers.FreePort(t)), appOptions{Openers: upOpeners(probed)}).run()
-	r2 := c.start("r2", env(servers.FreePort(t)), appOptions{Openers: upOpeners(probed)}).run()
+	r1 := c.Start("r1", env(servers.FreePort(t)), service.Options{Openers: upOpeners(probed)}).Run()
+	r2 := c.Start("r2", env(servers.FreePort(t)), service.Options{Openers: upOpeners(probed)}).Run()
 
 	type regStatus struct {
 		Registered bool              `json:"registered"`
@@ -190,9 +192,9 @@ func TestNacosRegistrationDiscoveryAndLiveConfig(t *testing.T) {
 			Metadata map[string]string `json:"metadata"`
 		} `json:"peers"`
 	}
-	peerOf := func(r *replica, want string) bool {
+	peerOf := func(r *cluster.Replica, want string) bool {
 		var s regStatus
-		getJSON(t, r.url+"/api/database/registry/status", &s)
+		getJSON(t, r.URL+"/api/database/registry/status", &s)
 		for _, p := range s.Peers {
 			if p.Metadata["replica_id"] == want {
 				return s.Registered
@@ -203,16 +205,16 @@ func TestNacosRegistrationDiscoveryAndLiveConfig(t *testing.T) {
 	eventually(t, 20*time.Second, "r1 and r2 registered and see each other", func() bool {
 		return peerOf(r1, "r2") && peerOf(r2, "r1")
 	})
-	if n := len(fake.Instances(c.service, "DEFAULT_GROUP", "public")); n != 2 {
+	if n := len(fake.Instances(c.Service, "DEFAULT_GROUP", "public")); n != 2 {
 		t.Fatalf("%d instances registered, want 2", n)
 	}
 
-	code, body := postJSON(t, r1.url+"/api/database/registry/update", `{"metadata":{"zone":"eu-1"},"weight":5}`)
+	code, body := postJSON(t, r1.URL+"/api/database/registry/update", `{"metadata":{"zone":"eu-1"},"weight":5}`)
 	if code != http.StatusOK || !strings.Contains(body, `"zone":"eu-1"`) {
 		t.Fatalf("update: %d %s", code, body)
 	}
 	eventually(t, 5*time.Second, "metadata in Nacos", func() bool {
-		for _, in := range fake.Instances(c.service, "DEFAULT_GROUP", "public") {
+		for _, in := range fake.Instances(c.Service, "DEFAULT_GROUP", "public") {
 			if in.Metadata["zone"] == "eu-1" && in.Weight == 5 {
 				return true
 			}
@@ -224,7 +226,7 @@ func TestNacosRegistrationDiscoveryAndLiveConfig(t *testing.T) {
 		{`{"metadata":{"replica_id":"x"}}`, "metadata.replica_id"},
 		{`{"metadata":{"bad key!":"x"}}`, "metadata"},
 	} {
-		code, body := postJSON(t, r1.url+"/api/database/registry/update", bad.body)
+		code, body := postJSON(t, r1.URL+"/api/database/registry/update", bad.body)
 		if code != http.StatusBadRequest || !strings.Contains(body, bad.field) {
 			t.Errorf("update %s: %d %s, want 400 naming %s", bad.body, code, body, bad.field)
 		}
@@ -232,8 +234,8 @@ func TestNacosRegistrationDiscoveryAndLiveConfig(t *testing.T) {
 
 	fake.PublishConfig("dbsvc-targets", "DEFAULT_GROUP", "targets:\n  - {name: pushed, type: milvus, host: 127.0.0.1}\n")
 	pushed := time.Now()
-	for _, r := range []*replica{r1, r2} {
-		eventually(t, 10*time.Second, "the pushed target is UP on "+r.id, func() bool {
+	for _, r := range []*cluster.Replica{r1, r2} {
+		eventually(t, 10*time.Second, "the pushed target is UP on "+r.ID, func() bool {
 			return states(t, r)["milvus/pushed"] == "UP"
 		})
 	}
@@ -247,9 +249,9 @@ func TestNacosRegistrationDiscoveryAndLiveConfig(t *testing.T) {
 		return probed.get("milvus/pushed") > before
 	})
 
-	r2.stop()
+	r2.Stop()
 	eventually(t, 10*time.Second, "r2 deregistered", func() bool {
-		return len(fake.Instances(c.service, "DEFAULT_GROUP", "public")) == 1
+		return len(fake.Instances(c.Service, "DEFAULT_GROUP", "public")) == 1
 	})
 	eventually(t, 10*time.Second, "r1 no longer lists r2", func() bool { return !peerOf(r1, "r2") })
 }

@@ -1,4 +1,4 @@
-package main
+package service_test
 
 import (
 	"encoding/json"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/service"
+	"github.com/dbhealth/database-service/testsupport/cluster"
 	"github.com/dbhealth/database-service/testsupport/fakees"
 )
 
@@ -23,9 +25,9 @@ const (
 // e2eEnv is the environment of a replica probing es as the file target
 // "logs" (every default kind is disabled by the harness), with a short
 // schedule and debouncing by two.
-func e2eEnv(c *cluster, es *fakees.Server, extra map[string]string) map[string]string {
+func e2eEnv(c *cluster.Cluster, es *fakees.Server, extra map[string]string) map[string]string {
 	env := map[string]string{
-		"TARGETS_FILE":      c.writeTargets(fmt.Sprintf("targets:\n  - {name: %s, type: %s, hosts: [%q]}\n", e2eName, e2eKind, es.URL())),
+		"TARGETS_FILE":      c.WriteTargets(fmt.Sprintf("targets:\n  - {name: %s, type: %s, hosts: [%q]}\n", e2eName, e2eKind, es.URL())),
 		"PROBE_INTERVAL":    "1s",
 		"PROBE_TIMEOUT":     "400ms",
 		"RETRY_INTERVAL":    "100ms",
@@ -42,35 +44,35 @@ func e2eEnv(c *cluster, es *fakees.Server, extra map[string]string) map[string]s
 // the real Elasticsearch driver against a fake node that turns red, then
 // green, and checks what the API, the event stream and /metrics show.
 func TestEndToEndEmbedded(t *testing.T) {
-	c := newCluster(t)
+	c := cluster.New(t)
 	es := fakees.New(t)
-	r := c.start("solo", e2eEnv(c, es, map[string]string{"BUS_URL": "", "STORE_URL": ""}), appOptions{})
-	if !r.app.cfg.Bus.Embedded() || !r.app.cfg.Store.Embedded() {
+	r := c.Start("solo", e2eEnv(c, es, map[string]string{"BUS_URL": "", "STORE_URL": ""}), service.Options{})
+	if !r.App.Config().Bus.Embedded() || !r.App.Config().Store.Embedded() {
 		t.Fatal("replica not in standalone mode")
 	}
-	r.run()
-	runFlow(t, es, []string{r.url}, false)
+	r.Run()
+	runFlow(t, es, []string{r.URL}, false)
 }
 
 // TestEndToEndTwoReplicas runs the same flow with two replicas sharing the
 // machine's RabbitMQ and Redis: either API answers alike, each incident
 // gives one alert, and a downstream consumer sees each transition once.
 func TestEndToEndTwoReplicas(t *testing.T) {
-	c := newCluster(t)
+	c := cluster.New(t)
 	es := fakees.New(t)
 	env := e2eEnv(c, es, nil)
-	r1 := c.start("r1", env, appOptions{}) // declares the topology
-	obs := c.observe("db.health.#")
-	r2 := c.start("r2", env, appOptions{})
-	r1.run()
-	r2.run()
+	r1 := c.Start("r1", env, service.Options{}) // declares the topology
+	obs := c.Observe("db.health.#")
+	r2 := c.Start("r2", env, service.Options{})
+	r1.Run()
+	r2.Run()
 
-	runFlow(t, es, []string{r1.url, r2.url}, true)
+	runFlow(t, es, []string{r1.URL, r2.URL}, true)
 
 	subject := e2eKind + "/" + e2eName
 	var changed []events.StateChanged
 	waitFor(t, "the observer to see three transitions", waitLimit, func() (bool, string) {
-		_, all, _, _ := obs.snapshot()
+		_, all, _, _ := obs.Snapshot()
 		changed = changed[:0]
 		for _, s := range all {
 			if s.Target.Subject() == subject {
@@ -79,7 +81,7 @@ func TestEndToEndTwoReplicas(t *testing.T) {
 		}
 		return len(changed) >= 3, fmt.Sprintf("%d transitions", len(changed))
 	})
-	checked, _, ids, bad := obs.snapshot()
+	checked, _, ids, bad := obs.Snapshot()
 	if bad > 0 {
 		t.Errorf("%d messages failed to decode or had wrong AMQP properties", bad)
 	}

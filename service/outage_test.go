@@ -1,4 +1,4 @@
-package main
+package service_test
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/service"
+	"github.com/dbhealth/database-service/testsupport/cluster"
 )
 
 // TestTruthDuringBusOutage: while RabbitMQ is unreachable the API still
@@ -15,7 +17,7 @@ import (
 // outbox drains, the read models catch up (projected again) with one
 // alert, and a downstream consumer sees the transition once.
 func TestTruthDuringBusOutage(t *testing.T) {
-	c := newCluster(t)
+	c := cluster.New(t)
 	var down atomic.Bool
 	state := func(string) probes.State {
 		if down.Load() {
@@ -23,10 +25,10 @@ func TestTruthDuringBusOutage(t *testing.T) {
 		}
 		return probes.StateUp
 	}
-	path := c.writeTargets("targets:\n  - {name: a, type: redis, host: 127.0.0.1, port: 1}\n")
-	r := c.start("r1", map[string]string{"TARGETS_FILE": path, "PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "500ms",
-		"RETRY_INTERVAL": "200ms", "FAILURE_THRESHOLD": "2"}, appOptions{Openers: scriptedOpeners(state, func(string) {})}).run()
-	obs := c.observe("db.health.#")
+	path := c.WriteTargets("targets:\n  - {name: a, type: redis, host: 127.0.0.1, port: 1}\n")
+	r := c.Start("r1", map[string]string{"TARGETS_FILE": path, "PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "500ms",
+		"RETRY_INTERVAL": "200ms", "FAILURE_THRESHOLD": "2"}, service.Options{Openers: cluster.ScriptedOpeners(state, func(string) {})}).Run()
+	obs := c.Observe("db.health.#")
 	status := func() (statusItem, bool, error) {
 		var sb struct {
 			Databases []struct {
@@ -34,7 +36,7 @@ func TestTruthDuringBusOutage(t *testing.T) {
 				Projected bool `json:"projected"`
 			} `json:"databases"`
 		}
-		if err := fetchJSON(r.url+"/api/database/status", &sb); err != nil {
+		if err := fetchJSON(r.URL+"/api/database/status", &sb); err != nil {
 			return statusItem{}, false, err
 		}
 		if len(sb.Databases) != 1 {
@@ -46,8 +48,8 @@ func TestTruthDuringBusOutage(t *testing.T) {
 		it, projected, err := status()
 		return err == nil && it.State == "UP" && projected, fmt.Sprint(it.State, projected, err)
 	})
-	r.rabbit.SetRefuse(true)
-	r.rabbit.Cut()
+	r.Rabbit.SetRefuse(true)
+	r.Rabbit.Cut()
 	down.Store(true)
 	cut := time.Now()
 	waitFor(t, "DOWN shown while the bus is down", waitLimit, func() (bool, string) {
@@ -60,20 +62,20 @@ func TestTruthDuringBusOutage(t *testing.T) {
 		t.Errorf("DOWN shown after %v, want within a few intervals", shown)
 	}
 	time.Sleep(2 * time.Second)
-	r.rabbit.SetRefuse(false)
+	r.Rabbit.SetRefuse(false)
 	waitFor(t, "DOWN projected after the bus returned", waitLimit, func() (bool, string) {
 		it, projected, err := status()
 		return err == nil && it.State == "DOWN" && projected, fmt.Sprint(it.State, projected, err)
 	})
 	waitFor(t, "one firing alert", waitLimit, func() (bool, string) {
 		var ab alertsBody
-		if err := fetchJSON(r.url+"/api/database/alerts", &ab); err != nil {
+		if err := fetchJSON(r.URL+"/api/database/alerts", &ab); err != nil {
 			return false, err.Error()
 		}
 		return len(ab.Alerts) == 1 && ab.Alerts[0].State == "firing", fmt.Sprintf("%+v", ab.Alerts)
 	})
 	waitFor(t, "the transition downstream", waitLimit, func() (bool, string) {
-		_, changed, ids, _ := obs.snapshot()
+		_, changed, ids, _ := obs.Snapshot()
 		n := 0
 		for _, s := range changed {
 			if s.To == "DOWN" {

@@ -1,8 +1,6 @@
-package main
+package service_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -16,34 +14,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/testsupport/cluster"
 	"github.com/dbhealth/database-service/testsupport/fakees"
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
 	"github.com/dbhealth/database-service/testsupport/servers"
 )
-
-// lockedBuffer is an io.Writer safe for concurrent writers and readers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // canary lists the forms in which a configured secret must never appear.
 type canary struct {
@@ -96,8 +77,8 @@ func (c *canary) check(t *testing.T, what, text string) {
 // stream) and checks that no secret appears in any response body or
 // header, nor in anything the program logged or wrote to its data dir.
 func TestNoSecretInAnyResponse(t *testing.T) {
-	c := newCluster(t)
-	cn := newCanary("qzCnry" + c.id + "x")
+	c := cluster.New(t)
+	cn := newCanary("qzCnry" + c.ID + "x")
 	var (
 		pgPass    = cn.secret("pg!", "#1", "postgres")
 		esPass    = cn.secret("es@", "/2", "elastic")
@@ -138,7 +119,7 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	// The Nacos SDK's process-wide logger keeps writing into the last data
 	// dir, so it cannot be a t.TempDir.
-	dataDir := filepath.Join(os.TempDir(), "database-service-test", c.id)
+	dataDir := filepath.Join(os.TempDir(), "database-service-test", c.ID)
 	t.Cleanup(func() { _ = os.RemoveAll(dataDir) })
 
 	targets := fmt.Sprintf(`targets:
@@ -146,10 +127,10 @@ func TestNoSecretInAnyResponse(t *testing.T) {
   - {name: orders, type: postgres, host: 127.0.0.1, port: %d, username: app, password: %q}
 `, esFile.URL(), filePass, closedPort, orderPass)
 	pg := servers.MachinePostgres()
-	env := c.env("canary", "unused:1", "unused:1", map[string]string{
+	env := c.Env("canary", "unused:1", "unused:1", map[string]string{
 		"BUS_URL": "", "STORE_URL": "", "DEBUG": "true", "DATA_DIR": dataDir,
 		"DB_SERVICE_PORT": strconv.Itoa(port), "SERVICE_IP": "127.0.0.1", "API_TOKEN": token,
-		"TARGETS_FILE":   c.writeTargets(targets),
+		"TARGETS_FILE":   c.WriteTargets(targets),
 		"PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "800ms", "RETRY_INTERVAL": "100ms",
 		"FAILURE_THRESHOLD": "1", "SUCCESS_THRESHOLD": "1",
 
@@ -172,22 +153,21 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		"NACOS_PASSWORD": nacosPass, "REGISTRY_ENABLED": "true",
 	})
 
-	// The whole program, as main runs it, everything it writes captured.
-	var out lockedBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, nil, env, &out, &out) }()
+	// The whole program, as an operator runs it, everything it writes
+	// captured in its log.
+	p := cluster.StartProc(t, cluster.BuildBinary(t), "canary", c.Dir, cluster.Environ(t, env))
+	out := func() string { b, _ := os.ReadFile(p.Log); return string(b) }
 	stopped := false
 	stop := func() {
 		if stopped {
 			return
 		}
 		stopped = true
-		cancel()
+		_ = p.Cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case code := <-done:
-			if code != exitOK {
-				t.Errorf("run returned %d", code)
+		case <-p.Done():
+			if code := p.Cmd.ProcessState.ExitCode(); code != 0 {
+				t.Errorf("the service exited with %d", code)
 			}
 		case <-time.After(30 * time.Second):
 			t.Error("the service did not stop within 30s")
@@ -195,10 +175,8 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 	}
 	t.Cleanup(stop)
 	waitFor(t, "the API to answer", waitLimit, func() (bool, string) {
-		select {
-		case code := <-done:
-			t.Fatalf("run returned %d at start-up:\n%s", code, out.String())
-		default:
+		if p.Exited() {
+			t.Fatalf("the service exited at start-up (%s):\n%s", p.Cmd.ProcessState, out())
 		}
 		res, err := call(http.MethodGet, base+"/health", nil, nil)
 		if err != nil {
@@ -357,7 +335,7 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 			docsPages += string(res.Body)
 		}
 	}
-	if !strings.Contains(configBody, "******") || !strings.Contains(configBody, c.service) {
+	if !strings.Contains(configBody, "******") || !strings.Contains(configBody, c.Service) {
 		t.Errorf("GET /api/database/config with the token: %.500s", configBody)
 	}
 
@@ -392,7 +370,7 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 
 	// Logs and files, after a clean stop (deregistration, shutdown).
 	stop()
-	logs := out.String()
+	logs := out()
 	if !strings.Contains(logs, "database-service started") || !strings.Contains(logs, "http request") {
 		t.Errorf("the captured output misses the start-up or access log: %.2000s", logs)
 	}

@@ -1,4 +1,4 @@
-package main
+package service_test
 
 import (
 	"fmt"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/service"
+	"github.com/dbhealth/database-service/testsupport/cluster"
 )
 
 // flapWorld scripts 50 fake targets: flappers alternate UP/DOWN every
@@ -86,7 +88,7 @@ func (w *flapWorld) expected(id string) int {
 // contiguous chain of StateChanged, one per transition the targets made,
 // none missing, none twice; and scheduled probes at most once per slot.
 func TestClusterSharesProbingAndEmitsEveryTransitionOnce(t *testing.T) {
-	c := newCluster(t)
+	c := cluster.New(t)
 	const interval = time.Second
 	w := &flapWorld{start: time.Now(), period: 3 * time.Second, first: map[string]time.Time{}, probes: map[string]int{}}
 	var b strings.Builder
@@ -100,41 +102,41 @@ func TestClusterSharesProbingAndEmitsEveryTransitionOnce(t *testing.T) {
 		fmt.Fprintf(&b, "  - {name: %s, type: %s, host: 127.0.0.1, port: 1}\n", name, kind)
 	}
 	extra := map[string]string{
-		"TARGETS_FILE":      c.writeTargets(b.String()),
+		"TARGETS_FILE":      c.WriteTargets(b.String()),
 		"PROBE_INTERVAL":    interval.String(),
 		"PROBE_TIMEOUT":     "200ms",
 		"RETRY_INTERVAL":    "100ms",
 		"FAILURE_THRESHOLD": "2",
 		"SUCCESS_THRESHOLD": "2",
 	}
-	opts := appOptions{Openers: scriptedOpeners(w.state, w.count), RelayClaimIdle: 3 * time.Second}
+	opts := service.Options{Openers: cluster.ScriptedOpeners(w.state, w.count), RelayClaimIdle: 3 * time.Second}
 
-	r1 := c.start("r1", extra, opts) // declares the topology
-	obs := c.observe("db.health.#")
-	r2 := c.start("r2", extra, opts)
-	r3 := c.start("r3", extra, opts)
-	replicas := []*replica{r1.run(), r2.run(), r3.run()}
+	r1 := c.Start("r1", extra, opts) // declares the topology
+	obs := c.Observe("db.health.#")
+	r2 := c.Start("r2", extra, opts)
+	r3 := c.Start("r3", extra, opts)
+	replicas := []*cluster.Replica{r1.Run(), r2.Run(), r3.Run()}
 
 	time.Sleep(4 * time.Second)
 	faultAt := time.Now()
 	t.Log("fault: every RabbitMQ connection of every replica closed")
 	for _, r := range replicas {
-		r.rabbit.Cut()
+		r.Rabbit.Cut()
 	}
 	time.Sleep(3 * time.Second)
 	t.Log("fault: every Redis connection of every replica cut")
 	for _, r := range replicas {
-		r.store.Cut()
+		r.Store.Cut()
 	}
 	time.Sleep(3 * time.Second)
 	t.Log("fault: r3 loses RabbitMQ, holds transitions it cannot publish, then dies")
-	r3.rabbit.SetRefuse(true)
-	r3.rabbit.Cut()
+	r3.Rabbit.SetRefuse(true)
+	r3.Rabbit.Cut()
 	time.Sleep(1500 * time.Millisecond)
-	pending := r1.app.relayPendingOf(t.Context(), "r3")
-	r3.store.SetRefuse(true)
-	r3.store.Cut()
-	r3.stop()
+	pending := r1.App.RelayPendingOf(t.Context(), "r3")
+	r3.Store.SetRefuse(true)
+	r3.Store.Cut()
+	r3.Stop()
 	killedAt := time.Now()
 	t.Logf("r3 killed holding %d unpublished transitions", pending)
 	time.Sleep(4 * time.Second)
@@ -143,7 +145,7 @@ func TestClusterSharesProbingAndEmitsEveryTransitionOnce(t *testing.T) {
 	// Settle: confirmations, the relay's reclaim of r3's entries, delivery.
 	time.Sleep(4 * time.Second)
 
-	checked, changed, ids, bad := obs.snapshot()
+	checked, changed, ids, bad := obs.Snapshot()
 	if bad > 0 {
 		t.Errorf("%d messages failed to decode or had wrong AMQP properties", bad)
 	}

@@ -1,4 +1,4 @@
-package api_test
+package service
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 func TestProbeTester(t *testing.T) {
 	ts := []probes.Target{{Kind: probes.Redis, Name: "a"}, {Kind: probes.Redis, Name: "b"}, {Kind: probes.Postgres, Name: "a"}}
 	var asked []probes.Target
-	p := api.ProbeTester{
+	p := probeTester{
 		Targets: func() []probes.Target { return ts },
 		TestNow: func(_ context.Context, ts []probes.Target) ([]probes.Result, error) {
 			asked = ts
@@ -28,8 +28,8 @@ func TestProbeTester(t *testing.T) {
 	if err != nil || len(got) != 2 || len(asked) != 2 || got[0].Name != "a" || got[0].LatencyMS != 1.5 || got[1].State != "UP" {
 		t.Errorf("Test(redis) = %+v, %v (asked %v), want a and b UP", got, err, asked)
 	}
-	if _, err := p.Test(t.Context(), probes.Redis, "c"); !errors.Is(err, probes.ErrUnknownTarget) {
-		t.Errorf("an unknown name: %v, want ErrUnknownTarget", err)
+	if _, err := p.Test(t.Context(), probes.Redis, "c"); !errors.Is(err, api.ErrNotFound) {
+		t.Errorf("an unknown name: %v, want api.ErrNotFound (404)", err)
 	}
 	if got, err := p.Test(t.Context(), probes.Milvus, ""); err != nil || got == nil || len(got) != 0 {
 		t.Errorf("a kind without targets: %v, %v, want an empty slice", got, err)

@@ -1,4 +1,4 @@
-package main
+package service_test
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/service"
+	"github.com/dbhealth/database-service/testsupport/cluster"
 )
 
 // TestStartsWithBusAndStoreDown starts a shared-mode replica while
@@ -13,12 +15,12 @@ import (
 // (alive) and /ready 503 naming the store, and once both come back it
 // connects by itself, probes and projects.
 func TestStartsWithBusAndStoreDown(t *testing.T) {
-	c := newCluster(t)
-	path := c.writeTargets("targets:\n  - {name: a, type: redis, host: 127.0.0.1, port: 1}\n")
-	r := c.startBehind("r1", map[string]string{"TARGETS_FILE": path, "PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "500ms"},
-		appOptions{Openers: scriptedOpeners(func(string) probes.State { return probes.StateUp }, func(string) {})},
-		func(r *replica) { r.rabbit.SetRefuse(true); r.store.SetRefuse(true) })
-	r.run()
+	c := cluster.New(t)
+	path := c.WriteTargets("targets:\n  - {name: a, type: redis, host: 127.0.0.1, port: 1}\n")
+	r := c.StartBehind("r1", map[string]string{"TARGETS_FILE": path, "PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "500ms"},
+		service.Options{Openers: cluster.ScriptedOpeners(func(string) probes.State { return probes.StateUp }, func(string) {})},
+		func(r *cluster.Replica) { r.Rabbit.SetRefuse(true); r.Store.SetRefuse(true) })
+	r.Run()
 	var live struct {
 		Status string `json:"status"`
 		Ready  bool   `json:"ready"`
@@ -27,7 +29,7 @@ func TestStartsWithBusAndStoreDown(t *testing.T) {
 		} `json:"checks"`
 	}
 	waitFor(t, "the API", waitLimit, func() (bool, string) {
-		res, err := call(http.MethodGet, r.url+"/health", nil, nil)
+		res, err := call(http.MethodGet, r.URL+"/health", nil, nil)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -36,13 +38,13 @@ func TestStartsWithBusAndStoreDown(t *testing.T) {
 	if live.Status != "UP" || live.Ready || live.Checks["bus"].Status != "DOWN" || live.Checks["store"].Status != "DOWN" {
 		t.Fatalf("/health with both down: %+v", live)
 	}
-	if res, err := call(http.MethodGet, r.url+"/ready", nil, nil); err != nil || res.Status != http.StatusServiceUnavailable {
+	if res, err := call(http.MethodGet, r.URL+"/ready", nil, nil); err != nil || res.Status != http.StatusServiceUnavailable {
 		t.Fatalf("/ready with both down: %v %v", res.Status, err)
 	}
-	r.rabbit.SetRefuse(false)
-	r.store.SetRefuse(false)
+	r.Rabbit.SetRefuse(false)
+	r.Store.SetRefuse(false)
 	waitFor(t, "ready", waitLimit, func() (bool, string) {
-		res, err := call(http.MethodGet, r.url+"/ready", nil, nil)
+		res, err := call(http.MethodGet, r.URL+"/ready", nil, nil)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -50,7 +52,7 @@ func TestStartsWithBusAndStoreDown(t *testing.T) {
 	})
 	waitFor(t, "the target UP in the API", waitLimit, func() (bool, string) {
 		var sb statusBody
-		if err := fetchJSON(r.url+"/api/database/status", &sb); err != nil {
+		if err := fetchJSON(r.URL+"/api/database/status", &sb); err != nil {
 			return false, err.Error()
 		}
 		return len(sb.Databases) == 1 && sb.Databases[0].State == "UP", fmt.Sprintf("%+v", sb.Databases)
