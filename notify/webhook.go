@@ -118,4 +118,3 @@ func containsFold(list []string, s string) bool {
 }
 
 var _ Sender = (*Webhook)(nil)
-
