@@ -8,7 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+
+	"github.com/dbhealth/database-service/config/secret"
 )
 
 // DefaultTimeout bounds one attempt of an HTTP receiver.
@@ -74,4 +77,35 @@ func validHTTPURL(raw string) (*url.URL, error) {
 		return nil, errors.New("no host")
 	}
 	return u, nil
+}
+
+// reservedHeaders may not be set through WebhookConfig.Headers.
+var reservedHeaders = []string{"Content-Type", "Content-Length", "User-Agent", "Host", "Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"}
+
+// extraHeaders checks configured extra headers and sets them on h.
+func extraHeaders(cfg map[string]secret.String, h http.Header) []error {
+	var errs []error
+	for k, v := range cfg {
+		ck := http.CanonicalHeaderKey(k)
+		switch {
+		case k == "" || strings.ContainsAny(k, " :\r\n\t"):
+			errs = append(errs, fmt.Errorf("headers: bad header name %q", k))
+		case strings.ContainsAny(v.Reveal(), "\r\n"):
+			errs = append(errs, fmt.Errorf("headers.%s: value contains a line break", k))
+		case containsFold(reservedHeaders, ck):
+			errs = append(errs, fmt.Errorf("headers.%s: set by the receiver itself", k))
+		default:
+			h.Set(ck, v.Reveal())
+		}
+	}
+	return errs
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
 }

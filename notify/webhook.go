@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/dbhealth/database-service/config/secret"
 )
@@ -39,9 +38,6 @@ type Webhook struct {
 	http    httpPost
 }
 
-// reservedHeaders may not be set through WebhookConfig.Headers.
-var reservedHeaders = []string{"Content-Type", "Content-Length", "User-Agent", "Host", "Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"}
-
 // NewWebhook validates cfg and returns the receiver.
 func NewWebhook(cfg WebhookConfig, deps Deps) (*Webhook, error) {
 	var errs []error
@@ -64,19 +60,7 @@ func NewWebhook(cfg WebhookConfig, deps Deps) (*Webhook, error) {
 	if cfg.Timeout < 0 {
 		errs = append(errs, errors.New("timeout: negative"))
 	}
-	for k, v := range cfg.Headers {
-		ck := http.CanonicalHeaderKey(k)
-		switch {
-		case k == "" || strings.ContainsAny(k, " :\r\n\t"):
-			errs = append(errs, fmt.Errorf("headers: bad header name %q", k))
-		case strings.ContainsAny(v.Reveal(), "\r\n"):
-			errs = append(errs, fmt.Errorf("headers.%s: value contains a line break", k))
-		case containsFold(reservedHeaders, ck):
-			errs = append(errs, fmt.Errorf("headers.%s: set by the receiver itself", k))
-		default:
-			w.headers.Set(ck, v.Reveal())
-		}
-	}
+	errs = append(errs, extraHeaders(cfg.Headers, w.headers)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -106,15 +90,6 @@ func (w *Webhook) Send(ctx context.Context, n Notification) error {
 // String describes the receiver without its secrets.
 func (w *Webhook) String() string {
 	return fmt.Sprintf("webhook %s (%d signing secrets)", w.shown, len(w.keys))
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }
 
 var _ Sender = (*Webhook)(nil)
