@@ -69,7 +69,9 @@ type Alertmanager struct {
 	urls    []string
 	service string
 	resend  time.Duration
-	headers http.Header
+	// headers is a pointer, so even %+v of an Alertmanager shows no
+	// secret header.
+	headers *http.Header
 	http    httpPost
 }
 
@@ -79,7 +81,7 @@ func NewAlertmanager(cfg AlertmanagerConfig, deps Deps) (*Alertmanager, error) {
 	a := &Alertmanager{
 		service: cfg.Service,
 		resend:  cfg.ResendInterval.Or(DefaultResendInterval),
-		headers: http.Header{"Content-Type": {"application/json"}},
+		headers: &http.Header{"Content-Type": {"application/json"}},
 		http:    httpPost{client: deps.client(), now: deps.now(), timeout: cfg.Timeout.Or(DefaultTimeout)},
 	}
 	if a.service == "" {
@@ -107,7 +109,7 @@ func NewAlertmanager(cfg AlertmanagerConfig, deps Deps) (*Alertmanager, error) {
 	if cfg.Timeout < 0 {
 		errs = append(errs, errors.New("timeout: negative"))
 	}
-	errs = append(errs, extraHeaders(cfg.Headers, a.headers)...)
+	errs = append(errs, extraHeaders(cfg.Headers, *a.headers)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -130,7 +132,7 @@ func (a *Alertmanager) Send(ctx context.Context, n Notification) error {
 	errs := make([]error, len(a.urls))
 	var wg sync.WaitGroup
 	for i, u := range a.urls {
-		wg.Go(func() { errs[i] = a.http.post(ctx, u, u, a.headers, body) })
+		wg.Go(func() { errs[i] = a.http.post(ctx, u, u, *a.headers, body) })
 	}
 	wg.Wait()
 	return joinInstanceErrors(errs)

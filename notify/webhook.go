@@ -31,11 +31,16 @@ type WebhookConfig struct {
 
 // Webhook is the webhook receiver.
 type Webhook struct {
-	url     string
-	shown   string
+	url   string
+	shown string
+	// creds is a pointer, so even %+v of a Webhook shows no secret.
+	creds *webhookCreds
+	http  httpPost
+}
+
+type webhookCreds struct {
 	keys    [][]byte
 	headers http.Header
-	http    httpPost
 }
 
 // NewWebhook validates cfg and returns the receiver.
@@ -48,24 +53,24 @@ func NewWebhook(cfg WebhookConfig, deps Deps) (*Webhook, error) {
 	if len(cfg.Secrets) == 0 {
 		errs = append(errs, errors.New("secrets: at least one whsec_ secret is required"))
 	}
-	w := &Webhook{url: cfg.URL, headers: http.Header{}, http: httpPost{client: deps.client(), now: deps.now(), timeout: cfg.Timeout.Or(DefaultTimeout)}}
+	w := &Webhook{url: cfg.URL, creds: &webhookCreds{headers: http.Header{}}, http: httpPost{client: deps.client(), now: deps.now(), timeout: cfg.Timeout.Or(DefaultTimeout)}}
 	for i, s := range cfg.Secrets {
 		key, err := SigningKey(s)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("secrets[%d]: %w", i, err))
 			continue
 		}
-		w.keys = append(w.keys, key)
+		w.creds.keys = append(w.creds.keys, key)
 	}
 	if cfg.Timeout < 0 {
 		errs = append(errs, errors.New("timeout: negative"))
 	}
-	errs = append(errs, extraHeaders(cfg.Headers, w.headers)...)
+	errs = append(errs, extraHeaders(cfg.Headers, w.creds.headers)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	w.shown = u.Redacted()
-	w.headers.Set("Content-Type", "application/json")
+	w.creds.headers.Set("Content-Type", "application/json")
 	return w, nil
 }
 
@@ -80,16 +85,16 @@ func (w *Webhook) Send(ctx context.Context, n Notification) error {
 		return Permanent(fmt.Errorf("webhook: %w", err))
 	}
 	ts := w.http.now().Unix()
-	h := w.headers.Clone()
+	h := w.creds.headers.Clone()
 	h.Set("webhook-id", n.ID)
 	h.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-	h.Set("webhook-signature", Signature(n.ID, ts, body, w.keys...))
+	h.Set("webhook-signature", Signature(n.ID, ts, body, w.creds.keys...))
 	return w.http.post(ctx, w.url, w.shown, h, body)
 }
 
 // String describes the receiver without its secrets.
 func (w *Webhook) String() string {
-	return fmt.Sprintf("webhook %s (%d signing secrets)", w.shown, len(w.keys))
+	return fmt.Sprintf("webhook %s (%d signing secrets)", w.shown, len(w.creds.keys))
 }
 
 var _ Sender = (*Webhook)(nil)

@@ -251,7 +251,7 @@ func TestWebhookStringAndJSONHideSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	js, _ := json.Marshal(cfg)
-	for _, out := range []string{w.String(), fmt.Sprintf("%v %+v", w, cfg), string(js)} {
+	for _, out := range []string{w.String(), fmt.Sprintf("%v %+v %+v", w, cfg, *w), string(js)} {
 		if strings.Contains(out, sec.Reveal()[6:]) || strings.Contains(out, "Bearer tok") {
 			t.Errorf("output leaks a secret: %s", out)
 		}

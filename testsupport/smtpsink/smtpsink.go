@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"sync"
 	"testing"
@@ -67,6 +68,7 @@ func Start(t testing.TB, opts Options) *Sink {
 	srv.TLSConfig = opts.TLS
 	srv.AllowInsecureAuth = opts.TLS == nil
 	srv.MaxMessageBytes = 1 << 20
+	srv.ErrorLog = log.New(io.Discard, "", 0)
 	done := make(chan struct{})
 	go func() { _ = srv.Serve(l); close(done) }()
 	t.Cleanup(func() { _ = srv.Close(); <-done })
