@@ -42,9 +42,12 @@ type Instance struct {
 }
 
 // Binary returns the path of the Alertmanager binary, or "" when there is
-// none.
+// none (or $DBHEALTH_ALERTMANAGER_BIN names a file that does not exist).
 func Binary() string {
 	if p := os.Getenv("DBHEALTH_ALERTMANAGER_BIN"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return ""
+		}
 		return p
 	}
 	for _, name := range []string{"prometheus-alertmanager", "alertmanager"} {
