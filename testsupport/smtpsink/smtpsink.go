@@ -89,8 +89,6 @@ type session struct {
 	msg  Message
 }
 
-var errAuthRequired = smtp.ErrAuthRequired
-
 // AuthMechanisms implements smtp.AuthSession.
 func (s *session) AuthMechanisms() []string {
 	if s.sink.opts.Username == "" {
@@ -110,15 +108,17 @@ func (s *session) Auth(string) (sasl.Server, error) {
 	}), nil
 }
 
+// Mail implements smtp.Session; it requires AUTH when configured.
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if s.sink.opts.Username != "" && s.user == "" {
-		return errAuthRequired
+		return smtp.ErrAuthRequired
 	}
 	_, tlsOn := s.conn.TLSConnectionState()
 	s.msg = Message{From: from, TLS: tlsOn, User: s.user}
 	return nil
 }
 
+// Rcpt implements smtp.Session, consulting Options.RcptError.
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if f := s.sink.opts.RcptError; f != nil {
 		if err := f(to); err != nil {
@@ -129,6 +129,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
+// Data implements smtp.Session and keeps the message.
 func (s *session) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
@@ -145,5 +146,8 @@ func (s *session) Data(r io.Reader) error {
 	return nil
 }
 
-func (s *session) Reset()        { s.msg = Message{} }
+// Reset implements smtp.Session.
+func (s *session) Reset() { s.msg = Message{} }
+
+// Logout implements smtp.Session.
 func (s *session) Logout() error { return nil }
