@@ -42,3 +42,20 @@ func TestDocsExamplesParse(t *testing.T) {
 		t.Errorf("examples cover %v", kinds)
 	}
 }
+
+// TestDocsGoVerifierIsTheExample keeps the Go verifier of
+// docs/receivers.md identical to the one Example_verifyWebhook runs.
+func TestDocsGoVerifierIsTheExample(t *testing.T) {
+	md, err := os.ReadFile("../docs/receivers.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("example_verify_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```go\n(.*?)```").FindSubmatch(md)
+	if m == nil || !strings.Contains(string(src), string(m[1])) {
+		t.Error("the go block of docs/receivers.md differs from verifyWebhook in example_verify_test.go")
+	}
+}
