@@ -3,31 +3,18 @@ package api
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/dbhealth/database-service/projections"
 )
 
-// HistoryItem is one check in GET /api/database/history/{database_type}.
-type HistoryItem struct {
-	Type      string    `json:"type"`
-	Name      string    `json:"name"`
-	State     string    `json:"state"`
-	CheckedAt time.Time `json:"checked_at"`
-	LatencyMS float64   `json:"latency_ms"`
-	ErrorKind string    `json:"error_kind"`
-	Error     string    `json:"error"`
-	Prober    string    `json:"prober"`
-}
-
 // HistoryResponse is the body of GET /api/database/history/{database_type}:
 // pass Next back as ?cursor= (or ?next=) for the following page; it is
 // empty on the last page.
 type HistoryResponse struct {
-	Items []HistoryItem `json:"items"`
-	Next  string        `json:"next"`
+	Items []projections.HistoryItem `json:"items"`
+	Next  string                    `json:"next"`
 }
 
 // AlertsResponse is the body of GET /api/database/alerts.
@@ -74,10 +61,9 @@ func (s *Server) getHistory(c echo.Context) error {
 	if err != nil {
 		return unavailable("history", err)
 	}
-	body := HistoryResponse{Items: make([]HistoryItem, len(page.Items)), Next: page.Next}
-	for i, it := range page.Items {
-		body.Items[i] = HistoryItem{Type: it.Type, Name: it.Name, State: it.State, CheckedAt: it.CheckedAt,
-			LatencyMS: it.LatencyMS, ErrorKind: it.ErrorKind, Error: it.Error, Prober: it.Prober}
+	body := HistoryResponse{Items: page.Items, Next: page.Next}
+	if body.Items == nil {
+		body.Items = []projections.HistoryItem{}
 	}
 	return c.JSON(http.StatusOK, body)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/apiclient"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
@@ -121,22 +122,10 @@ func (w *world) apiWatch(since time.Time) (stop func() (time.Duration, bool)) {
 }
 
 // alert is one entry of GET /api/database/alerts.
-type alert struct {
-	ID         string     `json:"id"`
-	Type       string     `json:"type"`
-	Name       string     `json:"name"`
-	Severity   string     `json:"severity"`
-	State      string     `json:"state"`
-	StartedAt  time.Time  `json:"started_at"`
-	ResolvedAt *time.Time `json:"resolved_at"`
-}
+type alert = apiclient.Alert
 
-func (a alert) String() string {
-	return fmt.Sprintf("%s %s/%s %s %s", a.ID, a.Type, a.Name, a.Severity, a.State)
-}
-
-// key is every field of a, for comparing replicas' views.
-func (a alert) key() string {
+// key identifies an alert across replicas: its string, start and resolve times.
+func key(a alert) string {
 	resolved := "-"
 	if a.ResolvedAt != nil {
 		resolved = a.ResolvedAt.UTC().Format(time.RFC3339Nano)
@@ -147,7 +136,7 @@ func (a alert) key() string {
 func keys(as []alert) []string {
 	out := make([]string, len(as))
 	for i, a := range as {
-		out[i] = a.key()
+		out[i] = key(a)
 	}
 	return out
 }

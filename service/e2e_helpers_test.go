@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/apiclient"
 	"github.com/dbhealth/database-service/testsupport/promtest"
 	"github.com/dbhealth/database-service/testsupport/wait"
 	"github.com/dbhealth/database-service/testsupport/webtest"
@@ -77,55 +78,13 @@ func mustFetchJSON(t *testing.T, url string, v any) {
 
 // Response shapes, as other programs read them.
 type (
-	statusBody struct {
-		Overall   string       `json:"overall"`
-		Databases []statusItem `json:"databases"`
-	}
-	statusItem struct {
-		Type      string         `json:"type"`
-		Name      string         `json:"name"`
-		State     string         `json:"state"`
-		Since     *time.Time     `json:"since"`
-		CheckedAt *time.Time     `json:"checked_at"`
-		LatencyMS float64        `json:"latency_ms"`
-		Details   map[string]any `json:"details"`
-		ErrorKind string         `json:"error_kind"`
-		Error     string         `json:"error"`
-		Reason    string         `json:"reason"`
-	}
-	alertsBody struct {
-		Alerts []alertItem `json:"alerts"`
-	}
-	alertItem struct {
-		ID         string     `json:"id"`
-		Type       string     `json:"type"`
-		Name       string     `json:"name"`
-		Severity   string     `json:"severity"`
-		State      string     `json:"state"`
-		Reason     string     `json:"reason"`
-		StartedAt  time.Time  `json:"started_at"`
-		ResolvedAt *time.Time `json:"resolved_at"`
-	}
-	historyBody struct {
-		Items []historyItem `json:"items"`
-		Next  string        `json:"next"`
-	}
-	historyItem struct {
-		Type      string    `json:"type"`
-		Name      string    `json:"name"`
-		State     string    `json:"state"`
-		CheckedAt time.Time `json:"checked_at"`
-		LatencyMS float64   `json:"latency_ms"`
-		ErrorKind string    `json:"error_kind"`
-		Error     string    `json:"error"`
-		Prober    string    `json:"prober"`
-	}
-	errorBody struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
+	statusBody  = apiclient.Status
+	statusItem  = apiclient.StatusItem
+	alertsBody  = apiclient.Alerts
+	alertItem   = apiclient.Alert
+	historyBody = apiclient.History
+	historyItem = apiclient.HistoryItem
+	errorBody   = apiclient.Error
 )
 
 // sseEvent is one event of a Server-Sent Events stream.
