@@ -165,10 +165,8 @@ func TestOverall(t *testing.T) {
 			ts = append(ts, projections.TargetStatus{Type: "redis", Name: string(rune('a' + i)), State: s})
 		}
 		e.fakes.setStatuses(ts, nil)
-		var st api.StatusResponse
-		mustDecode(t, e.get("/api/database/status").Body, &st)
-		var h api.HealthResponse
-		mustDecode(t, e.get("/api/database/health").Body, &h)
+		_, st := getJSON[api.StatusResponse](e, "/api/database/status")
+		_, h := getJSON[api.HealthResponse](e, "/api/database/health")
 		if st.Overall != tt.want || h.Overall != tt.want {
 			t.Errorf("%v: status overall %s, health overall %s, want %s", tt.states, st.Overall, h.Overall, tt.want)
 		}
@@ -207,8 +205,7 @@ func TestHealth(t *testing.T) {
 func TestHealthWithoutSelf(t *testing.T) {
 	e := newEnv(t, func(_ *api.Options, d *api.Deps) { d.Self = nil; d.Ready = nil })
 	e.fakes.clock.Advance(90 * time.Second)
-	var body api.HealthResponse
-	mustDecode(t, e.get("/api/database/health").Body, &body)
+	_, body := getJSON[api.HealthResponse](e, "/api/database/health")
 	if body.Self.ReplicaID != "replica-a" || body.Self.Version != "1.2.3" || body.Self.UptimeSeconds != 90 ||
 		len(body.Self.Dependencies) != 0 {
 		t.Errorf("self = %+v", body.Self)
@@ -217,9 +214,7 @@ func TestHealthWithoutSelf(t *testing.T) {
 
 func TestConnections(t *testing.T) {
 	e := newEnv(t)
-	res := e.get("/api/database/connections")
-	var body api.ConnectionsResponse
-	mustDecode(t, res.Body, &body)
+	res, body := getJSON[api.ConnectionsResponse](e, "/api/database/connections")
 	var got []string
 	for _, c := range body.Connections {
 		got = append(got, string(c.Type)+"/"+c.Name)
@@ -381,9 +376,7 @@ func TestHistory(t *testing.T) {
 
 func TestAlerts(t *testing.T) {
 	e := newEnv(t)
-	res := e.get("/api/database/alerts")
-	var body api.AlertsResponse
-	mustDecode(t, res.Body, &body)
+	res, body := getJSON[api.AlertsResponse](e, "/api/database/alerts")
 	if len(body.Alerts) != 2 || body.Alerts[0].ID != "a2" || e.fakes.alertQuery != (projections.AlertQuery{State: "all", Limit: 100}) {
 		t.Errorf("body %s query %+v", res.Body, e.fakes.alertQuery)
 	}
@@ -459,9 +452,7 @@ func TestRegistryBadInput(t *testing.T) {
 
 func TestDocs(t *testing.T) {
 	e := newEnv(t)
-	res := e.get("/openapi.json")
-	var doc map[string]any
-	mustDecode(t, res.Body, &doc)
+	_, doc := getJSON[map[string]any](e, "/openapi.json")
 	if doc["openapi"] != "3.1.0" {
 		t.Errorf("openapi = %v", doc["openapi"])
 	}
@@ -634,6 +625,15 @@ func TestNotConfigured(t *testing.T) {
 	if res := e.get("/health"); res.Status != 200 {
 		t.Errorf("/health without readiness: %d", res.Status)
 	}
+}
+
+// getJSON GETs path and decodes the body into a T.
+func getJSON[T any](e *env, path string) (response, T) {
+	e.t.Helper()
+	res := e.get(path)
+	var v T
+	mustDecode(e.t, res.Body, &v)
+	return res, v
 }
 
 func mustDecode(t testing.TB, b []byte, v any) {
