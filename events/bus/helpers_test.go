@@ -274,3 +274,17 @@ func closeConnections(t testing.TB, prefix string) int {
 	wg.Wait()
 	return int(n.Load())
 }
+
+// consumedAll reports whether rec has consumed every event of ids (keys
+// are event IDs).
+func consumedAll[V any](rec *recorder, ids map[string]V) func() bool {
+	return func() bool {
+		got := rec.idSet()
+		for id := range ids {
+			if got[id] == 0 {
+				return false
+			}
+		}
+		return true
+	}
+}
