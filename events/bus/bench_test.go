@@ -99,6 +99,17 @@ func publishAsync(b *testing.B, bus *Bus, evs []events.Envelope, waitFull bool) 
 	}
 }
 
+// publishConsumed runs bus, publishes b.N of evs with publishAsync and
+// reports the rate and CPU cost once count has seen them all.
+func publishConsumed(b *testing.B, bus *Bus, evs []events.Envelope, count *benchCounter, waitFull bool) {
+	runBus(b, bus)
+	cpu0 := markCPU()
+	b.ResetTimer()
+	publishAsync(b, bus, evs, waitFull)
+	count.wait(b)
+	report(b, b.N, cpu0)
+}
+
 // benchCounter counts the events a benchmark's consumer handled and closes
 // done once there are n.
 type benchCounter struct {
@@ -116,6 +127,19 @@ func (c *benchCounter) add(k int) {
 	if c.got.Add(int64(k)) >= c.n {
 		c.once.Do(func() { close(c.done) })
 	}
+}
+
+// countAll adds the consumer group "bench" to bus, which counts every
+// event up to b.N.
+func countAll(b *testing.B, bus *Bus) *benchCounter {
+	count := newBenchCounter(b.N)
+	if err := bus.AddConsumer("bench", []string{"db.health.#"}, func(context.Context, events.Envelope) error {
+		count.add(1)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return count
 }
 
 // wait waits for all n events, at most 5 minutes.
@@ -196,32 +220,15 @@ func BenchmarkEmbeddedPublishConsume(b *testing.B) {
 
 func benchPublishConsume(b *testing.B, cfg Config) {
 	bus, evs := asyncBus(b, cfg)
-	count := newBenchCounter(b.N)
-	if err := bus.AddConsumer("bench", []string{"db.health.#"}, func(context.Context, events.Envelope) error {
-		count.add(1)
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
-	runBus(b, bus)
-	cpu0 := markCPU()
-	b.ResetTimer()
-	publishAsync(b, bus, evs, false)
-	count.wait(b)
-	report(b, b.N, cpu0)
+	count := countAll(b, bus)
+	publishConsumed(b, bus, evs, count, false)
 }
 
 // BenchmarkConsume: consumer throughput alone, from a queue filled
 // beforehand (one group, Config.Concurrency at its default).
 func BenchmarkConsume(b *testing.B) {
 	bus, evs := asyncBus(b, rabbitConfig(b, "bench"))
-	count := newBenchCounter(b.N)
-	if err := bus.AddConsumer("bench", []string{"db.health.#"}, func(context.Context, events.Envelope) error {
-		count.add(1)
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	count := countAll(b, bus)
 	for i := 0; i < b.N; i += 100 {
 		off := i % (len(evs) - 100)
 		if err := bus.Publish(context.Background(), evs[off:off+min(100, b.N-i)]...); err != nil {
@@ -257,10 +264,5 @@ func BenchmarkCheckPath(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	runBus(b, bus)
-	cpu0 := markCPU()
-	b.ResetTimer()
-	publishAsync(b, bus, evs, true)
-	count.wait(b)
-	report(b, b.N, cpu0)
+	publishConsumed(b, bus, evs, count, true)
 }
