@@ -182,18 +182,10 @@ func (dd *scheduleDoc) applyDefaults(d Defaults) (Defaults, []error) {
 // its degraded limits.
 func (dd *scheduleDoc) apply(d Defaults) (Defaults, []error) {
 	var errs []error
-	if dd.Interval != nil {
-		d.Interval = *dd.Interval
-	}
-	if dd.Timeout != nil {
-		d.Timeout = *dd.Timeout
-	}
-	if dd.FailureThreshold != nil {
-		d.FailureThreshold = *dd.FailureThreshold
-	}
-	if dd.SuccessThreshold != nil {
-		d.SuccessThreshold = *dd.SuccessThreshold
-	}
+	override(&d.Interval, dd.Interval)
+	override(&d.Timeout, dd.Timeout)
+	override(&d.FailureThreshold, dd.FailureThreshold)
+	override(&d.SuccessThreshold, dd.SuccessThreshold)
 	if dd.Degraded != nil {
 		errs = append(errs, dd.Degraded.check()...)
 		d.Limits = dd.Degraded.apply(d.Limits)
@@ -221,16 +213,17 @@ func (ld *limitsDoc) check() []error {
 
 // apply overrides l with the section's values.
 func (ld *limitsDoc) apply(l probes.Limits) probes.Limits {
-	if ld.ConnRatio != nil {
-		l.ConnRatio = *ld.ConnRatio
-	}
-	if ld.MemoryRatio != nil {
-		l.MemoryRatio = *ld.MemoryRatio
-	}
-	if ld.ReplicaLag != nil {
-		l.ReplicaLag = *ld.ReplicaLag
-	}
+	override(&l.ConnRatio, ld.ConnRatio)
+	override(&l.MemoryRatio, ld.MemoryRatio)
+	override(&l.ReplicaLag, ld.ReplicaLag)
 	return l
+}
+
+// override sets *dst to *v when the document gave v.
+func override[T any](dst, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 // loadTargetsFile reads TARGETS_FILE into c.loaded.fileTargets.

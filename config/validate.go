@@ -147,10 +147,7 @@ func (c *Config) validateService(p *problems) {
 // validateRanges checks the integer variables against intRanges and the
 // durations for > 0.
 func (c *Config) validateRanges(p *problems) {
-	ints := []struct {
-		key string
-		v   int
-	}{
+	checkEach(p, checkInt, []namedValue[int]{
 		{"DB_SERVICE_PORT", c.Service.Port},
 		{"POSTGRES_PORT", c.Postgres.Port},
 		{"MILVUS_PORT", c.Milvus.Port},
@@ -165,14 +162,8 @@ func (c *Config) validateRanges(p *problems) {
 		{"LOG_MAX_AGE_DAYS", c.Log.MaxAgeDays},
 		{"HISTORY_MAX_ENTRIES", c.History.MaxEntries},
 		{"OUTBOX_MAX_LENGTH", c.Store.OutboxMaxLength},
-	}
-	for _, i := range ints {
-		p.add(checkInt(i.key, i.v))
-	}
-	durs := []struct {
-		key string
-		v   time.Duration
-	}{
+	})
+	checkEach(p, checkPositive, []namedValue[time.Duration]{
 		{"PROBE_INTERVAL", c.Probe.Interval},
 		{"PROBE_TIMEOUT", c.Probe.Timeout},
 		{"RETRY_INTERVAL", c.Probe.RetryInterval},
@@ -180,9 +171,19 @@ func (c *Config) validateRanges(p *problems) {
 		{"ALERT_RETENTION", c.Alerts.Retention},
 		{"SHUTDOWN_TIMEOUT", c.Service.ShutdownTimeout},
 		{"OUTBOX_CLAIM_IDLE", c.Store.OutboxClaimIdle},
-	}
-	for _, d := range durs {
-		p.add(checkPositive(d.key, d.v))
+	})
+}
+
+// namedValue is a variable's value and its name.
+type namedValue[T any] struct {
+	key string
+	v   T
+}
+
+// checkEach adds to p what check finds wrong in each of vs.
+func checkEach[T any](p *problems, check func(string, T) error, vs []namedValue[T]) {
+	for _, nv := range vs {
+		p.add(check(nv.key, nv.v))
 	}
 }
 

@@ -115,12 +115,9 @@ func Decode(b []byte) (Envelope, error) {
 
 // HealthChecked decodes the data of a db.health.checked.v1 event.
 func (e Envelope) HealthChecked() (HealthChecked, error) {
-	var h HealthChecked
-	if e.Type != TypeHealthChecked {
-		return h, fmt.Errorf("%w: type %q is not %s", ErrInvalid, e.Type, TypeHealthChecked)
-	}
-	if err := json.Unmarshal(e.Data, &h); err != nil {
-		return h, fmt.Errorf("%w: data: %v", ErrInvalid, err)
+	h, err := decodeData[HealthChecked](e, TypeHealthChecked)
+	if err != nil {
+		return h, err
 	}
 	if h.Target.Type == "" || h.Target.Name == "" || h.State == "" {
 		return h, fmt.Errorf("%w: data: target and state are required", ErrInvalid)
@@ -133,12 +130,9 @@ func (e Envelope) HealthChecked() (HealthChecked, error) {
 
 // StateChanged decodes the data of a db.health.state_changed.v1 event.
 func (e Envelope) StateChanged() (StateChanged, error) {
-	var s StateChanged
-	if e.Type != TypeStateChanged {
-		return s, fmt.Errorf("%w: type %q is not %s", ErrInvalid, e.Type, TypeStateChanged)
-	}
-	if err := json.Unmarshal(e.Data, &s); err != nil {
-		return s, fmt.Errorf("%w: data: %v", ErrInvalid, err)
+	s, err := decodeData[StateChanged](e, TypeStateChanged)
+	if err != nil {
+		return s, err
 	}
 	if s.Target.Type == "" || s.Target.Name == "" || s.To == "" || s.Seq < 1 {
 		return s, fmt.Errorf("%w: data: target, to and seq >= 1 are required", ErrInvalid)
@@ -147,6 +141,18 @@ func (e Envelope) StateChanged() (StateChanged, error) {
 		return s, err
 	}
 	return s, checkTime("data.check.checked_at", s.Check.CheckedAt)
+}
+
+// decodeData decodes the data of e, which must be of type typ, into a T.
+func decodeData[T any](e Envelope, typ string) (T, error) {
+	var data T
+	if e.Type != typ {
+		return data, fmt.Errorf("%w: type %q is not %s", ErrInvalid, e.Type, typ)
+	}
+	if err := json.Unmarshal(e.Data, &data); err != nil {
+		return data, fmt.Errorf("%w: data: %v", ErrInvalid, err)
+	}
+	return data, nil
 }
 
 // checkTime rejects a time that parsed but cannot be encoded again (a zone

@@ -98,11 +98,8 @@ func TestStepTimeout(t *testing.T) {
 		log, rec := logrec.New()
 		l := lifecycle.New(log, 10*time.Second)
 		l.Add(stuck, step(&tr, "next"))
-		ctx, cancel := context.WithCancel(t.Context())
-		cancel()
-		start := time.Now()
-		err := l.Run(ctx)
-		if d := time.Since(start); d != 2*time.Second {
+		d, err := runCancelled(t, l)
+		if d != 2*time.Second {
 			t.Errorf("shutdown took %s, want the stuck step's 2s", d)
 		}
 		if !errors.Is(err, lifecycle.ErrTimeout) {
@@ -132,11 +129,8 @@ func TestShutdownTimeout(t *testing.T) {
 		}}
 		l := lifecycle.New(nil, 5*time.Second)
 		l.Add(slow("one"), slow("two"), last)
-		ctx, cancel := context.WithCancel(t.Context())
-		cancel()
-		start := time.Now()
-		err := l.Run(ctx)
-		if d := time.Since(start); d != 5*time.Second {
+		d, err := runCancelled(t, l)
+		if d != 5*time.Second {
 			t.Errorf("shutdown took %s, want the 5s shutdown timeout", d)
 		}
 		for _, name := range []string{"one: ", "two: ", "last: "} {
@@ -174,6 +168,16 @@ func TestRunErrorStopsAll(t *testing.T) {
 			t.Errorf("a failing step did not stop the others: %q", got)
 		}
 	})
+}
+
+// runCancelled runs l with a context already cancelled, so that it starts
+// and shuts down at once, and returns how long Run took and its error.
+func runCancelled(t *testing.T, l *lifecycle.Lifecycle) (time.Duration, error) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	start := time.Now()
+	err := l.Run(ctx)
+	return time.Since(start), err
 }
 
 func containsLine(s, prefix string) bool {

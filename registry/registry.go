@@ -37,6 +37,7 @@
 package registry
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -256,31 +257,26 @@ func New(cfg Config, logger *slog.Logger) (*Registry, error) {
 	return r, nil
 }
 
+// orDefault sets *v to d when *v is unset: zero or negative, or for a
+// string empty.
+func orDefault[T cmp.Ordered](v *T, d T) {
+	var zero T
+	if *v <= zero {
+		*v = d
+	}
+}
+
 func withDefaults(cfg Config) Config {
-	if cfg.Namespace == "" {
-		cfg.Namespace = DefaultNamespace
-	}
-	if cfg.Group == "" {
-		cfg.Group = DefaultGroup
-	}
-	if cfg.DataDir == "" {
-		cfg.DataDir = filepath.Join(os.TempDir(), "database-service")
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
-	}
-	if cfg.HeartbeatInterval <= 0 {
-		cfg.HeartbeatInterval = DefaultHeartbeatInterval
-	}
-	if cfg.RetryMin <= 0 {
-		cfg.RetryMin = DefaultRetryMin
-	}
+	orDefault(&cfg.Namespace, DefaultNamespace)
+	orDefault(&cfg.Group, DefaultGroup)
+	orDefault(&cfg.DataDir, filepath.Join(os.TempDir(), "database-service"))
+	orDefault(&cfg.Timeout, DefaultTimeout)
+	orDefault(&cfg.HeartbeatInterval, DefaultHeartbeatInterval)
+	orDefault(&cfg.RetryMin, DefaultRetryMin)
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = max(DefaultRetryMax, cfg.RetryMin)
 	}
-	if cfg.ConfigResync <= 0 {
-		cfg.ConfigResync = DefaultConfigResync
-	}
+	orDefault(&cfg.ConfigResync, DefaultConfigResync)
 	cfg.Servers = slices.Clone(cfg.Servers)
 	for i, s := range cfg.Servers {
 		cfg.Servers[i] = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "http://"), "/")

@@ -287,14 +287,7 @@ func TestWatchConfig(t *testing.T) {
 		}
 	}()
 
-	select {
-	case c := <-got:
-		if c != "v: 1" {
-			t.Fatalf("initial content %q", c)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("initial content not delivered")
-	}
+	wantContent(t, got, "v: 1", "initial content")
 	// The SDK registers its listener within 5s. A push that lands while
 	// the SDK is still reading the answer to its listen request is lost
 	// by the SDK (the periodic read catches it; it is off here), so
@@ -332,20 +325,25 @@ func TestWatchConfigResync(t *testing.T) {
 	defer cancel()
 	got := make(chan string, 16)
 	go func() { _ = r.WatchConfig(ctx, "late.yaml", "G", func(c string) { got <- c }) }()
-	if c := <-got; c != "v: 1" {
-		t.Fatalf("initial content %q", c)
-	}
+	wantContent(t, got, "v: 1", "initial content")
 	wait.Eventually(t, 10*time.Second, "listener registered", wait.Bool(func() bool { return fake.ConfigListeners("late.yaml", "G") == 1 }))
 	// A lost push: only the periodic read can deliver the change.
 	fake.DropConfigPushes(true)
 	fake.PublishConfigIn("", "late.yaml", "G", "v: 2")
+	wantContent(t, got, "v: 2", "change without a push")
+}
+
+// wantContent waits up to 10s for the next content WatchConfig delivers on
+// got and fails the test unless it is want.
+func wantContent(t *testing.T, got <-chan string, want, what string) {
+	t.Helper()
 	select {
 	case c := <-got:
-		if c != "v: 2" {
-			t.Fatalf("content %q", c)
+		if c != want {
+			t.Fatalf("%s %q, want %q", what, c, want)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("change not delivered without a push")
+		t.Fatalf("%s not delivered", what)
 	}
 }
 

@@ -62,12 +62,7 @@ func TestAsyncAPIValidDocument(t *testing.T) {
 	if info["title"] == nil || info["version"] == nil {
 		t.Fatalf("info needs title and version: %v", info)
 	}
-	channels, _ := doc["channels"].(map[string]any)
-	if len(channels) == 0 {
-		t.Fatal("no channels")
-	}
-	for name, ch := range channels {
-		c, _ := ch.(map[string]any)
+	for name, c := range members(t, doc, "channels") {
 		if addr, _ := c["address"].(string); addr == "" {
 			t.Errorf("channel %s has no address", name)
 		}
@@ -75,12 +70,7 @@ func TestAsyncAPIValidDocument(t *testing.T) {
 			t.Errorf("channel %s has no messages", name)
 		}
 	}
-	ops, _ := doc["operations"].(map[string]any)
-	if len(ops) == 0 {
-		t.Fatal("no operations")
-	}
-	for name, op := range ops {
-		o, _ := op.(map[string]any)
+	for name, o := range members(t, doc, "operations") {
 		if a := o["action"]; a != "send" && a != "receive" {
 			t.Errorf("operation %s: action %v, want send or receive", name, a)
 		}
@@ -89,6 +79,21 @@ func TestAsyncAPIValidDocument(t *testing.T) {
 			t.Errorf("operation %s: channel must reference #/channels/..., got %v", name, o["channel"])
 		}
 	}
+}
+
+// members is the object doc[key] with each of its members as an object (a
+// member that is not one is empty); it fails the test when there are none.
+func members(t *testing.T, doc map[string]any, key string) map[string]map[string]any {
+	t.Helper()
+	m, _ := doc[key].(map[string]any)
+	if len(m) == 0 {
+		t.Fatalf("no %s", key)
+	}
+	out := make(map[string]map[string]any, len(m))
+	for name, v := range m {
+		out[name], _ = v.(map[string]any)
+	}
+	return out
 }
 
 // refs collects every $ref value in v.

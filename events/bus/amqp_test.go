@@ -85,38 +85,17 @@ func TestRabbitRoundTripProperties(t *testing.T) {
 }
 
 func TestRabbitBindingPatterns(t *testing.T) {
-	groups := map[string]string{
-		"all":      "db.health.#",
-		"changes":  "db.health.state_changed.*",
-		"postgres": "db.health.*.postgres",
-		"none":     "db.health.*",
-	}
 	cfg := rabbitConfig(t, "all", "changes", "postgres", "none")
 	b := newBus(t, cfg)
-	recs := map[string]*recorder{}
-	for g, key := range groups {
-		recs[g] = newRecorder()
-		if err := b.AddConsumer(g, []string{key}, recs[g].handle); err != nil {
-			t.Fatal(err)
-		}
-	}
-	evs := []events.Envelope{
-		checked(t, "postgres", "main", 1), checked(t, "redis", "cache", 1),
-		changed(t, "postgres", "main", 1), changed(t, "milvus", "vec", 1),
-	}
+	recs := addPatternGroups(t, b)
+	evs, want := patternEvents(t)
 	// Queues exist from AddConsumer on: the broker routes before Run.
 	if err := b.Publish(context.Background(), evs...); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][]events.Envelope{
-		"all":      evs,
-		"changes":  {evs[2], evs[3]},
-		"postgres": {evs[0], evs[2]},
-		"none":     nil,
-	}
 	for g, evs := range want {
 		if n := queueLen(t, cfg.QueueName(g)); n != len(evs) {
-			t.Errorf("queue of %s (%s) holds %d messages, want %d", g, groups[g], n, len(evs))
+			t.Errorf("queue of %s (%s) holds %d messages, want %d", g, patternGroups[g], n, len(evs))
 		}
 	}
 	if n := queueLen(t, cfg.UnroutedExchange()); n != 0 {
@@ -124,12 +103,7 @@ func TestRabbitBindingPatterns(t *testing.T) {
 	}
 	runBus(t, b)
 	for g, evs := range want {
-		wait.Eventually(t, 10*time.Second, g+" events", wait.Bool(func() bool { return recs[g].distinct() == len(evs) }))
-		for _, e := range evs {
-			if recs[g].count(e.ID) != 1 {
-				t.Errorf("group %s got %s %d times", g, e.ID, recs[g].count(e.ID))
-			}
-		}
+		wantEachOnce(t, recs[g], g, evs, 10*time.Second)
 	}
 }
 

@@ -79,6 +79,78 @@ func report(b *testing.B, n int, m cpuMark) {
 	}
 }
 
+// asyncBus is a bus on cfg whose PublishAsync buffer holds b.N events,
+// and the events to publish.
+func asyncBus(b *testing.B, cfg Config) (*Bus, []events.Envelope) {
+	cfg.AsyncBuffer = max(b.N, 1024)
+	return newBus(b, cfg), benchEvents(b)
+}
+
+// publishAsync publishes b.N of evs with PublishAsync. A full buffer fails
+// the benchmark, or with waitFull is waited out and not counted as a drop.
+func publishAsync(b *testing.B, bus *Bus, evs []events.Envelope, waitFull bool) {
+	for i := range b.N {
+		for !bus.PublishAsync(evs[i%len(evs)]) {
+			if !waitFull {
+				b.Fatal("dropped")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// publishConsumed runs bus, publishes b.N of evs with publishAsync and
+// reports the rate and CPU cost once count has seen them all.
+func publishConsumed(b *testing.B, bus *Bus, evs []events.Envelope, count *benchCounter, waitFull bool) {
+	runBus(b, bus)
+	cpu0 := markCPU()
+	b.ResetTimer()
+	publishAsync(b, bus, evs, waitFull)
+	count.wait(b)
+	report(b, b.N, cpu0)
+}
+
+// benchCounter counts the events a benchmark's consumer handled and closes
+// done once there are n.
+type benchCounter struct {
+	n    int64
+	got  atomic.Int64
+	once sync.Once
+	done chan struct{}
+}
+
+func newBenchCounter(n int) *benchCounter {
+	return &benchCounter{n: int64(n), done: make(chan struct{})}
+}
+
+func (c *benchCounter) add(k int) {
+	if c.got.Add(int64(k)) >= c.n {
+		c.once.Do(func() { close(c.done) })
+	}
+}
+
+// countAll adds the consumer group "bench" to bus, which counts every
+// event up to b.N.
+func countAll(b *testing.B, bus *Bus) *benchCounter {
+	count := newBenchCounter(b.N)
+	if err := bus.AddConsumer("bench", []string{"db.health.#"}, func(context.Context, events.Envelope) error {
+		count.add(1)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return count
+}
+
+// wait waits for all n events, at most 5 minutes.
+func (c *benchCounter) wait(b *testing.B) {
+	select {
+	case <-c.done:
+	case <-time.After(5 * time.Minute):
+		b.Fatalf("consumed %d of %d", c.got.Load(), c.n)
+	}
+}
+
 // BenchmarkPublishConfirmed: Publish of one event at a time from 64
 // goroutines, each waiting for its confirm (the StateChanged path).
 func BenchmarkPublishConfirmed(b *testing.B) {
@@ -121,19 +193,12 @@ func BenchmarkPublishBatch(b *testing.B) {
 // BenchmarkPublishAsync: PublishAsync of b.N events until all are
 // confirmed (the HealthChecked path).
 func BenchmarkPublishAsync(b *testing.B) {
-	cfg := rabbitConfig(b)
-	cfg.AsyncBuffer = max(b.N, 1024)
-	bus := newBus(b, cfg)
-	evs := benchEvents(b)
+	bus, evs := asyncBus(b, rabbitConfig(b))
 	counter := bus.metrics.published.WithLabelValues(events.TypeHealthChecked)
 	base := testutil.ToFloat64(counter)
 	cpu0 := markCPU()
 	b.ResetTimer()
-	for i := range b.N {
-		if !bus.PublishAsync(evs[i%len(evs)]) {
-			b.Fatal("dropped")
-		}
-	}
+	publishAsync(b, bus, evs, false)
 	for testutil.ToFloat64(counter)-base < float64(b.N) {
 		time.Sleep(time.Millisecond)
 	}
@@ -154,55 +219,16 @@ func BenchmarkEmbeddedPublishConsume(b *testing.B) {
 }
 
 func benchPublishConsume(b *testing.B, cfg Config) {
-	cfg.AsyncBuffer = max(b.N, 1024)
-	bus := newBus(b, cfg)
-	evs := benchEvents(b)
-	var got atomic.Int64
-	var once sync.Once
-	done := make(chan struct{})
-	n := int64(b.N)
-	if err := bus.AddConsumer("bench", []string{"db.health.#"}, func(context.Context, events.Envelope) error {
-		if got.Add(1) == n {
-			once.Do(func() { close(done) })
-		}
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
-	runBus(b, bus)
-	cpu0 := markCPU()
-	b.ResetTimer()
-	for i := range b.N {
-		if !bus.PublishAsync(evs[i%len(evs)]) {
-			b.Fatal("dropped")
-		}
-	}
-	select {
-	case <-done:
-	case <-time.After(5 * time.Minute):
-		b.Fatalf("consumed %d of %d", got.Load(), b.N)
-	}
-	report(b, b.N, cpu0)
+	bus, evs := asyncBus(b, cfg)
+	count := countAll(b, bus)
+	publishConsumed(b, bus, evs, count, false)
 }
 
 // BenchmarkConsume: consumer throughput alone, from a queue filled
 // beforehand (one group, Config.Concurrency at its default).
 func BenchmarkConsume(b *testing.B) {
-	cfg := rabbitConfig(b, "bench")
-	cfg.AsyncBuffer = max(b.N, 1024)
-	bus := newBus(b, cfg)
-	evs := benchEvents(b)
-	var got atomic.Int64
-	done := make(chan struct{})
-	n := int64(b.N)
-	if err := bus.AddConsumer("bench", []string{"db.health.#"}, func(context.Context, events.Envelope) error {
-		if got.Add(1) == n {
-			close(done)
-		}
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	bus, evs := asyncBus(b, rabbitConfig(b, "bench"))
+	count := countAll(b, bus)
 	for i := 0; i < b.N; i += 100 {
 		off := i % (len(evs) - 100)
 		if err := bus.Publish(context.Background(), evs[off:off+min(100, b.N-i)]...); err != nil {
@@ -212,7 +238,7 @@ func BenchmarkConsume(b *testing.B) {
 	cpu0 := markCPU()
 	b.ResetTimer()
 	runBus(b, bus)
-	<-done
+	<-count.done
 	report(b, b.N, cpu0)
 }
 
@@ -230,34 +256,13 @@ func rawJSON(v any) json.RawMessage {
 // batches to a check consumer (classic queue, multiple acks) that only
 // counts.
 func BenchmarkCheckPath(b *testing.B) {
-	cfg := rabbitConfig(b, "checks")
-	cfg.AsyncBuffer = max(b.N, 1024)
-	bus := newBus(b, cfg)
-	evs := benchEvents(b)
-	var got atomic.Int64
-	var once sync.Once
-	done := make(chan struct{})
-	n := int64(b.N)
+	bus, evs := asyncBus(b, rabbitConfig(b, "checks"))
+	count := newBenchCounter(b.N)
 	if err := bus.AddCheckConsumer("checks", []string{"db.health.checked.*"}, func(_ context.Context, hs []events.HealthChecked) ([]int, error) {
-		if got.Add(int64(len(hs))) >= n {
-			once.Do(func() { close(done) })
-		}
+		count.add(len(hs))
 		return nil, nil
 	}); err != nil {
 		b.Fatal(err)
 	}
-	runBus(b, bus)
-	cpu0 := markCPU()
-	b.ResetTimer()
-	for i := range b.N {
-		for !bus.PublishAsync(evs[i%len(evs)]) {
-			time.Sleep(time.Millisecond) // the buffer is full: wait, do not count drops
-		}
-	}
-	select {
-	case <-done:
-	case <-time.After(5 * time.Minute):
-		b.Fatalf("consumed %d of %d", got.Load(), b.N)
-	}
-	report(b, b.N, cpu0)
+	publishConsumed(b, bus, evs, count, true)
 }

@@ -169,46 +169,18 @@ func TestBrokerCrashConfirmTracking(t *testing.T) {
 		mu        sync.Mutex
 		confirmed = map[string]int{} // id -> attempts it took
 		slowest   time.Duration
-		stop      = make(chan struct{})
-		wg        sync.WaitGroup
 	)
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for seq := int64(1); ; seq += 5 {
-				batch := make([]events.Envelope, 5)
-				for i := range batch {
-					batch[i] = changed(t, "postgres", fmt.Sprint("w", w), seq+int64(i))
-				}
-				for attempt := 1; ; attempt++ {
-					start := time.Now()
-					err := b.Publish(context.Background(), batch...)
-					mu.Lock()
-					slowest = max(slowest, time.Since(start))
-					if err == nil {
-						for _, e := range batch {
-							confirmed[e.ID] = attempt
-						}
-					}
-					mu.Unlock()
-					if err == nil {
-						break
-					}
-					select {
-					case <-stop:
-						return
-					case <-time.After(50 * time.Millisecond):
-					}
-				}
-				select {
-				case <-stop:
-					return
-				case <-time.After(20 * time.Millisecond):
+	stop := startRelays(t, b, 4, 50*time.Millisecond, 20*time.Millisecond,
+		func(batch []events.Envelope, attempt int, took time.Duration, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			slowest = max(slowest, took)
+			if err == nil {
+				for _, e := range batch {
+					confirmed[e.ID] = attempt
 				}
 			}
-		}()
-	}
+		})
 	n := func() int { mu.Lock(); defer mu.Unlock(); return len(confirmed) }
 	wait.Eventually(t, 20*time.Second, "transitions confirmed before the crash", wait.Bool(func() bool { return n() >= 200 }))
 	node.Kill()
@@ -216,23 +188,14 @@ func TestBrokerCrashConfirmTracking(t *testing.T) {
 	node.Start()
 	after := n()
 	wait.Eventually(t, 60*time.Second, "transitions confirmed after the restart", wait.Bool(func() bool { return n() >= after+300 }))
-	close(stop)
-	wg.Wait()
+	stop()
 
 	mu.Lock()
 	defer mu.Unlock()
 	if slowest > cfg.PublishTimeout+2*time.Second {
 		t.Errorf("the slowest Publish took %v; PublishTimeout is %v", slowest, cfg.PublishTimeout)
 	}
-	wait.Eventually(t, 60*time.Second, "every confirmed transition consumed", wait.Bool(func() bool {
-		got := rec.idSet()
-		for id := range confirmed {
-			if got[id] == 0 {
-				return false
-			}
-		}
-		return true
-	}))
+	wait.Eventually(t, 60*time.Second, "every confirmed transition consumed", wait.Bool(consumedAll(rec, confirmed)))
 	time.Sleep(time.Second) // late duplicates
 	got := rec.idSet()
 	dups, retried := 0, 0

@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,44 +102,21 @@ func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 		mu        sync.Mutex
 		confirmed = map[string]bool{}
 		failures  atomic.Int64
-		stop      = make(chan struct{})
-		wg        sync.WaitGroup
 	)
 	nConfirmed := func() int { mu.Lock(); defer mu.Unlock(); return len(confirmed) }
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for seq := int64(1); ; seq += 5 {
-				batch := make([]events.Envelope, 5)
-				for i := range batch {
-					batch[i] = changed(t, "postgres", fmt.Sprint("w", w), seq+int64(i))
-				}
-				for {
-					// Like the outbox relay: retry until confirmed.
-					if err := b.Publish(context.Background(), batch...); err == nil {
-						break
-					}
-					failures.Add(1)
-					select {
-					case <-stop:
-						return
-					case <-time.After(20 * time.Millisecond):
-					}
-				}
-				mu.Lock()
-				for _, e := range batch {
-					confirmed[e.ID] = true
-				}
-				mu.Unlock()
-				select { // about 400 events/s in all: the consumer keeps up under -race
-				case <-stop:
-					return
-				case <-time.After(50 * time.Millisecond):
-				}
+	// About 400 events/s in all: the consumer keeps up under -race.
+	stop := startRelays(t, b, 4, 20*time.Millisecond, 50*time.Millisecond,
+		func(batch []events.Envelope, _ int, _ time.Duration, err error) {
+			if err != nil {
+				failures.Add(1)
+				return
 			}
-		}()
-	}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, e := range batch {
+				confirmed[e.ID] = true
+			}
+		})
 	for round := range 2 {
 		target := nConfirmed() + 300
 		wait.Eventually(t, 30*time.Second, "publishing to go on", wait.Bool(func() bool { return nConfirmed() >= target }))
@@ -154,21 +130,12 @@ func TestRabbitForcedCloseLosesNothing(t *testing.T) {
 	}
 	target := nConfirmed() + 300
 	wait.Eventually(t, 30*time.Second, "publishing to recover", wait.Bool(func() bool { return nConfirmed() >= target }))
-	close(stop)
-	wg.Wait()
+	stop()
 
 	mu.Lock()
 	ids := confirmed
 	mu.Unlock()
-	wait.Eventually(t, 60*time.Second, "every confirmed event to be consumed", wait.Bool(func() bool {
-		got := rec.idSet()
-		for id := range ids {
-			if got[id] == 0 {
-				return false
-			}
-		}
-		return true
-	}))
+	wait.Eventually(t, 60*time.Second, "every confirmed event to be consumed", wait.Bool(consumedAll(rec, ids)))
 	got := rec.idSet()
 	dups := 0
 	for _, n := range got {

@@ -20,6 +20,7 @@ import (
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/testsupport/eventtest"
 	"github.com/dbhealth/database-service/testsupport/servers"
+	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
 // testURL is the machine's RabbitMQ (TEST_RABBITMQ_URL overrides it).
@@ -273,4 +274,68 @@ func closeConnections(t testing.TB, prefix string) int {
 	}
 	wg.Wait()
 	return int(n.Load())
+}
+
+// consumedAll reports whether rec has consumed every event of ids (keys
+// are event IDs).
+func consumedAll[V any](rec *recorder, ids map[string]V) func() bool {
+	return func() bool {
+		got := rec.idSet()
+		for id := range ids {
+			if got[id] == 0 {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// patternGroups are the consumer groups of the routing tests, each bound
+// with one pattern ("none" matches no routing key: "*" is one word).
+var patternGroups = map[string]string{
+	"all":      "db.health.#",
+	"changes":  "db.health.state_changed.*",
+	"postgres": "db.health.*.postgres",
+	"none":     "db.health.*",
+}
+
+// addPatternGroups adds to b a recording consumer group for each of
+// patternGroups.
+func addPatternGroups(t testing.TB, b *Bus) map[string]*recorder {
+	t.Helper()
+	recs := map[string]*recorder{}
+	for g, key := range patternGroups {
+		recs[g] = newRecorder()
+		if err := b.AddConsumer(g, []string{key}, recs[g].handle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return recs
+}
+
+// patternEvents are four events of the routing tests and the ones each of
+// patternGroups must get.
+func patternEvents(t testing.TB) ([]events.Envelope, map[string][]events.Envelope) {
+	evs := []events.Envelope{
+		checked(t, "postgres", "main", 1), checked(t, "redis", "cache", 1),
+		changed(t, "postgres", "main", 1), changed(t, "milvus", "vec", 1),
+	}
+	return evs, map[string][]events.Envelope{
+		"all":      evs,
+		"changes":  {evs[2], evs[3]},
+		"postgres": {evs[0], evs[2]},
+		"none":     nil,
+	}
+}
+
+// wantEachOnce waits up to within for group's recorder to have consumed
+// every one of evs, and fails the test for any consumed more than once.
+func wantEachOnce(t testing.TB, rec *recorder, group string, evs []events.Envelope, within time.Duration) {
+	t.Helper()
+	wait.Eventually(t, within, group+" events", wait.Bool(func() bool { return rec.distinct() == len(evs) }))
+	for _, e := range evs {
+		if n := rec.count(e.ID); n != 1 {
+			t.Errorf("group %s got %s %d times", group, e.ID, n)
+		}
+	}
 }

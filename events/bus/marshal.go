@@ -211,22 +211,8 @@ func headerString(v any) (string, bool) {
 		return string(x), true
 	case bool:
 		return strconv.FormatBool(x), true
-	case int:
-		return strconv.Itoa(x), true
-	case int8:
-		return strconv.FormatInt(int64(x), 10), true
-	case int16:
-		return strconv.FormatInt(int64(x), 10), true
-	case int32:
-		return strconv.FormatInt(int64(x), 10), true
-	case int64:
-		return strconv.FormatInt(x, 10), true
-	case uint8:
-		return strconv.FormatUint(uint64(x), 10), true
-	case uint16:
-		return strconv.FormatUint(uint64(x), 10), true
-	case uint32:
-		return strconv.FormatUint(uint64(x), 10), true
+	case int, int8, int16, int32, int64, uint8, uint16, uint32:
+		return fmt.Sprint(x), true // base 10
 	case float32:
 		return strconv.FormatFloat(float64(x), 'g', -1, 32), true
 	case float64:

@@ -26,35 +26,23 @@ const (
 
 func newMetrics(reg prometheus.Registerer, buffered func() float64) *metrics {
 	m := &metrics{
-		published: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dbhealth_bus_events_published_total",
-			Help: "Events the broker confirmed (or the embedded bus accepted), by event type.",
-		}, []string{"type"}),
-		publishFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dbhealth_bus_events_publish_failed_total",
-			Help: "Events Publish returned an error for (not confirmed in time, nacked, connection lost), by event type.",
-		}, []string{"type"}),
-		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dbhealth_bus_events_dropped_total",
-			Help: "Best-effort events (PublishAsync) dropped, by event type and reason (buffer_full, publish_failed, closed).",
-		}, []string{"type", "reason"}),
-		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dbhealth_bus_events_consumed_total",
-			Help: "Events a consumer group handled successfully, by group and event type.",
-		}, []string{"group", "type"}),
-		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dbhealth_bus_events_consume_failed_total",
-			Help: "Events a consumer group failed to handle, by group and outcome (poisoned, requeued).",
-		}, []string{"group", "outcome"}),
+		published: counterVec("dbhealth_bus_events_published_total",
+			"Events the broker confirmed (or the embedded bus accepted), by event type.", "type"),
+		publishFailed: counterVec("dbhealth_bus_events_publish_failed_total",
+			"Events Publish returned an error for (not confirmed in time, nacked, connection lost), by event type.", "type"),
+		dropped: counterVec("dbhealth_bus_events_dropped_total",
+			"Best-effort events (PublishAsync) dropped, by event type and reason (buffer_full, publish_failed, closed).", "type", "reason"),
+		consumed: counterVec("dbhealth_bus_events_consumed_total",
+			"Events a consumer group handled successfully, by group and event type.", "group", "type"),
+		failed: counterVec("dbhealth_bus_events_consume_failed_total",
+			"Events a consumer group failed to handle, by group and outcome (poisoned, requeued).", "group", "outcome"),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "dbhealth_bus_handler_duration_seconds",
 			Help:    "Time to handle one event including retries, by group.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"group"}),
-		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dbhealth_bus_reconnects_total",
-			Help: "Broker connections re-established after a drop (publish, consume), and consumer resubscription attempts (subscription).",
-		}, []string{"connection"}),
+		reconnects: counterVec("dbhealth_bus_reconnects_total",
+			"Broker connections re-established after a drop (publish, consume), and consumer resubscription attempts (subscription).", "connection"),
 	}
 	if reg == nil {
 		return m
@@ -71,6 +59,11 @@ func newMetrics(reg prometheus.Registerer, buffered func() float64) *metrics {
 		Help: "Events waiting in PublishAsync's buffer.",
 	}, buffered))
 	return m
+}
+
+// counterVec is a counter with the given labels.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 }
 
 // register registers c, or returns the collector already registered under

@@ -73,29 +73,15 @@ func declareBase(ch *amqp.Channel, cfg Config) error {
 		what string
 		do   func() error
 	}{
-		{"exchange " + unrouted, func() error {
-			return ch.ExchangeDeclare(unrouted, amqp.ExchangeFanout, true, false, false, false, nil)
-		}},
-		{"queue " + unrouted, func() error {
-			_, err := ch.QueueDeclare(unrouted, true, false, false, false, amqp.Table{
-				amqp.QueueTypeArg: amqp.QueueTypeQuorum, amqp.QueueMaxLenArg: UnroutedMaxLength,
-			})
-			return err
-		}},
+		{"exchange " + unrouted, func() error { return declareFanout(ch, unrouted) }},
+		{"queue " + unrouted, func() error { return declareCatchAll(ch, unrouted, UnroutedMaxLength) }},
 		{"binding " + unrouted, func() error { return ch.QueueBind(unrouted, "", unrouted, false, nil) }},
 		{"exchange " + cfg.Exchange, func() error {
 			return ch.ExchangeDeclare(cfg.Exchange, amqp.ExchangeTopic, true, false, false, false,
 				amqp.Table{"alternate-exchange": unrouted})
 		}},
-		{"exchange " + dlx, func() error {
-			return ch.ExchangeDeclare(dlx, amqp.ExchangeFanout, true, false, false, false, nil)
-		}},
-		{"queue " + poison, func() error {
-			_, err := ch.QueueDeclare(poison, true, false, false, false, amqp.Table{
-				amqp.QueueTypeArg: amqp.QueueTypeQuorum, amqp.QueueMaxLenArg: PoisonMaxLength,
-			})
-			return err
-		}},
+		{"exchange " + dlx, func() error { return declareFanout(ch, dlx) }},
+		{"queue " + poison, func() error { return declareCatchAll(ch, poison, PoisonMaxLength) }},
 		{"binding " + poison, func() error { return ch.QueueBind(poison, "", dlx, false, nil) }},
 	}
 	for _, s := range steps {
@@ -104,6 +90,20 @@ func declareBase(ch *amqp.Channel, cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// declareFanout declares a durable fanout exchange.
+func declareFanout(ch *amqp.Channel, name string) error {
+	return ch.ExchangeDeclare(name, amqp.ExchangeFanout, true, false, false, false, nil)
+}
+
+// declareCatchAll declares a durable quorum queue of at most maxLen
+// messages (the unrouted or the poison queue).
+func declareCatchAll(ch *amqp.Channel, name string, maxLen int) error {
+	_, err := ch.QueueDeclare(name, true, false, false, false, amqp.Table{
+		amqp.QueueTypeArg: amqp.QueueTypeQuorum, amqp.QueueMaxLenArg: maxLen,
+	})
+	return err
 }
 
 // declareGroup declares a group's queue and binds it with its keys.

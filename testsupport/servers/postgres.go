@@ -79,12 +79,8 @@ func startPostgres(t testing.TB, password string, tlsCfg *PostgresTLS) *Postgres
 		t.Fatalf("servers: postgres pwfile: %v", err)
 	}
 	if p.asUser != nil {
-		uid, _ := strconv.Atoi(p.asUser.Uid)
-		gid, _ := strconv.Atoi(p.asUser.Gid)
-		for _, path := range []string{dir, pwfile} {
-			if err := os.Chown(path, uid, gid); err != nil {
-				t.Fatalf("servers: postgres chown: %v", err)
-			}
+		if err := chownTo(p.asUser, dir, pwfile); err != nil {
+			t.Fatalf("servers: postgres chown: %v", err)
 		}
 	}
 	if out, err := p.run("initdb", "-D", p.dataDir(), "-U", p.User, "--auth=scram-sha-256",

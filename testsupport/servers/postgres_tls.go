@@ -3,7 +3,6 @@ package servers
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 )
 
@@ -55,9 +54,7 @@ func (p *Postgres) writeOwned(path string, b []byte) {
 		p.t.Fatalf("servers: postgres tls: %v", err)
 	}
 	if p.asUser != nil {
-		uid, _ := strconv.Atoi(p.asUser.Uid)
-		gid, _ := strconv.Atoi(p.asUser.Gid)
-		if err := os.Chown(path, uid, gid); err != nil {
+		if err := chownTo(p.asUser, path); err != nil {
 			p.t.Fatalf("servers: postgres tls chown: %v", err)
 		}
 	}

@@ -1,7 +1,6 @@
 package servers
 
 import (
-	"bytes"
 	"fmt"
 	"net/url"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,9 +25,7 @@ type Rabbit struct {
 	dir  string
 	name string
 	dist int
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	out  *bytes.Buffer
+	proc process
 }
 
 // StartRabbit starts a node on free ports with its own directory and kills
@@ -46,9 +42,7 @@ func StartRabbit(t testing.TB) *Rabbit {
 		t.Fatal(err)
 	}
 	if u, err := user.Lookup("rabbitmq"); err == nil {
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
+		if err := chownTo(u, dir); err != nil {
 			t.Fatalf("servers: chown %s: %v", dir, err)
 		}
 	}
@@ -77,11 +71,11 @@ func (r *Rabbit) Addr() string { return fmt.Sprintf("127.0.0.1:%d", r.Port) }
 // if the node does not accept AMQP connections within 60s.
 func (r *Rabbit) Start() {
 	r.t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cmd != nil {
-		return
-	}
+	r.proc.start(r.t, "rabbitmq node", r.Addr(), 60*time.Second, r.command, r.killLocked)
+}
+
+// command is the rabbitmq-server command with r's ports, name and files.
+func (r *Rabbit) command() *exec.Cmd {
 	cmd := exec.Command("rabbitmq-server")
 	cmd.Dir = r.dir
 	cmd.Env = append(os.Environ(),
@@ -96,17 +90,7 @@ func (r *Rabbit) Start() {
 		"RABBITMQ_PID_FILE="+filepath.Join(r.dir, "pid"),
 		"RABBITMQ_CONFIG_FILE="+filepath.Join(r.dir, "rabbitmq"),
 	)
-	out := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		r.t.Fatalf("servers: start rabbitmq-server: %v", err)
-	}
-	go func() { _ = cmd.Wait() }()
-	r.cmd, r.out = cmd, out
-	if err := waitDial(r.Addr(), 60*time.Second); err != nil {
-		r.killLocked()
-		r.t.Fatalf("servers: rabbitmq node did not start: %v\n%s", err, out)
-	}
+	return cmd
 }
 
 var pidRE = regexp.MustCompile(`pid=(\d+)`)
@@ -115,13 +99,15 @@ var pidRE = regexp.MustCompile(`pid=(\d+)`)
 // wrapper's process group: found by the port it listens on) and waits
 // until the port is closed. Killing a stopped node does nothing.
 func (r *Rabbit) Kill() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.proc.mu.Lock()
+	defer r.proc.mu.Unlock()
 	r.killLocked()
 }
 
+// killLocked kills the node; the caller holds r.proc.mu. The wrapper is not
+// waited for: the Erlang VM it started may hold its output open.
 func (r *Rabbit) killLocked() {
-	if r.cmd == nil {
+	if r.proc.cmd == nil {
 		return
 	}
 	for range 100 {
@@ -135,8 +121,7 @@ func (r *Rabbit) killLocked() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	_ = r.cmd.Process.Signal(syscall.SIGKILL)
-	r.cmd = nil
+	r.proc.killLocked(false)
 }
 
 // Forget deletes the node's definitions and messages (its mnesia

@@ -1,12 +1,9 @@
 package servers
 
 import (
-	"bytes"
 	"net"
 	"os/exec"
 	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -23,9 +20,7 @@ type Redis struct {
 	dir   string
 	extra []string
 	tls   *RedisTLS // nil: plain
-	mu    sync.Mutex
-	cmd   *exec.Cmd
-	out   *bytes.Buffer
+	proc  process
 }
 
 // StartRedis starts a redis-server on a free port, with requirepass set to
@@ -42,13 +37,7 @@ func StartRedis(t testing.TB, password string) *Redis {
 // The data directory is kept across Kill and Start.
 func StartRedisArgs(t testing.TB, password string, extra ...string) *Redis {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("servers: redis-server not installed")
-	}
-	r := &Redis{Host: "127.0.0.1", Port: FreePort(t), Password: password, t: t, dir: t.TempDir(), extra: extra}
-	r.Start()
-	t.Cleanup(r.Kill)
-	return r
+	return startRedis(t, &Redis{Password: password, extra: extra})
 }
 
 // RedisTLS configures a redis-server that speaks TLS only (--port 0
@@ -66,10 +55,17 @@ type RedisTLS struct {
 // only, on Port.
 func StartRedisTLS(t testing.TB, password string, cfg RedisTLS) *Redis {
 	t.Helper()
+	return startRedis(t, &Redis{Password: password, tls: &cfg})
+}
+
+// startRedis starts r on a free port with a data directory of its own and
+// kills it in t.Cleanup.
+func startRedis(t testing.TB, r *Redis) *Redis {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("servers: redis-server not installed")
 	}
-	r := &Redis{Host: "127.0.0.1", Port: FreePort(t), Password: password, t: t, dir: t.TempDir(), tls: &cfg}
+	r.Host, r.Port, r.t, r.dir = "127.0.0.1", FreePort(t), t, t.TempDir()
 	r.Start()
 	t.Cleanup(r.Kill)
 	return r
@@ -82,11 +78,11 @@ func (r *Redis) Addr() string { return net.JoinHostPort(r.Host, strconv.Itoa(r.P
 // does not accept connections within 10s.
 func (r *Redis) Start() {
 	r.t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cmd != nil {
-		return
-	}
+	r.proc.start(r.t, "redis-server", r.Addr(), 10*time.Second, r.command, func() { r.proc.killLocked(true) })
+}
+
+// command is the redis-server command line for r.
+func (r *Redis) command() *exec.Cmd {
 	args := []string{
 		"--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no",
@@ -105,30 +101,9 @@ func (r *Redis) Start() {
 		args = append(args, "--requirepass", r.Password)
 	}
 	args = append(args, r.extra...)
-	cmd := exec.Command("redis-server", args...)
-	out := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		r.t.Fatalf("servers: start redis-server: %v", err)
-	}
-	r.cmd, r.out = cmd, out
-	if err := waitDial(r.Addr(), 10*time.Second); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		r.cmd = nil
-		r.t.Fatalf("servers: redis-server did not start: %v\n%s", err, out)
-	}
+	return exec.Command("redis-server", args...)
 }
 
 // Kill sends SIGKILL to the server and waits for it to exit. Killing a
 // stopped server does nothing.
-func (r *Redis) Kill() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cmd == nil {
-		return
-	}
-	_ = r.cmd.Process.Signal(syscall.SIGKILL)
-	_ = r.cmd.Wait()
-	r.cmd = nil
-}
+func (r *Redis) Kill() { r.proc.kill(true) }
