@@ -21,6 +21,7 @@ import (
 
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/schemas"
+	"github.com/dbhealth/database-service/testsupport/logrec"
 	"github.com/dbhealth/database-service/testsupport/webtest"
 )
 
@@ -72,27 +73,9 @@ type env struct {
 	fakes  *fakes
 	server *api.Server
 	http   *httptest.Server
-	logs   *syncBuffer
+	logs   *logrec.Buffer
 	reg    *prometheus.Registry
 	token  string
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // option tweaks the API options of a test env.
@@ -102,7 +85,7 @@ type option func(*api.Options, *api.Deps)
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
 	f := newFakes()
-	logs := &syncBuffer{}
+	logs := &logrec.Buffer{}
 	reg := prometheus.NewRegistry()
 	o := api.Options{
 		Version:           "1.2.3",

@@ -1,18 +1,17 @@
 package bus
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/testsupport/logrec"
 	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
@@ -81,7 +80,7 @@ func TestNewNeverLeaksPassword(t *testing.T) {
 		t.Skip("needs RabbitMQ")
 	}
 	const pw = "wrong-password-123"
-	var logs syncBuffer
+	var logs logrec.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
 	b, err := New(ctx, Config{URL: secret.String(servers.MachineRabbitMQ().WithPassword(pw).URL())},
@@ -128,16 +127,3 @@ func TestNewUnreachable(t *testing.T) {
 		t.Fatalf("Check = %v, want ErrDisconnected naming the refusal", err)
 	}
 }
-
-// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -8,7 +8,6 @@
 package alertmanager
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -17,10 +16,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dbhealth/database-service/testsupport/logrec"
 )
 
 // Options configure the instance. Zero durations take the defaults shown.
@@ -38,7 +38,7 @@ type Instance struct {
 	// URL is its base URL, "http://127.0.0.1:<port>".
 	URL string
 	cmd *exec.Cmd
-	out *syncBuffer
+	out *logrec.Buffer
 }
 
 // Binary returns the path of the Alertmanager binary, or "" when there is
@@ -99,7 +99,7 @@ func start(t testing.TB, bin, cfg, dir string) (*Instance, error) {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	out := &syncBuffer{}
+	out := &logrec.Buffer{}
 	cmd := exec.Command(bin,
 		"--config.file="+cfg,
 		"--storage.path="+filepath.Join(dir, "data"),
@@ -188,25 +188,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writes and the
-// test's reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write implements io.Writer.
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns everything written.
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
