@@ -3,8 +3,8 @@ package probes_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +12,7 @@ import (
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/testsupport/fakees"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
 func TestElasticsearchFactsHealth(t *testing.T) {
@@ -135,13 +136,7 @@ func TestElasticsearchAuth(t *testing.T) {
 }
 
 func TestElasticsearchClosedPortRefused(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	target := esTarget("http://" + addr)
+	target := esTarget("http://127.0.0.1:" + strconv.Itoa(servers.FreePort(t)))
 	probes.RequireOpenProbe(t, probes.OpenElasticsearch, target, probes.StateDown, probes.ErrKindRefused)
 }
 

@@ -3,7 +3,6 @@ package probes_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/testsupport/fakemilvus"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
 func TestMilvusFactsHealth(t *testing.T) {
@@ -95,20 +95,8 @@ func TestMilvusQuota(t *testing.T) {
 	}
 }
 
-// milvusClosedPort returns a loopback port nothing listens on.
-func milvusClosedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
-}
-
 func TestMilvusConnectRefused(t *testing.T) {
-	target := milvusTarget("127.0.0.1", milvusClosedPort(t))
+	target := milvusTarget("127.0.0.1", servers.FreePort(t))
 	target.Timeout = 5 * time.Second
 	r := probes.RequireOpenProbe(t, probes.OpenMilvus, target, probes.StateDown, probes.ErrKindRefused)
 	// The blocking dial must give up on a refusal, not wait for the deadline.

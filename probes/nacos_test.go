@@ -15,6 +15,7 @@ import (
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
 func TestNacosFactsHealth(t *testing.T) {
@@ -125,32 +126,12 @@ func TestNacosAuth(t *testing.T) {
 }
 
 func TestNacosRefused(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	target := nacosTarget(addr)
+	target := nacosTarget("127.0.0.1:" + strconv.Itoa(servers.FreePort(t)))
 	probes.RequireOpenProbe(t, nacosOpen, target, probes.StateDown, probes.ErrKindRefused)
 }
 
 func TestNacosSilentServerTimesOut(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // accepted, never answered
-		}
-	}()
-	target := nacosTarget(l.Addr().String())
+	target := nacosTarget(servers.StartSilent(t).Addr()) // accepts, never answers
 	target.Timeout = 300 * time.Millisecond
 	r := probes.RequireOpenProbe(t, nacosOpen, target, probes.StateDown, probes.ErrKindTimeout)
 	if r.Latency > 2*time.Second {

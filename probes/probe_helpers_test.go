@@ -139,9 +139,11 @@ func requireOpenProbe(t *testing.T, open Opener, tg Target, state State, kind Er
 	return requireProbe(t, tg, openForTest(t, open, tg), state, kind)
 }
 
-// requireUpFacts opens a client of tg, requires a first probe UP and
-// returns that result, the client and the facts of a second probe.
-func requireUpFacts[F Facts](t *testing.T, open Opener, tg Target) (Result, Client, F) {
+// requireUpFacts opens a client of tg, requires a first probe UP, takes
+// the facts of a second and requires the first result's details to report
+// their version and the client's stats to count both probes without an
+// error. It returns the facts.
+func requireUpFacts[F Facts](t *testing.T, open Opener, tg Target) F {
 	t.Helper()
 	c := openForTest(t, open, tg)
 	r := requireProbe(t, tg, c, StateUp, ErrKindNone)
@@ -149,7 +151,14 @@ func requireUpFacts[F Facts](t *testing.T, open Opener, tg Target) (Result, Clie
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r, c, f.(F)
+	if want := (Result{Details: detailsOf(f)}).DetailsMap()["version"]; r.DetailsMap()["version"] != want {
+		t.Fatalf("details version = %v, want %q", r.DetailsMap()["version"], want)
+	}
+	if st := c.Stats(); st.Open < 1 || st.Acquires < 2 || st.Errors != 0 {
+		t.Fatalf("stats after two probes = %+v", st)
+	}
+	t.Logf("details: %s", r.Details)
+	return f.(F)
 }
 
 // requireAuthFailure probes tg once through a new client and requires
@@ -177,15 +186,25 @@ func requireLossNoticed(t *testing.T, round int, lost <-chan string, what string
 	}
 }
 
-// requireRestartedUp requires a probe through c to find tg's stopped
-// server refused, calls start and waits for the server to probe UP again.
-func requireRestartedUp(t *testing.T, tg Target, c Client, start func()) {
+// requireWatchedRestarts opens a client of tg that probes UP and watches
+// it. Twice it waits until ready says the watched connection is up (what
+// names it), stops the server, requires the loss noticed within 2s and a
+// probe refused, restarts the server and waits for it to probe UP. No
+// other loss may be reported.
+func requireWatchedRestarts(t *testing.T, open Opener, tg Target, what string, ready func(Client) bool, stop, restart func()) {
 	t.Helper()
-	requireProbe(t, tg, c, StateDown, ErrKindRefused)
-	start()
-	wait.Eventually(t, 10*time.Second, "the restarted server to probe UP", wait.Bool(func() bool {
-		return RunProbe(context.Background(), tg, c).State == StateUp
-	}))
+	c := openForTest(t, open, tg)
+	requireProbe(t, tg, c, StateUp, ErrKindNone)
+	lost := watchForTest(t, c)
+	for round := 1; round <= 2; round++ {
+		requireLossNoticed(t, round, lost, what, func() bool { return ready(c) }, stop)
+		requireProbe(t, tg, c, StateDown, ErrKindRefused)
+		restart()
+		wait.Eventually(t, 10*time.Second, "the restarted server to probe UP", wait.Bool(func() bool {
+			return RunProbe(context.Background(), tg, c).State == StateUp
+		}))
+	}
+	requireNoMoreLosses(t, lost)
 }
 
 // requireNoMoreLosses fails when lost reports a loss within 300ms.

@@ -16,17 +16,21 @@ import (
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
-func localRabbitMQ() Target {
-	mq := servers.MachineRabbitMQ()
-	return Target{Kind: RabbitMQ, Name: "local", Host: mq.Host(), Port: mq.Port(),
-		Username: mq.User(), Password: secret.String(mq.Password()), Timeout: 5 * time.Second}
-}
-
 // viaProxy points tg at a new proxy in front of it.
 func viaProxy(t *testing.T, tg Target) (Target, *servers.Proxy) {
 	p := servers.StartProxy(t, tg.Addr())
 	tg.Host, tg.Port = p.Host, p.Port
 	return tg, p
+}
+
+// upViaProxy opens a client of the machine's RabbitMQ through a new proxy
+// and requires it to probe UP.
+func upViaProxy(t *testing.T) (Target, *servers.Proxy, Client) {
+	t.Helper()
+	tg, proxy := viaProxy(t, localRabbitMQ())
+	c := openForTest(t, OpenRabbitMQ, tg)
+	requireProbe(t, tg, c, StateUp, ErrKindNone)
+	return tg, proxy, c
 }
 
 func TestRabbitMQUp(t *testing.T) {
@@ -84,9 +88,7 @@ func TestRabbitMQBlocked(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the machine's RabbitMQ")
 	}
-	tg, proxy := viaProxy(t, localRabbitMQ())
-	c := openForTest(t, OpenRabbitMQ, tg)
-	requireProbe(t, tg, c, StateUp, ErrKindNone)
+	tg, proxy, c := upViaProxy(t)
 
 	// The broker sends connection.blocked on a resource alarm; raising a
 	// real alarm would block every user of the shared broker.
@@ -203,9 +205,7 @@ func TestRabbitMQWatchNoticesDrop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the machine's RabbitMQ")
 	}
-	tg, proxy := viaProxy(t, localRabbitMQ())
-	c := openForTest(t, OpenRabbitMQ, tg)
-	requireProbe(t, tg, c, StateUp, ErrKindNone)
+	tg, proxy, c := upViaProxy(t)
 	lost := watchForTest(t, c)
 	rc := c.(*rabbitClient)
 
