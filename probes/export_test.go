@@ -3,7 +3,6 @@ package probes
 // The shared test helpers (probe_helpers_test.go), for the external tests.
 var (
 	OpenForTest      = openForTest
-	RequireState     = requireState
 	RequireProbe     = requireProbe
 	RequireOpenProbe = requireOpenProbe
 	RunHealthCases   = runHealthCases
