@@ -63,6 +63,24 @@ func (pc *probeCounter) stats(open int64) PoolStats {
 	return PoolStats{Open: open, Idle: max(open-inUse, 0), InUse: inUse, Acquires: pc.probes.Load(), Errors: pc.errors.Load()}
 }
 
+// enterProbe takes sem, the one-probe-at-a-time turn of a client whose
+// probes share state, waiting no longer than ctx allows (kind names the
+// client in that error), and refuses the probe with errClosed once the
+// client is closed. On success the caller gives sem back when its probe
+// ends.
+func enterProbe(ctx context.Context, sem chan struct{}, kind Kind, closed *atomic.Bool, errClosed error) error {
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("%s: waiting for the previous probe: %w", kind, ctx.Err())
+	}
+	if closed.Load() {
+		<-sem
+		return Fail(ErrKindConfig, errClosed)
+	}
+	return nil
+}
+
 // Opener creates the Client of a target. It must not block longer than ctx
 // allows; lazily connecting clients may return at once.
 type Opener func(ctx context.Context, t Target) (Client, error)

@@ -3,8 +3,8 @@ package probes_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,33 +12,18 @@ import (
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/testsupport/fakees"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
 func TestElasticsearchFactsHealth(t *testing.T) {
-	tests := []struct {
-		name   string
-		facts  probes.ElasticsearchFacts
-		want   probes.State
-		reason string // a substring of the reason; "" means no reason
-	}{
-		{"green", probes.ElasticsearchFacts{Status: "green"}, probes.StateUp, ""},
-		{"green with relocating shards", probes.ElasticsearchFacts{Status: "green", RelocatingShards: 3}, probes.StateUp, ""},
-		{"yellow", probes.ElasticsearchFacts{Status: "yellow", UnassignedShards: 5}, probes.StateDegraded, "yellow: 5 unassigned"},
-		{"red", probes.ElasticsearchFacts{Status: "red", UnassignedShards: 6, InitializingShards: 1}, probes.StateDown, "red: 6 unassigned shards, 1 initializing"},
-		{"unknown status", probes.ElasticsearchFacts{Status: "purple"}, probes.StateDown, `"purple"`},
-		{"empty status", probes.ElasticsearchFacts{}, probes.StateDown, "unknown cluster status"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, reason := tt.facts.Health(probes.Limits{}.WithDefaults())
-			if got != tt.want {
-				t.Errorf("state = %s, want %s", got, tt.want)
-			}
-			if tt.reason == "" && reason != "" || !strings.Contains(reason, tt.reason) {
-				t.Errorf("reason = %q, want it to contain %q", reason, tt.reason)
-			}
-		})
-	}
+	probes.RunHealthCases(t, []probes.HealthCase{
+		{"green", probes.ElasticsearchFacts{Status: "green"}, probes.Limits{}, probes.StateUp, ""},
+		{"green with relocating shards", probes.ElasticsearchFacts{Status: "green", RelocatingShards: 3}, probes.Limits{}, probes.StateUp, ""},
+		{"yellow", probes.ElasticsearchFacts{Status: "yellow", UnassignedShards: 5}, probes.Limits{}, probes.StateDegraded, "yellow: 5 unassigned"},
+		{"red", probes.ElasticsearchFacts{Status: "red", UnassignedShards: 6, InitializingShards: 1}, probes.Limits{}, probes.StateDown, "red: 6 unassigned shards, 1 initializing"},
+		{"unknown status", probes.ElasticsearchFacts{Status: "purple"}, probes.Limits{}, probes.StateDown, `"purple"`},
+		{"empty status", probes.ElasticsearchFacts{}, probes.Limits{}, probes.StateDown, "unknown cluster status"},
+	})
 }
 
 // esTarget is an Elasticsearch target on the fake with a short timeout.
@@ -50,17 +35,6 @@ func esTarget(url string) probes.Target {
 		Addresses: []string{url},
 		Timeout:   2 * time.Second,
 	}
-}
-
-// esOpen opens the client of t and closes it at the end of the test.
-func esOpen(t *testing.T, target probes.Target) probes.Client {
-	t.Helper()
-	c, err := probes.OpenElasticsearch(context.Background(), target)
-	if err != nil {
-		t.Fatalf("OpenElasticsearch: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
 }
 
 func TestElasticsearchClusterStatus(t *testing.T) {
@@ -77,10 +51,7 @@ func TestElasticsearchClusterStatus(t *testing.T) {
 			fake := fakees.New(t)
 			fake.SetStatus(tt.status)
 			target := esTarget(fake.URL())
-			r := probes.RunProbe(context.Background(), target, esOpen(t, target))
-			if r.State != tt.want || r.ErrorKind != probes.ErrKindNone {
-				t.Fatalf("state %s kind %q (%s), want %s and no error", r.State, r.ErrorKind, r.Error, tt.want)
-			}
+			r := probes.RequireOpenProbe(t, probes.OpenElasticsearch, target, tt.want, probes.ErrKindNone)
 			want := map[string]any{
 				"status":               tt.status,
 				"version":              fakees.DefaultVersion,
@@ -105,25 +76,19 @@ func TestElasticsearchNoProductHeader(t *testing.T) {
 		fake := fakees.New(t)
 		fake.SetProductHeader(false)
 		target := esTarget(fake.URL())
-		r := probes.RunProbe(context.Background(), target, esOpen(t, target))
-		if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindProtocol {
-			t.Fatalf("state %s kind %q (%s), want DOWN/protocol", r.State, r.ErrorKind, r.Error)
-		}
+		probes.RequireOpenProbe(t, probes.OpenElasticsearch, target, probes.StateDown, probes.ErrKindProtocol)
 	})
 	t.Run("after a successful probe", func(t *testing.T) {
 		// The SDK caches its first successful product check; the probe
 		// still checks every answer.
 		fake := fakees.New(t)
 		target := esTarget(fake.URL())
-		c := esOpen(t, target)
+		c := probes.OpenForTest(t, probes.OpenElasticsearch, target)
 		if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateUp {
 			t.Fatalf("first probe: %s %s", r.State, r.Error)
 		}
 		fake.SetProductHeader(false)
-		r := probes.RunProbe(context.Background(), target, c)
-		if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindProtocol {
-			t.Fatalf("state %s kind %q (%s), want DOWN/protocol", r.State, r.ErrorKind, r.Error)
-		}
+		probes.RequireProbe(t, target, c, probes.StateDown, probes.ErrKindProtocol)
 	})
 }
 
@@ -132,14 +97,7 @@ func TestElasticsearchSlowServerTimesOut(t *testing.T) {
 	fake.SetDelay(5 * time.Second)
 	target := esTarget(fake.URL())
 	target.Timeout = 200 * time.Millisecond
-	r := probes.RunProbe(context.Background(), target, esOpen(t, target))
-	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindTimeout {
-		t.Fatalf("state %s kind %q (%s), want DOWN/timeout", r.State, r.ErrorKind, r.Error)
-	}
-	if r.Latency >= 2*time.Second {
-		t.Fatalf("probe took %v: not bounded by its 200ms timeout", r.Latency)
-	}
-	t.Logf("slow server: timeout after %v", r.Latency)
+	requireTimesOutSoon(t, probes.OpenElasticsearch, target)
 }
 
 func TestElasticsearchAuth(t *testing.T) {
@@ -147,50 +105,21 @@ func TestElasticsearchAuth(t *testing.T) {
 	fake := fakees.New(t)
 	fake.RequireBasicAuth(user, good)
 
-	t.Run("rejected", func(t *testing.T) {
-		target := esTarget(fake.URL())
-		target.Username, target.Password = user, secret.String(bad)
-		r := probes.RunProbe(context.Background(), target, esOpen(t, target))
-		if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindAuth {
-			t.Fatalf("state %s kind %q (%s), want DOWN/auth", r.State, r.ErrorKind, r.Error)
-		}
-		assertNoSecret(t, r, bad)
-	})
+	runLoginCases(t, probes.OpenElasticsearch, esTarget(fake.URL()), user, good, bad, nil)
 	t.Run("rejected with the password in the URL", func(t *testing.T) {
 		target := esTarget(strings.Replace(fake.URL(), "http://", "http://"+user+":"+bad+"@", 1))
 		target.Password = secret.String(bad)
-		r := probes.RunProbe(context.Background(), target, esOpen(t, target))
-		if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindAuth {
-			t.Fatalf("state %s kind %q (%s), want DOWN/auth", r.State, r.ErrorKind, r.Error)
-		}
+		r := probes.RequireOpenProbe(t, probes.OpenElasticsearch, target, probes.StateDown, probes.ErrKindAuth)
 		// Target.Addresses holds the URL as configured (the config layer's
 		// business); what the probe produced must not repeat it.
 		r.Target = probes.Target{}
 		assertNoSecret(t, r, bad)
 	})
-	t.Run("accepted", func(t *testing.T) {
-		target := esTarget(fake.URL())
-		target.Username, target.Password = user, secret.String(good)
-		r := probes.RunProbe(context.Background(), target, esOpen(t, target))
-		if r.State != probes.StateUp {
-			t.Fatalf("state %s kind %q (%s), want UP", r.State, r.ErrorKind, r.Error)
-		}
-		assertNoSecret(t, r, good)
-	})
 }
 
 func TestElasticsearchClosedPortRefused(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	target := esTarget("http://" + addr)
-	r := probes.RunProbe(context.Background(), target, esOpen(t, target))
-	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindRefused {
-		t.Fatalf("state %s kind %q (%s), want DOWN/refused", r.State, r.ErrorKind, r.Error)
-	}
+	target := esTarget("http://127.0.0.1:" + strconv.Itoa(servers.FreePort(t)))
+	probes.RequireOpenProbe(t, probes.OpenElasticsearch, target, probes.StateDown, probes.ErrKindRefused)
 }
 
 func TestElasticsearchHTTPErrorsNotRetried(t *testing.T) {
@@ -208,10 +137,7 @@ func TestElasticsearchHTTPErrorsNotRetried(t *testing.T) {
 			fake := fakees.New(t)
 			fake.FailWith(tt.status)
 			target := esTarget(fake.URL())
-			r := probes.RunProbe(context.Background(), target, esOpen(t, target))
-			if r.State != probes.StateDown || r.ErrorKind != tt.want {
-				t.Fatalf("state %s kind %q (%s), want DOWN/%s", r.State, r.ErrorKind, r.Error, tt.want)
-			}
+			r := probes.RequireOpenProbe(t, probes.OpenElasticsearch, target, probes.StateDown, tt.want)
 			if !strings.Contains(r.Error, "fake_exception") {
 				t.Errorf("error %q lacks Elasticsearch's error type", r.Error)
 			}
@@ -225,7 +151,7 @@ func TestElasticsearchHTTPErrorsNotRetried(t *testing.T) {
 func TestElasticsearchVersionRefreshedAfterFailure(t *testing.T) {
 	fake := fakees.New(t)
 	target := esTarget(fake.URL())
-	c := esOpen(t, target)
+	c := probes.OpenForTest(t, probes.OpenElasticsearch, target)
 
 	if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateUp {
 		t.Fatalf("probe 1: %s %s", r.State, r.Error)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	grpcretry "github.com/grpc-ecosystem/go-grpc-middleware/retry"
@@ -17,11 +18,9 @@ import (
 	"github.com/milvus-io/milvus-sdk-go/v2/common"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
-	"google.golang.org/grpc/status"
 )
 
 var errMilvusClosed = errors.New("milvus: client closed")
@@ -66,9 +65,9 @@ type milvusClient struct {
 	version    string
 	deployMode string
 
-	// mu guards closed and the connections Stats looks at.
+	closed atomic.Bool
+	// mu guards the connections Stats looks at.
 	mu        sync.Mutex
-	closed    bool
 	conn      *grpc.ClientConn // the SDK's, nil when not dialled
 	watchConn *grpc.ClientConn // Watch's, nil when not watching
 
@@ -86,15 +85,10 @@ func (c *milvusClient) Probe(ctx context.Context) (Facts, error) {
 }
 
 func (c *milvusClient) probeOnce(ctx context.Context) (Facts, error) {
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("milvus: waiting for the previous probe: %w", ctx.Err())
+	if err := enterProbe(ctx, c.sem, Milvus, &c.closed, errMilvusClosed); err != nil {
+		return nil, err
 	}
 	defer func() { <-c.sem }()
-	if c.isClosed() {
-		return nil, Fail(ErrKindConfig, errMilvusClosed)
-	}
 	if c.sdk == nil {
 		if err := c.dial(ctx); err != nil {
 			return nil, err
@@ -168,25 +162,21 @@ func (c *milvusClient) handshake(ctx context.Context) error {
 			Reserved:   map[string]string{"client": "database-service"},
 		},
 	}, milvusNoRetry)
-	switch {
-	case status.Code(err) == codes.Unimplemented:
-		// A server older than 2.2.9 has no Connect; carry on.
-	case err != nil:
-		return milvusRPCError("connect", err)
-	case !milvusStatusOK(resp.GetStatus()):
-		return milvusStatusError("connect", resp.GetStatus())
-	default:
+	// A server older than 2.2.9 has no Connect; carry on.
+	answered, err := milvusOptionalAnswer("connect", err, resp.GetStatus())
+	if err != nil {
+		return err
+	}
+	if answered {
 		c.deployMode = resp.GetServerInfo().GetDeployMode()
 		c.version = resp.GetServerInfo().GetBuildTags()
 	}
 	v, err := c.sdk.Service.GetVersion(ctx, &milvuspb.GetVersionRequest{}, milvusNoRetry)
-	switch {
-	case status.Code(err) == codes.Unimplemented:
-	case err != nil:
-		return milvusRPCError("get version", err)
-	case !milvusStatusOK(v.GetStatus()):
-		return milvusStatusError("get version", v.GetStatus())
-	case v.GetVersion() != "":
+	answered, err = milvusOptionalAnswer("get version", err, v.GetStatus())
+	if err != nil {
+		return err
+	}
+	if answered && v.GetVersion() != "" {
 		c.version = v.GetVersion()
 	}
 	return nil
@@ -233,12 +223,6 @@ func (c *milvusClient) drop() {
 	c.mu.Unlock()
 }
 
-func (c *milvusClient) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
 // Stats counts the gRPC connections that are ready (the probes' and the
 // watcher's) and the probes.
 func (c *milvusClient) Stats() PoolStats {
@@ -252,9 +236,7 @@ func (c *milvusClient) Stats() PoolStats {
 // end (probes are bounded by their deadline). A running Watch stops with
 // its context.
 func (c *milvusClient) Close() error {
-	c.mu.Lock()
-	c.closed = true
-	c.mu.Unlock()
+	c.closed.Store(true)
 	c.sem <- struct{}{}
 	c.drop()
 	<-c.sem

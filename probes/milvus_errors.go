@@ -30,6 +30,21 @@ func milvusRPCError(op string, err error) error {
 	return wrapped
 }
 
+// milvusOptionalAnswer judges the outcome of a call (op) a server may not
+// implement: answered is false when it does not (Unimplemented) or the call
+// failed, err is the classified failure.
+func milvusOptionalAnswer(op string, err error, st *commonpb.Status) (answered bool, _ error) {
+	switch {
+	case status.Code(err) == codes.Unimplemented:
+		return false, nil
+	case err != nil:
+		return false, milvusRPCError(op, err)
+	case !milvusStatusOK(st):
+		return false, milvusStatusError(op, st)
+	}
+	return true, nil
+}
+
 // Milvus status codes (milvus merr) a probe distinguishes.
 const (
 	milvusCodeServiceNotReady     = 1

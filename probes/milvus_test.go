@@ -3,7 +3,6 @@ package probes_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -11,39 +10,23 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"google.golang.org/grpc/codes"
 
-	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/testsupport/fakemilvus"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
 func TestMilvusFactsHealth(t *testing.T) {
-	tests := []struct {
-		name   string
-		facts  probes.MilvusFacts
-		want   probes.State
-		reason string // a substring of the reason; "" means no reason
-	}{
-		{"healthy", probes.MilvusFacts{Healthy: true}, probes.StateUp, ""},
-		{"healthy, unknown quota state", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"Unknown"}}, probes.StateUp, ""},
-		{"unhealthy with reasons", probes.MilvusFacts{Reasons: []string{"rootcoord down", "querynode 3 lost"}}, probes.StateDown, "rootcoord down; querynode 3 lost"},
-		{"unhealthy without reasons", probes.MilvusFacts{}, probes.StateDown, "unhealthy"},
-		{"unhealthy and quota denied", probes.MilvusFacts{QuotaStates: []string{"DenyToWrite"}, Reasons: []string{"x"}}, probes.StateDown, "unhealthy"},
-		{"read limited", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"ReadLimited"}, Reasons: []string{"rate limit exceeded"}}, probes.StateDegraded, "ReadLimited: rate limit exceeded"},
-		{"write denied", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"DenyToWrite"}}, probes.StateDegraded, "DenyToWrite"},
-		{"write limited", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"WriteLimited"}}, probes.StateDegraded, "WriteLimited"},
-		{"read denied", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"DenyToRead", "DenyToWrite"}}, probes.StateDegraded, "DenyToRead, DenyToWrite"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, reason := tt.facts.Health(probes.Limits{}.WithDefaults())
-			if got != tt.want {
-				t.Errorf("state = %s, want %s", got, tt.want)
-			}
-			if tt.reason == "" && reason != "" || !strings.Contains(reason, tt.reason) {
-				t.Errorf("reason = %q, want it to contain %q", reason, tt.reason)
-			}
-		})
-	}
+	probes.RunHealthCases(t, []probes.HealthCase{
+		{"healthy", probes.MilvusFacts{Healthy: true}, probes.Limits{}, probes.StateUp, ""},
+		{"healthy, unknown quota state", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"Unknown"}}, probes.Limits{}, probes.StateUp, ""},
+		{"unhealthy with reasons", probes.MilvusFacts{Reasons: []string{"rootcoord down", "querynode 3 lost"}}, probes.Limits{}, probes.StateDown, "rootcoord down; querynode 3 lost"},
+		{"unhealthy without reasons", probes.MilvusFacts{}, probes.Limits{}, probes.StateDown, "unhealthy"},
+		{"unhealthy and quota denied", probes.MilvusFacts{QuotaStates: []string{"DenyToWrite"}, Reasons: []string{"x"}}, probes.Limits{}, probes.StateDown, "unhealthy"},
+		{"read limited", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"ReadLimited"}, Reasons: []string{"rate limit exceeded"}}, probes.Limits{}, probes.StateDegraded, "ReadLimited: rate limit exceeded"},
+		{"write denied", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"DenyToWrite"}}, probes.Limits{}, probes.StateDegraded, "DenyToWrite"},
+		{"write limited", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"WriteLimited"}}, probes.Limits{}, probes.StateDegraded, "WriteLimited"},
+		{"read denied", probes.MilvusFacts{Healthy: true, QuotaStates: []string{"DenyToRead", "DenyToWrite"}}, probes.Limits{}, probes.StateDegraded, "DenyToRead, DenyToWrite"},
+	})
 }
 
 // milvusTarget is a Milvus target on host:port with a short timeout.
@@ -51,25 +34,11 @@ func milvusTarget(host string, port int) probes.Target {
 	return probes.Target{Kind: probes.Milvus, Name: "milvus-test", Host: host, Port: port, Timeout: 2 * time.Second}
 }
 
-// milvusOpen opens the client of t and closes it at the end of the test.
-func milvusOpen(t *testing.T, target probes.Target) probes.Client {
-	t.Helper()
-	c, err := probes.OpenMilvus(context.Background(), target)
-	if err != nil {
-		t.Fatalf("OpenMilvus: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
 func TestMilvusHealthy(t *testing.T) {
 	fake := fakemilvus.New(t)
 	target := milvusTarget(fake.Host(), fake.Port())
-	c := milvusOpen(t, target)
-	r := probes.RunProbe(context.Background(), target, c)
-	if r.State != probes.StateUp || r.ErrorKind != probes.ErrKindNone {
-		t.Fatalf("state %s kind %q (%s), want UP", r.State, r.ErrorKind, r.Error)
-	}
+	c := probes.OpenForTest(t, probes.OpenMilvus, target)
+	r := probes.RequireProbe(t, target, c, probes.StateUp, probes.ErrKindNone)
 	if r.DetailsMap()["version"] != fakemilvus.DefaultVersion || r.DetailsMap()["is_healthy"] != true || r.DetailsMap()["deploy_mode"] != "STANDALONE" {
 		t.Fatalf("details %s", r.Details)
 	}
@@ -92,10 +61,7 @@ func TestMilvusUnhealthy(t *testing.T) {
 	fake := fakemilvus.New(t)
 	fake.SetHealthy(false, "rootcoord is not healthy", "querynode 12 lost")
 	target := milvusTarget(fake.Host(), fake.Port())
-	r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
-	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindNone {
-		t.Fatalf("state %s kind %q (%s), want DOWN from the facts", r.State, r.ErrorKind, r.Error)
-	}
+	r := probes.RequireOpenProbe(t, probes.OpenMilvus, target, probes.StateDown, probes.ErrKindNone)
 	if !strings.Contains(r.Reason, "rootcoord is not healthy; querynode 12 lost") {
 		t.Fatalf("reason %q lacks the server's reasons", r.Reason)
 	}
@@ -118,10 +84,7 @@ func TestMilvusQuota(t *testing.T) {
 			fake := fakemilvus.New(t)
 			fake.SetQuotaStates(tt.states...)
 			target := milvusTarget(fake.Host(), fake.Port())
-			r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
-			if r.State != tt.want || r.ErrorKind != probes.ErrKindNone {
-				t.Fatalf("state %s kind %q (%s), want %s", r.State, r.ErrorKind, r.Error, tt.want)
-			}
+			r := probes.RequireOpenProbe(t, probes.OpenMilvus, target, tt.want, probes.ErrKindNone)
 			for _, s := range tt.states {
 				if !strings.Contains(r.Reason, s.String()) {
 					t.Errorf("reason %q lacks %s", r.Reason, s)
@@ -131,25 +94,10 @@ func TestMilvusQuota(t *testing.T) {
 	}
 }
 
-// milvusClosedPort returns a loopback port nothing listens on.
-func milvusClosedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
-}
-
 func TestMilvusConnectRefused(t *testing.T) {
-	target := milvusTarget("127.0.0.1", milvusClosedPort(t))
+	target := milvusTarget("127.0.0.1", servers.FreePort(t))
 	target.Timeout = 5 * time.Second
-	r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
-	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindRefused {
-		t.Fatalf("state %s kind %q (%s), want DOWN/refused", r.State, r.ErrorKind, r.Error)
-	}
+	r := probes.RequireOpenProbe(t, probes.OpenMilvus, target, probes.StateDown, probes.ErrKindRefused)
 	// The blocking dial must give up on a refusal, not wait for the deadline.
 	if r.Latency >= target.Timeout {
 		t.Fatalf("refused dial took %v, the whole timeout", r.Latency)
@@ -162,14 +110,7 @@ func TestMilvusSlowServerTimesOut(t *testing.T) {
 	fake.SetDelay(5 * time.Second)
 	target := milvusTarget(fake.Host(), fake.Port())
 	target.Timeout = 300 * time.Millisecond
-	r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
-	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindTimeout {
-		t.Fatalf("state %s kind %q (%s), want DOWN/timeout", r.State, r.ErrorKind, r.Error)
-	}
-	if r.Latency >= 2*time.Second {
-		t.Fatalf("probe took %v: not bounded by its 300ms timeout", r.Latency)
-	}
-	t.Logf("slow server: timeout after %v", r.Latency)
+	requireTimesOutSoon(t, probes.OpenMilvus, target)
 }
 
 func TestMilvusRetryableCodesNotRetried(t *testing.T) {
@@ -181,10 +122,7 @@ func TestMilvusRetryableCodesNotRetried(t *testing.T) {
 			fake.FailWith(code)
 			target := milvusTarget(fake.Host(), fake.Port())
 			target.Timeout = 3 * time.Second
-			r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
-			if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindUnavailable {
-				t.Fatalf("state %s kind %q (%s), want DOWN/unavailable", r.State, r.ErrorKind, r.Error)
-			}
+			probes.RequireOpenProbe(t, probes.OpenMilvus, target, probes.StateDown, probes.ErrKindUnavailable)
 			if n := fake.Calls("Connect"); n != 1 {
 				t.Fatalf("Connect called %d times, want 1 (no retry)", n)
 			}
@@ -197,42 +135,23 @@ func TestMilvusAuth(t *testing.T) {
 	fake := fakemilvus.New(t)
 	fake.RequireAuth(user, good)
 
-	t.Run("rejected", func(t *testing.T) {
-		target := milvusTarget(fake.Host(), fake.Port())
-		target.Username, target.Password = user, secret.String(bad)
-		r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
-		if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindAuth {
-			t.Fatalf("state %s kind %q (%s), want DOWN/auth", r.State, r.ErrorKind, r.Error)
-		}
+	runLoginCases(t, probes.OpenMilvus, milvusTarget(fake.Host(), fake.Port()), user, good, bad, func(t *testing.T, r probes.Result) {
 		if !strings.Contains(r.Error, fakemilvus.MsgAuthFailure) {
 			t.Errorf("error %q lacks the server's message", r.Error)
 		}
-		assertNoSecret(t, r, bad)
 		// The rejected connection is closed, not leaked until the next dial.
 		milvusWaitConns(t, fake, 0)
 	})
 	t.Run("no credentials", func(t *testing.T) {
 		target := milvusTarget(fake.Host(), fake.Port())
-		r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
-		if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindAuth {
-			t.Fatalf("state %s kind %q (%s), want DOWN/auth", r.State, r.ErrorKind, r.Error)
-		}
-	})
-	t.Run("accepted", func(t *testing.T) {
-		target := milvusTarget(fake.Host(), fake.Port())
-		target.Username, target.Password = user, secret.String(good)
-		r := probes.RunProbe(context.Background(), target, milvusOpen(t, target))
-		if r.State != probes.StateUp {
-			t.Fatalf("state %s kind %q (%s), want UP", r.State, r.ErrorKind, r.Error)
-		}
-		assertNoSecret(t, r, good)
+		probes.RequireOpenProbe(t, probes.OpenMilvus, target, probes.StateDown, probes.ErrKindAuth)
 	})
 }
 
 func TestMilvusReconnectsAfterRestart(t *testing.T) {
 	fake := fakemilvus.New(t)
 	target := milvusTarget(fake.Host(), fake.Port())
-	c := milvusOpen(t, target)
+	c := probes.OpenForTest(t, probes.OpenMilvus, target)
 	if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateUp {
 		t.Fatalf("before stop: %s %s", r.State, r.Error)
 	}

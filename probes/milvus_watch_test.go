@@ -26,7 +26,7 @@ func milvusWaitConns(t *testing.T, fake *fakemilvus.Server, n int64) {
 func TestMilvusWatchNoticesStop(t *testing.T) {
 	fake := fakemilvus.New(t)
 	target := milvusTarget(fake.Host(), fake.Port())
-	c := milvusOpen(t, target)
+	c := probes.OpenForTest(t, probes.OpenMilvus, target)
 	w, ok := c.(probes.Watcher)
 	if !ok {
 		t.Fatal("the Milvus client is not a Watcher")
@@ -82,7 +82,7 @@ func TestMilvusWatchNoticesStop(t *testing.T) {
 
 func TestMilvusWatchStopsWithContext(t *testing.T) {
 	fake := fakemilvus.New(t)
-	c := milvusOpen(t, milvusTarget(fake.Host(), fake.Port()))
+	c := probes.OpenForTest(t, probes.OpenMilvus, milvusTarget(fake.Host(), fake.Port()))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
@@ -117,10 +118,12 @@ type nacosClient struct {
 	loginChecked time.Time
 	loginValid   time.Duration
 
-	// mu guards the SDK client, the SDK call in flight, the watch
-	// connections and closed.
+	// closed is set under mu, so that it and the SDK client change
+	// together.
+	closed atomic.Bool
+	// mu guards the SDK client, the SDK call in flight and the watch
+	// connections.
 	mu         sync.Mutex
-	closed     bool
 	sdk        naming_client.INamingClient
 	sdkReady   chan struct{} // closed when the SDK client creation ended
 	sdkErr     error
@@ -144,15 +147,10 @@ func (c *nacosClient) Probe(ctx context.Context) (Facts, error) {
 }
 
 func (c *nacosClient) probeOnce(ctx context.Context) (NacosFacts, error) {
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return NacosFacts{}, fmt.Errorf("nacos: waiting for the previous probe: %w", ctx.Err())
+	if err := enterProbe(ctx, c.sem, Nacos, &c.closed, errNacosClosed); err != nil {
+		return NacosFacts{}, err
 	}
 	defer func() { <-c.sem }()
-	if c.isClosed() {
-		return NacosFacts{}, Fail(ErrKindConfig, errNacosClosed)
-	}
 	// The SDK client connects in the background while HTTP is asked.
 	c.startSDK()
 
@@ -196,12 +194,6 @@ func (c *nacosClient) probeOnce(ctx context.Context) (NacosFacts, error) {
 	return f, nil
 }
 
-func (c *nacosClient) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
 // Stats counts the SDK connection (as the last probe saw it) and the ready
 // watch connections, and the probes.
 func (c *nacosClient) Stats() PoolStats {
@@ -218,7 +210,7 @@ func (c *nacosClient) Stats() PoolStats {
 // when it ends). A running Watch stops with its context.
 func (c *nacosClient) Close() error {
 	c.mu.Lock()
-	c.closed = true
+	c.closed.Store(true)
 	sdk := c.sdk
 	c.sdk = nil
 	c.mu.Unlock()

@@ -25,7 +25,7 @@ import (
 func (c *nacosClient) startSDK() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.sdkReady != nil {
+	if c.closed.Load() || c.sdkReady != nil {
 		return
 	}
 	ready := make(chan struct{})
@@ -40,7 +40,7 @@ func (c *nacosClient) startSDK() {
 			c.sdkErr = Fail(ErrKindConfig, fmt.Errorf("nacos: SDK client: %w", err))
 			return
 		}
-		if c.closed {
+		if c.closed.Load() {
 			cl.CloseClient()
 			return
 		}
@@ -133,14 +133,5 @@ func (c *nacosClient) sdkServices(ctx context.Context) (*nacosSDKCall, error) {
 		return call, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("nacos: SDK naming request: %w", ctx.Err())
-	}
-}
-
-func isClosedChan(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
 	}
 }

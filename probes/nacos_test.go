@@ -15,35 +15,20 @@ import (
 	"github.com/dbhealth/database-service/config/secret"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
+	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
 func TestNacosFactsHealth(t *testing.T) {
 	ready := probes.NacosServerFacts{Address: "a:8848", Ready: true, Status: 200}
 	notReady := probes.NacosServerFacts{Address: "b:8848", Status: 500, Reason: "naming not in readiness"}
 	unreachable := probes.NacosServerFacts{Address: "c:8848", Reason: "connection refused"}
-	tests := []struct {
-		name   string
-		facts  probes.NacosFacts
-		want   probes.State
-		reason string // a substring of the reason; "" means no reason
-	}{
-		{"all ready, SDK connected", probes.NacosFacts{Servers: []probes.NacosServerFacts{ready}, ServersReady: 1, SDKConnected: true}, probes.StateUp, ""},
-		{"SDK not connected", probes.NacosFacts{Servers: []probes.NacosServerFacts{ready}, ServersReady: 1, SDKError: "client not connected"}, probes.StateDown, "gRPC: client not connected"},
-		{"not ready and SDK not connected", probes.NacosFacts{Servers: []probes.NacosServerFacts{notReady}}, probes.StateDown, "b:8848 readiness 500: naming not in readiness; gRPC: not connected"},
-		{"not ready, SDK connected", probes.NacosFacts{Servers: []probes.NacosServerFacts{notReady}, SDKConnected: true}, probes.StateDegraded, "1/1 servers not ready: b:8848 readiness 500"},
-		{"one of three down", probes.NacosFacts{Servers: []probes.NacosServerFacts{ready, unreachable, ready}, ServersReady: 2, SDKConnected: true}, probes.StateDegraded, "1/3 servers not ready: c:8848 unreachable: connection refused"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, reason := tt.facts.Health(probes.Limits{}.WithDefaults())
-			if got != tt.want {
-				t.Errorf("state = %s, want %s", got, tt.want)
-			}
-			if tt.reason == "" && reason != "" || !strings.Contains(reason, tt.reason) {
-				t.Errorf("reason = %q, want it to contain %q", reason, tt.reason)
-			}
-		})
-	}
+	probes.RunHealthCases(t, []probes.HealthCase{
+		{"all ready, SDK connected", probes.NacosFacts{Servers: []probes.NacosServerFacts{ready}, ServersReady: 1, SDKConnected: true}, probes.Limits{}, probes.StateUp, ""},
+		{"SDK not connected", probes.NacosFacts{Servers: []probes.NacosServerFacts{ready}, ServersReady: 1, SDKError: "client not connected"}, probes.Limits{}, probes.StateDown, "gRPC: client not connected"},
+		{"not ready and SDK not connected", probes.NacosFacts{Servers: []probes.NacosServerFacts{notReady}}, probes.Limits{}, probes.StateDown, "b:8848 readiness 500: naming not in readiness; gRPC: not connected"},
+		{"not ready, SDK connected", probes.NacosFacts{Servers: []probes.NacosServerFacts{notReady}, SDKConnected: true}, probes.Limits{}, probes.StateDegraded, "1/1 servers not ready: b:8848 readiness 500"},
+		{"one of three down", probes.NacosFacts{Servers: []probes.NacosServerFacts{ready, unreachable, ready}, ServersReady: 2, SDKConnected: true}, probes.Limits{}, probes.StateDegraded, "1/3 servers not ready: c:8848 unreachable: connection refused"},
+	})
 }
 
 // nacosSDKDir is where the probes' SDK clients of these tests write logs and
@@ -51,6 +36,9 @@ func TestNacosFactsHealth(t *testing.T) {
 // process-global and keeps writing into the LogDir of the last client
 // created, after that client's test ended.
 var nacosSDKDir = filepath.Join(os.TempDir(), "database-service-test", "probes-nacos")
+
+// nacosOpen opens the Nacos clients of these tests.
+var nacosOpen = probes.NacosOpener(nacosSDKDir)
 
 // nacosTarget is a Nacos target on the fake with a short timeout.
 func nacosTarget(addrs ...string) probes.Target {
@@ -66,24 +54,11 @@ func nacosTarget(addrs ...string) probes.Target {
 	}
 }
 
-func nacosOpen(t *testing.T, target probes.Target) probes.Client {
-	t.Helper()
-	c, err := probes.NacosOpener(nacosSDKDir)(context.Background(), target)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
 func TestNacosUp(t *testing.T) {
 	fake := fakenacos.Start(t)
 	target := nacosTarget(fake.Addr())
-	c := nacosOpen(t, target)
-	r := probes.RunProbe(context.Background(), target, c)
-	if r.State != probes.StateUp || r.ErrorKind != probes.ErrKindNone {
-		t.Fatalf("state %s kind %q reason %q error %q, want UP", r.State, r.ErrorKind, r.Reason, r.Error)
-	}
+	c := probes.OpenForTest(t, nacosOpen, target)
+	r := probes.RequireProbe(t, target, c, probes.StateUp, probes.ErrKindNone)
 	if r.DetailsMap()["version"] != fakenacos.DefaultVersion || r.DetailsMap()["sdk_connected"] != true || fmt.Sprint(r.DetailsMap()["servers_ready"]) != "1" {
 		t.Fatalf("details %s", r.Details)
 	}
@@ -101,15 +76,12 @@ func TestNacosUp(t *testing.T) {
 func TestNacosDown(t *testing.T) {
 	fake := fakenacos.Start(t)
 	target := nacosTarget(fake.Addr())
-	c := nacosOpen(t, target)
+	c := probes.OpenForTest(t, nacosOpen, target)
 	if r := probes.RunProbe(context.Background(), target, c); r.State != probes.StateUp {
 		t.Fatalf("before Down: %s %s %s", r.State, r.Reason, r.Error)
 	}
 	fake.Down()
-	r := probes.RunProbe(context.Background(), target, c)
-	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindNone {
-		t.Fatalf("state %s kind %q error %q, want DOWN as a verdict of the facts", r.State, r.ErrorKind, r.Error)
-	}
+	r := probes.RequireProbe(t, target, c, probes.StateDown, probes.ErrKindNone)
 	if !strings.Contains(r.Reason, "readiness 500") || !strings.Contains(r.Reason, "gRPC") {
 		t.Fatalf("reason %q", r.Reason)
 	}
@@ -122,7 +94,7 @@ func TestNacosDownFromTheStart(t *testing.T) {
 	fake := fakenacos.Start(t)
 	fake.Down()
 	target := nacosTarget(fake.Addr())
-	c := nacosOpen(t, target)
+	c := probes.OpenForTest(t, nacosOpen, target)
 	r := probes.RunProbe(context.Background(), target, c)
 	if r.State != probes.StateDown || !strings.Contains(r.Reason, "readiness 500") {
 		t.Fatalf("state %s reason %q error %q", r.State, r.Reason, r.Error)
@@ -136,10 +108,7 @@ func TestNacosAuth(t *testing.T) {
 
 	target := nacosTarget(fake.Addr())
 	target.Username, target.Password = "nacos", secret.String(password)
-	r := probes.RunProbe(context.Background(), target, nacosOpen(t, target))
-	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindAuth {
-		t.Fatalf("state %s kind %q error %q, want DOWN/auth", r.State, r.ErrorKind, r.Error)
-	}
+	r := probes.RequireOpenProbe(t, nacosOpen, target, probes.StateDown, probes.ErrKindAuth)
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
@@ -151,54 +120,25 @@ func TestNacosAuth(t *testing.T) {
 
 	good := nacosTarget(fake.Addr())
 	good.Username, good.Password = "nacos", "right-pass"
-	if r := probes.RunProbe(context.Background(), good, nacosOpen(t, good)); r.State != probes.StateUp {
+	if r := probes.RunProbe(context.Background(), good, probes.OpenForTest(t, nacosOpen, good)); r.State != probes.StateUp {
 		t.Fatalf("right password: %s %q %q", r.State, r.Reason, r.Error)
 	}
 }
 
 func TestNacosRefused(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	target := nacosTarget(addr)
-	r := probes.RunProbe(context.Background(), target, nacosOpen(t, target))
-	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindRefused {
-		t.Fatalf("state %s kind %q error %q, want DOWN/refused", r.State, r.ErrorKind, r.Error)
-	}
+	target := nacosTarget("127.0.0.1:" + strconv.Itoa(servers.FreePort(t)))
+	probes.RequireOpenProbe(t, nacosOpen, target, probes.StateDown, probes.ErrKindRefused)
 }
 
 func TestNacosSilentServerTimesOut(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // accepted, never answered
-		}
-	}()
-	target := nacosTarget(l.Addr().String())
+	target := nacosTarget(servers.StartSilent(t).Addr()) // accepts, never answers
 	target.Timeout = 300 * time.Millisecond
-	r := probes.RunProbe(context.Background(), target, nacosOpen(t, target))
-	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindTimeout {
-		t.Fatalf("state %s kind %q error %q, want DOWN/timeout", r.State, r.ErrorKind, r.Error)
-	}
-	if r.Latency > 2*time.Second {
-		t.Fatalf("probe took %v: not bounded by its timeout", r.Latency)
-	}
+	requireTimesOutSoon(t, nacosOpen, target)
 }
 
 func TestNacosBadAddress(t *testing.T) {
 	for _, a := range []string{"no-port", "host:70000", "host:65000"} {
-		_, err := probes.NacosOpener(nacosSDKDir)(context.Background(), nacosTarget(a))
+		_, err := nacosOpen(context.Background(), nacosTarget(a))
 		if probes.Classify(err) != probes.ErrKindConfig {
 			t.Errorf("%q: err %v, want a config error", a, err)
 		}
@@ -208,7 +148,7 @@ func TestNacosBadAddress(t *testing.T) {
 func TestNacosWatcherFiresOnStop(t *testing.T) {
 	fake := fakenacos.Start(t)
 	target := nacosTarget(fake.Addr())
-	c := nacosOpen(t, target)
+	c := probes.OpenForTest(t, nacosOpen, target)
 	w, ok := c.(probes.Watcher)
 	if !ok {
 		t.Fatal("the nacos client is no Watcher")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,9 +41,7 @@ type postgresClient struct {
 	tls     bool
 	timeout time.Duration
 	errs    atomic.Int64
-
-	closeOnce sync.Once
-	closed    chan struct{}
+	closed  *closeSignal
 }
 
 // OpenPostgres returns the client of a PostgreSQL target: a small pgx pool
@@ -59,7 +56,7 @@ func OpenPostgres(ctx context.Context, t Target) (Client, error) {
 	if err != nil {
 		return nil, Fail(ErrKindConfig, fmt.Errorf("postgres pool: %w", err))
 	}
-	return &postgresClient{pool: pool, cfg: cfg, tls: t.TLS.Enabled(), timeout: targetTimeout(t), closed: make(chan struct{})}, nil
+	return &postgresClient{pool: pool, cfg: cfg, tls: t.TLS.Enabled(), timeout: targetTimeout(t), closed: newCloseSignal()}, nil
 }
 
 // postgresConfig builds the pool configuration of t.
@@ -152,10 +149,7 @@ func (c *postgresClient) Stats() PoolStats {
 
 // Close closes the pool and stops the watcher.
 func (c *postgresClient) Close() error {
-	c.closeOnce.Do(func() {
-		close(c.closed)
-		c.pool.Close()
-	})
+	c.closed.close(c.pool.Close)
 	return nil
 }
 

@@ -8,13 +8,7 @@ import (
 
 func TestPostgresFactsHealth(t *testing.T) {
 	lag := func(s float64) *float64 { return &s }
-	tests := []struct {
-		name   string
-		facts  PostgresFacts
-		limits Limits
-		want   State
-		reason string
-	}{
+	runHealthCases(t, []HealthCase{
 		{"idle primary", PostgresFacts{ConnectionsInUse: 3, MaxConnections: 100}, Limits{}, StateUp, ""},
 		{"at the default ratio", PostgresFacts{ConnectionsInUse: 90, MaxConnections: 100}, Limits{}, StateUp, ""},
 		{"above the default ratio", PostgresFacts{ConnectionsInUse: 91, MaxConnections: 100}, Limits{}, StateDegraded, "connections in use 91/100 above 90%"},
@@ -27,15 +21,7 @@ func TestPostgresFactsHealth(t *testing.T) {
 		{"replica lag unknown", PostgresFacts{InRecovery: true, MaxConnections: 100}, Limits{}, StateUp, ""},
 		{"lag ignored on a primary", PostgresFacts{ReplicaLagSeconds: lag(100), MaxConnections: 100}, Limits{}, StateUp, ""},
 		{"both", PostgresFacts{InRecovery: true, ReplicaLagSeconds: lag(60), ConnectionsInUse: 99, MaxConnections: 100}, Limits{}, StateDegraded, "connections in use 99/100 above 90%; replica lag 60.0s above 30s"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, reason := tt.facts.Health(tt.limits)
-			if got != tt.want || !strings.Contains(reason, tt.reason) || (tt.want == StateUp && reason != "") {
-				t.Fatalf("Health = %s %q, want %s containing %q", got, reason, tt.want, tt.reason)
-			}
-		})
-	}
+	})
 }
 
 func TestPostgresConfigKeepsPasswordOutOfDSN(t *testing.T) {

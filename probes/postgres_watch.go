@@ -21,7 +21,7 @@ const watchIdleCheck = 30 * time.Second
 // lost is called and the connection is re-established with backoff. Watch
 // returns when ctx is done or the client is closed.
 func (c *postgresClient) Watch(ctx context.Context, lost func(reason string)) {
-	ctx, cancel := untilClosed(ctx, c.closed)
+	ctx, cancel := untilClosed(ctx, c.closed.done())
 	defer cancel()
 	watchLoop(ctx, func(reason string) {
 		// The pooled connections died with the watched one: drop them so

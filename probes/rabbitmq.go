@@ -52,14 +52,7 @@ type rabbitSession struct {
 	watched atomic.Bool
 }
 
-func (s *rabbitSession) alive() bool {
-	select {
-	case <-s.done:
-		return false
-	default:
-		return true
-	}
-}
+func (s *rabbitSession) alive() bool { return !isClosedChan(s.done) }
 
 // OpenRabbitMQ returns the client of a RabbitMQ target. It connects on
 // first use; the credentials go to the SASL mechanism, never into the URL.
@@ -177,11 +170,9 @@ func (c *rabbitClient) session(ctx context.Context) (*rabbitSession, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	select {
-	case <-c.closed:
+	if isClosedChan(c.closed) {
 		go closeAMQP(s.conn, c.timeout)
 		return nil, errClientClosed
-	default:
 	}
 	c.sess = s
 	return s, nil
@@ -189,10 +180,8 @@ func (c *rabbitClient) session(ctx context.Context) (*rabbitSession, error) {
 
 // dial opens an AMQP connection within ctx and the target's timeout.
 func (c *rabbitClient) dial(ctx context.Context) (*rabbitSession, error) {
-	select {
-	case <-c.closed:
+	if isClosedChan(c.closed) {
 		return nil, errClientClosed
-	default:
 	}
 	deadline := time.Now().Add(c.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -295,11 +284,9 @@ func (c *rabbitClient) Stats() PoolStats {
 // Close closes the connection and stops the watcher.
 func (c *rabbitClient) Close() error {
 	c.mu.Lock()
-	select {
-	case <-c.closed:
+	if isClosedChan(c.closed) {
 		c.mu.Unlock()
 		return nil
-	default:
 	}
 	close(c.closed)
 	s := c.sess

@@ -16,17 +16,21 @@ import (
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
-func localRabbitMQ() Target {
-	mq := servers.MachineRabbitMQ()
-	return Target{Kind: RabbitMQ, Name: "local", Host: mq.Host(), Port: mq.Port(),
-		Username: mq.User(), Password: secret.String(mq.Password()), Timeout: 5 * time.Second}
-}
-
 // viaProxy points tg at a new proxy in front of it.
 func viaProxy(t *testing.T, tg Target) (Target, *servers.Proxy) {
 	p := servers.StartProxy(t, tg.Addr())
 	tg.Host, tg.Port = p.Host, p.Port
 	return tg, p
+}
+
+// upViaProxy opens a client of the machine's RabbitMQ through a new proxy
+// and requires it to probe UP.
+func upViaProxy(t *testing.T) (Target, *servers.Proxy, Client) {
+	t.Helper()
+	tg, proxy := viaProxy(t, localRabbitMQ())
+	c := openForTest(t, OpenRabbitMQ, tg)
+	requireProbe(t, tg, c, StateUp, ErrKindNone)
+	return tg, proxy, c
 }
 
 func TestRabbitMQUp(t *testing.T) {
@@ -37,8 +41,7 @@ func TestRabbitMQUp(t *testing.T) {
 	c := openForTest(t, OpenRabbitMQ, tg)
 	var r Result
 	for range 3 {
-		r = RunProbe(context.Background(), tg, c)
-		requireState(t, r, StateUp, ErrKindNone)
+		r = requireProbe(t, tg, c, StateUp, ErrKindNone)
 	}
 	if n := proxy.Accepted(); n != 1 {
 		t.Fatalf("3 probes made %d connections, want 1 reused", n)
@@ -71,38 +74,21 @@ func TestRabbitMQRefusesCredentials(t *testing.T) {
 	quick := wrongPassword
 	quick.Timeout = time.Second
 	for name, tg := range map[string]Target{"wrong password": wrongPassword, "wrong vhost": wrongVHost, "wrong password, 1s timeout": quick} {
-		c := openForTest(t, OpenRabbitMQ, tg)
-		r := RunProbe(context.Background(), tg, c)
-		requireState(t, r, StateDown, ErrKindAuth)
-		requireNoLeak(t, r, bad)
-		if st := c.Stats(); st.Open != 0 || st.Errors != 1 {
-			t.Fatalf("%s: stats = %+v", name, st)
-		}
-		t.Logf("%s: %s", name, r.Error)
+		t.Run(name, func(t *testing.T) {
+			r, c := requireAuthFailure(t, OpenRabbitMQ, tg, bad)
+			if st := c.Stats(); st.Open != 0 {
+				t.Fatalf("stats = %+v", st)
+			}
+			t.Logf("%s: %s", name, r.Error)
+		})
 	}
-}
-
-func TestRabbitMQRefused(t *testing.T) {
-	tg := localRabbitMQ()
-	tg.Port = servers.FreePort(t)
-	requireState(t, RunProbe(context.Background(), tg, openForTest(t, OpenRabbitMQ, tg)), StateDown, ErrKindRefused)
-}
-
-func TestRabbitMQTimeout(t *testing.T) {
-	requireTimeoutWithin(t, OpenRabbitMQ, localRabbitMQ())
-}
-
-func TestRabbitMQOpenDoesNotConnect(t *testing.T) {
-	requireNoConnectionOnOpen(t, OpenRabbitMQ, localRabbitMQ())
 }
 
 func TestRabbitMQBlocked(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the machine's RabbitMQ")
 	}
-	tg, proxy := viaProxy(t, localRabbitMQ())
-	c := openForTest(t, OpenRabbitMQ, tg)
-	requireState(t, RunProbe(context.Background(), tg, c), StateUp, ErrKindNone)
+	tg, proxy, c := upViaProxy(t)
 
 	// The broker sends connection.blocked on a resource alarm; raising a
 	// real alarm would block every user of the shared broker.
@@ -185,15 +171,13 @@ func TestRabbitMQManagementChecks(t *testing.T) {
 
 	tg := withURL("http://mon:" + monPass + "@" + host + "/")
 	c := openForTest(t, OpenRabbitMQ, tg)
-	r := RunProbe(context.Background(), tg, c)
-	requireState(t, r, StateUp, ErrKindNone)
+	r := requireProbe(t, tg, c, StateUp, ErrKindNone)
 	if f, _ := c.Probe(context.Background()); len(f.(RabbitMQFacts).Management) != 2 {
 		t.Fatalf("management checks = %+v", f.(RabbitMQFacts).Management)
 	}
 
 	alarm.Store(true)
-	r = RunProbe(context.Background(), tg, c)
-	requireState(t, r, StateDegraded, ErrKindNone)
+	r = requireProbe(t, tg, c, StateDegraded, ErrKindNone)
 	if want := "local-alarms: There are alarms in effect in the node: memory on rabbit@test"; r.Reason != want {
 		t.Fatalf("reason = %q, want %q", r.Reason, want)
 	}
@@ -204,8 +188,7 @@ func TestRabbitMQManagementChecks(t *testing.T) {
 		"management unreachable":    "http://mon:" + monPass + "@127.0.0.1:" + strconv.Itoa(servers.FreePort(t)),
 	} {
 		tg := withURL(u)
-		r := RunProbe(context.Background(), tg, openForTest(t, OpenRabbitMQ, tg))
-		requireState(t, r, StateDegraded, ErrKindNone)
+		r := requireOpenProbe(t, OpenRabbitMQ, tg, StateDegraded, ErrKindNone)
 		if !strings.Contains(r.Reason, "management API") {
 			t.Fatalf("%s: reason = %q", name, r.Reason)
 		}
@@ -222,32 +205,21 @@ func TestRabbitMQWatchNoticesDrop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the machine's RabbitMQ")
 	}
-	tg, proxy := viaProxy(t, localRabbitMQ())
-	c := openForTest(t, OpenRabbitMQ, tg)
-	requireState(t, RunProbe(context.Background(), tg, c), StateUp, ErrKindNone)
+	tg, proxy, c := upViaProxy(t)
 	lost := watchForTest(t, c)
 	rc := c.(*rabbitClient)
 
 	for round := 1; round <= 2; round++ {
-		wait.Eventually(t, 10*time.Second, "the watcher to wait on the connection", wait.Bool(func() bool {
+		requireLossNoticed(t, round, lost, "the watcher to wait on the connection", func() bool {
 			rc.mu.Lock()
 			defer rc.mu.Unlock()
 			return rc.sess != nil && rc.sess.alive() && rc.sess.watched.Load()
-		}))
-		start := time.Now()
-		proxy.Cut()
-		if took := waitLost(t, lost, start); took > 2*time.Second {
-			t.Errorf("round %d: loss noticed after %v, want well under 2s", round, took)
-		}
+		}, proxy.Cut)
 		// The broker itself is fine: the next probe reconnects.
-		requireState(t, RunProbe(context.Background(), tg, c), StateUp, ErrKindNone)
+		requireProbe(t, tg, c, StateUp, ErrKindNone)
 	}
 	if n := proxy.Accepted(); n != 3 {
 		t.Fatalf("connections = %d, want 3 (one per cut plus the first)", n)
 	}
-	select {
-	case reason := <-lost:
-		t.Fatalf("lost called again without a loss: %s", reason)
-	case <-time.After(300 * time.Millisecond):
-	}
+	requireNoMoreLosses(t, lost)
 }

@@ -31,8 +31,7 @@ type redisClient struct {
 	// maxclients from CONFIG GET, for servers whose INFO lacks it (< 7.0).
 	maxClients atomic.Int64
 
-	closeOnce sync.Once
-	closed    chan struct{}
+	closed *closeSignal
 }
 
 // OpenRedis returns the client of a Redis target. It connects on first use.
@@ -41,7 +40,7 @@ func OpenRedis(_ context.Context, t Target) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &redisClient{t: t, addr: t.Addr(), timeout: targetTimeout(t), tls: tlsCfg, closed: make(chan struct{})}, nil
+	return &redisClient{t: t, addr: t.Addr(), timeout: targetTimeout(t), tls: tlsCfg, closed: newCloseSignal()}, nil
 }
 
 // Probe sends PING and INFO in one write and reads both replies.
@@ -121,14 +120,8 @@ func (c *redisClient) connection(ctx context.Context) (rc *redisConn, fresh bool
 	c.mu.Lock()
 	rc = c.conn
 	c.mu.Unlock()
-	if rc != nil {
-		select {
-		case <-rc.dead:
-		default:
-			if !rc.abandoned.Load() {
-				return rc, false, nil
-			}
-		}
+	if rc != nil && !isClosedChan(rc.dead) && !rc.abandoned.Load() {
+		return rc, false, nil
 	}
 	if rc, err = c.dial(ctx); err != nil {
 		return nil, true, err
@@ -137,11 +130,9 @@ func (c *redisClient) connection(ctx context.Context) (rc *redisConn, fresh bool
 	c.conn = rc
 	c.mu.Unlock()
 	go c.read(rc)
-	select {
-	case <-c.closed: // closed while dialling
+	if isClosedChan(c.closed.done()) { // closed while dialling
 		rc.abandon()
 		return nil, true, errRedisConnLost
-	default:
 	}
 	return rc, true, nil
 }
@@ -164,7 +155,7 @@ func (c *redisClient) Watch(ctx context.Context, lost func(reason string)) {
 	c.mu.Unlock()
 	select {
 	case <-ctx.Done():
-	case <-c.closed:
+	case <-c.closed.done():
 	}
 	c.mu.Lock()
 	c.lost = nil
@@ -176,15 +167,7 @@ func (c *redisClient) connected() bool {
 	c.mu.Lock()
 	rc := c.conn
 	c.mu.Unlock()
-	if rc == nil {
-		return false
-	}
-	select {
-	case <-rc.dead:
-		return false
-	default:
-		return true
-	}
+	return rc != nil && !isClosedChan(rc.dead)
 }
 
 // Stats reports the connection and the probes made over it.
@@ -198,8 +181,7 @@ func (c *redisClient) Stats() PoolStats {
 
 // Close closes the connection.
 func (c *redisClient) Close() error {
-	c.closeOnce.Do(func() {
-		close(c.closed)
+	c.closed.close(func() {
 		c.mu.Lock()
 		rc := c.conn
 		c.mu.Unlock()

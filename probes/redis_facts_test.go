@@ -15,13 +15,7 @@ func TestRedisFactsHealth(t *testing.T) {
 		change(&f)
 		return f
 	}
-	tests := []struct {
-		name   string
-		facts  RedisFacts
-		limits Limits
-		want   State
-		reason string
-	}{
+	runHealthCases(t, []HealthCase{
 		{"healthy master", ok, Limits{}, StateUp, ""},
 		{"loading", with(func(f *RedisFacts) { f.Loading = true }), Limits{}, StateDegraded, "loading the dataset"},
 		{"clients at the ratio", with(func(f *RedisFacts) { f.ConnectedClients = 9000 }), Limits{}, StateUp, ""},
@@ -39,15 +33,7 @@ func TestRedisFactsHealth(t *testing.T) {
 		{"aof write failed", with(func(f *RedisFacts) { f.AOFEnabled, f.AOFLastWriteStatus = true, "err" }), Limits{}, StateDegraded, "last AOF write err"},
 		{"aof status ignored when off", with(func(f *RedisFacts) { f.AOFLastWriteStatus = "err" }), Limits{}, StateUp, ""},
 		{"several", with(func(f *RedisFacts) { f.Loading, f.RDBLastBgsaveStatus = true, "err" }), Limits{}, StateDegraded, "loading the dataset; last RDB save err"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, reason := tt.facts.Health(tt.limits)
-			if got != tt.want || !strings.Contains(reason, tt.reason) || (tt.want == StateUp && reason != "") {
-				t.Fatalf("Health = %s %q, want %s containing %q", got, reason, tt.want, tt.reason)
-			}
-		})
-	}
+	})
 }
 
 func TestRedisFactsFromInfo(t *testing.T) {

@@ -5,119 +5,34 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/dbhealth/database-service/config/secret"
-	"github.com/dbhealth/database-service/testsupport/servers"
-	"github.com/dbhealth/database-service/testsupport/wait"
 )
-
-func localRedis() Target {
-	rd := servers.MachineRedis()
-	return Target{Kind: Redis, Name: "local", Host: rd.Host(), Port: rd.Port(), Timeout: 5 * time.Second}
-}
 
 func TestRedisUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the machine's Redis server")
 	}
-	tg := localRedis()
-	c := openForTest(t, OpenRedis, tg)
-	r := RunProbe(context.Background(), tg, c)
-	requireState(t, r, StateUp, ErrKindNone)
-	f, err := c.Probe(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rf := f.(RedisFacts)
+	rf := requireUpFacts[RedisFacts](t, OpenRedis, localRedis())
 	if rf.Version == "" || rf.Role == "" || rf.ConnectedClients < 1 || rf.MaxClients <= 0 || rf.UsedMemory <= 0 || rf.UptimeSeconds <= 0 {
 		t.Fatalf("facts not filled in: %+v", rf)
 	}
-	if r.DetailsMap()["version"] != rf.Version {
-		t.Fatalf("details version = %v, want %q", r.DetailsMap()["version"], rf.Version)
-	}
-	if st := c.Stats(); st.Open < 1 || st.Acquires < 2 || st.Errors != 0 {
-		t.Fatalf("stats after two probes = %+v", st)
-	}
-	t.Logf("details: %s", r.Details)
-}
-
-func TestRedisWrongPassword(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a throwaway redis-server")
-	}
-	const good, bad = "redis-Good-Secret-42", "redis-Wrong-Secret-17"
-	srv := servers.StartRedis(t, good)
-	tg := Target{Kind: Redis, Name: "throwaway", Host: srv.Host, Port: srv.Port,
-		Password: secret.String(good), Timeout: 5 * time.Second}
-	requireState(t, RunProbe(context.Background(), tg, openForTest(t, OpenRedis, tg)), StateUp, ErrKindNone)
-
-	for name, pw := range map[string]string{"wrong password": bad, "no password": ""} {
-		tg.Password = secret.String(pw)
-		c := openForTest(t, OpenRedis, tg)
-		r := RunProbe(context.Background(), tg, c)
-		requireState(t, r, StateDown, ErrKindAuth)
-		requireNoLeak(t, r, good, bad)
-		if c.Stats().Errors != 1 {
-			t.Fatalf("%s: errors = %d, want 1", name, c.Stats().Errors)
-		}
-		t.Logf("%s: %s", name, r.Error)
-	}
-}
-
-func TestRedisRefused(t *testing.T) {
-	tg := localRedis()
-	tg.Port = servers.FreePort(t)
-	requireState(t, RunProbe(context.Background(), tg, openForTest(t, OpenRedis, tg)), StateDown, ErrKindRefused)
-}
-
-func TestRedisTimeout(t *testing.T) {
-	requireTimeoutWithin(t, OpenRedis, localRedis())
-}
-
-func TestRedisOpenDoesNotConnect(t *testing.T) {
-	requireNoConnectionOnOpen(t, OpenRedis, localRedis())
 }
 
 func TestRedisWatchNoticesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a throwaway redis-server")
 	}
-	const pw = "redis-Watch-Secret-88"
-	srv := servers.StartRedis(t, pw)
-	tg := Target{Kind: Redis, Name: "watched", Host: srv.Host, Port: srv.Port,
-		Password: secret.String(pw), Timeout: 2 * time.Second}
-	c := openForTest(t, OpenRedis, tg)
-	requireState(t, RunProbe(context.Background(), tg, c), StateUp, ErrKindNone)
-	lost := watchForTest(t, c)
-
-	for round := 1; round <= 2; round++ {
-		wait.Eventually(t, 10*time.Second, "the connection to be held", wait.Bool(func() bool {
-			return c.(*redisClient).connected()
-		}))
-		start := time.Now()
-		srv.Kill()
-		if took := waitLost(t, lost, start); took > 2*time.Second {
-			t.Errorf("round %d: loss noticed after %v, want well under 2s", round, took)
-		}
-		requireState(t, RunProbe(context.Background(), tg, c), StateDown, ErrKindRefused)
-		srv.Start()
-		wait.Eventually(t, 10*time.Second, "the restarted server to probe UP", wait.Bool(func() bool {
-			return RunProbe(context.Background(), tg, c).State == StateUp
-		}))
-	}
-	select {
-	case reason := <-lost:
-		t.Fatalf("lost called again without a loss: %s", reason)
-	case <-time.After(300 * time.Millisecond):
-	}
+	srv, tg := throwawayRedis(t, "redis-Watch-Secret-88")
+	tg.Name, tg.Timeout = "watched", 2*time.Second
+	requireWatchedRestarts(t, OpenRedis, tg, "the connection to be held",
+		func(c Client) bool { return c.(*redisClient).connected() }, srv.Kill, srv.Start)
 }
 
 func TestRedisMaxClients(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a throwaway redis-server")
 	}
-	srv := servers.StartRedis(t, "")
-	tg := Target{Kind: Redis, Name: "full", Host: srv.Host, Port: srv.Port, Timeout: 2 * time.Second}
+	_, tg := throwawayRedis(t, "")
+	tg.Name, tg.Timeout = "full", 2*time.Second
 	admin := openForTest(t, OpenRedis, tg).(*redisClient)
 	ctx := context.Background()
 	rc, _, err := admin.connection(ctx)

@@ -62,12 +62,8 @@ type Scheduler struct {
 
 // NewScheduler returns a scheduler; call SetTargets and Run.
 func NewScheduler(p Prober, c Claimer, s Sink, opts SchedulerOptions) *Scheduler {
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 64
-	}
-	if opts.RetryInterval <= 0 {
-		opts.RetryInterval = time.Second
-	}
+	opts.Concurrency = orDefault(opts.Concurrency, 64)
+	opts.RetryInterval = orDefault(opts.RetryInterval, time.Second)
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}

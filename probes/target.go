@@ -53,16 +53,19 @@ const (
 
 // WithDefaults returns l with zero fields replaced by the defaults.
 func (l Limits) WithDefaults() Limits {
-	if l.ConnRatio <= 0 {
-		l.ConnRatio = DefaultConnRatio
-	}
-	if l.MemoryRatio <= 0 {
-		l.MemoryRatio = DefaultMemoryRatio
-	}
-	if l.ReplicaLag <= 0 {
-		l.ReplicaLag = DefaultReplicaLag
-	}
+	l.ConnRatio = orDefault(l.ConnRatio, DefaultConnRatio)
+	l.MemoryRatio = orDefault(l.MemoryRatio, DefaultMemoryRatio)
+	l.ReplicaLag = orDefault(l.ReplicaLag, DefaultReplicaLag)
 	return l
+}
+
+// orDefault is v, or def when v is zero or negative: how the defaults of
+// durations, ratios and counts are filled in.
+func orDefault[T ~int | ~int64 | ~float64](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // Target is one database instance to watch, with everything needed to
@@ -120,15 +123,9 @@ const (
 // Limits replaced by the defaults. The Manager and the Scheduler keep
 // their targets with the defaults filled in.
 func (t Target) WithDefaults() Target {
-	if t.Timeout <= 0 {
-		t.Timeout = DefaultTimeout
-	}
-	if t.FailureThreshold < 1 {
-		t.FailureThreshold = DefaultFailureThreshold
-	}
-	if t.SuccessThreshold < 1 {
-		t.SuccessThreshold = DefaultSuccessThreshold
-	}
+	t.Timeout = orDefault(t.Timeout, DefaultTimeout)
+	t.FailureThreshold = orDefault(t.FailureThreshold, DefaultFailureThreshold)
+	t.SuccessThreshold = orDefault(t.SuccessThreshold, DefaultSuccessThreshold)
 	t.Limits = t.Limits.WithDefaults()
 	return t
 }

@@ -62,10 +62,7 @@ func TestElasticsearchTLSModes(t *testing.T) {
 	// An https:// URL with no mode is Go's default verification (the
 	// system roots here, which do not know the test CA).
 	tg := esTarget(fake.URL())
-	r := probes.RunProbe(context.Background(), tg, esOpen(t, tg))
-	if r.State != probes.StateDown || r.ErrorKind != probes.ErrKindTLS {
-		t.Fatalf("default mode: %s/%q (%s), want DOWN/tls", r.State, r.ErrorKind, r.Error)
-	}
+	probes.RequireOpenProbe(t, probes.OpenElasticsearch, tg, probes.StateDown, probes.ErrKindTLS)
 }
 
 func TestMilvusTLSModes(t *testing.T) {
@@ -79,7 +76,7 @@ func TestMilvusTLSModes(t *testing.T) {
 
 	// Plain text against the TLS server fails (never UP).
 	tg := milvusTarget(fake.Host(), fake.Port())
-	r := probes.RunProbe(context.Background(), tg, milvusOpen(t, tg))
+	r := probes.RunProbe(context.Background(), tg, probes.OpenForTest(t, probes.OpenMilvus, tg))
 	if r.State != probes.StateDown {
 		t.Fatalf("plain against TLS: %s, want DOWN", r.State)
 	}

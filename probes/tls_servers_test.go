@@ -39,8 +39,7 @@ func TestPostgresTLSModes(t *testing.T) {
 			tg := localPostgres()
 			tg.TLS = tt.tls
 			c := openForTest(t, OpenPostgres, tg)
-			r := RunProbe(context.Background(), tg, c)
-			requireState(t, r, tt.state, tt.kind)
+			r := requireProbe(t, tg, c, tt.state, tt.kind)
 			if !strings.Contains(r.Error, tt.reason) {
 				t.Fatalf("error %q does not name %q", r.Error, tt.reason)
 			}
@@ -146,8 +145,7 @@ func TestRedisTLSAgainstPlainServer(t *testing.T) {
 	// times out, and the error says what to suspect.
 	tg := localRedis()
 	tg.TLS, tg.Timeout = TLS{Mode: TLSRequire}, time.Second
-	r := RunProbe(context.Background(), tg, openForTest(t, OpenRedis, tg))
-	requireState(t, r, StateDown, ErrKindTimeout)
+	r := requireOpenProbe(t, OpenRedis, tg, StateDown, ErrKindTimeout)
 	if !strings.Contains(r.Error, "speak TLS") {
 		t.Fatalf("error %q gives no hint", r.Error)
 	}
@@ -176,8 +174,7 @@ func TestPostgresClientCertificate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := base
 			tg.TLS = tt.tls
-			r := RunProbe(context.Background(), tg, openForTest(t, OpenPostgres, tg))
-			requireState(t, r, tt.state, tt.kind)
+			r := requireOpenProbe(t, OpenPostgres, tg, tt.state, tt.kind)
 			requireNoLeak(t, r, pw)
 			if r.Error != "" {
 				t.Logf("%s: %s", r.ErrorKind, r.Error)

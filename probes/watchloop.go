@@ -3,6 +3,7 @@ package probes
 import (
 	"context"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -61,6 +62,26 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// closeSignal is closed once, by a client's Close, and tells the client's
+// watcher and a dial in flight to stop.
+type closeSignal struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func newCloseSignal() *closeSignal { return &closeSignal{ch: make(chan struct{})} }
+
+// close closes the signal and then runs release; later calls do nothing.
+func (s *closeSignal) close(release func()) {
+	s.once.Do(func() {
+		close(s.ch)
+		release()
+	})
+}
+
+// done is closed once the signal is.
+func (s *closeSignal) done() <-chan struct{} { return s.ch }
+
 // untilClosed returns a context that ends with ctx or when closed is closed
 // (a client's Close), so that a watcher stops with its client.
 func untilClosed(ctx context.Context, closed <-chan struct{}) (context.Context, context.CancelFunc) {
@@ -73,4 +94,15 @@ func untilClosed(ctx context.Context, closed <-chan struct{}) (context.Context, 
 		}
 	}()
 	return ctx, cancel
+}
+
+// isClosedChan reports whether ch is closed (it must be one that is only
+// ever closed, never sent on).
+func isClosedChan(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

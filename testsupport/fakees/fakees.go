@@ -41,14 +41,8 @@ type Server struct {
 
 	requests atomic.Int64
 
-	mu            sync.Mutex
-	status        string
-	productHeader bool
-	delay         time.Duration
-	user, pass    string
-	authRequired  bool
-	failStatus    int
-	version       string
+	mu  sync.Mutex
+	cfg config // the knobs, guarded by mu
 }
 
 // New starts a fake Elasticsearch node on 127.0.0.1 with a green cluster
@@ -68,10 +62,8 @@ func NewTLS(t testing.TB, cfg *tls.Config) *Server {
 func start(t testing.TB, cfg *tls.Config) *Server {
 	t.Helper()
 	s := &Server{
-		done:          make(chan struct{}),
-		status:        "green",
-		productHeader: true,
-		version:       DefaultVersion,
+		done: make(chan struct{}),
+		cfg:  config{status: "green", productHeader: true, version: DefaultVersion},
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	if cfg != nil {
@@ -105,53 +97,31 @@ func (s *Server) Requests() int64 { return s.requests.Load() }
 // SetStatus sets the cluster health status: "green", "yellow" or "red".
 // The shard counts of _cluster/health follow (yellow: unassigned replicas,
 // red: unassigned primaries). Any other string is served as is.
-func (s *Server) SetStatus(status string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.status = status
-}
+func (s *Server) SetStatus(status string) { s.set(func(k *config) { k.status = status }) }
 
 // SetProductHeader turns the X-Elastic-Product: Elasticsearch header on
 // (the default) or off.
-func (s *Server) SetProductHeader(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.productHeader = on
-}
+func (s *Server) SetProductHeader(on bool) { s.set(func(k *config) { k.productHeader = on }) }
 
 // SetDelay makes every answer wait d first (0 answers at once). A client
 // that gives up, or Close, ends the wait.
-func (s *Server) SetDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
-}
+func (s *Server) SetDelay(d time.Duration) { s.set(func(k *config) { k.delay = d }) }
 
 // RequireBasicAuth makes every request need HTTP basic authentication with
 // user and pass; others get 401 with Elasticsearch's security_exception
 // body. An empty user turns authentication off again.
 func (s *Server) RequireBasicAuth(user, pass string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.user, s.pass, s.authRequired = user, pass, user != ""
+	s.set(func(k *config) { k.user, k.pass, k.authRequired = user, pass, user != "" })
 }
 
 // FailWith makes every request answer the HTTP status code with an
 // Elasticsearch error body (after authentication). 0 clears it.
-func (s *Server) FailWith(httpStatus int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failStatus = httpStatus
-}
+func (s *Server) FailWith(httpStatus int) { s.set(func(k *config) { k.failStatus = httpStatus }) }
 
 // SetVersion sets the version number GET / reports.
-func (s *Server) SetVersion(v string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.version = v
-}
+func (s *Server) SetVersion(v string) { s.set(func(k *config) { k.version = v }) }
 
-// config is a consistent snapshot of the knobs for one request.
+// config holds the knobs; a request reads a consistent snapshot.
 type config struct {
 	status        string
 	productHeader bool
@@ -162,14 +132,18 @@ type config struct {
 	version       string
 }
 
+// set changes the knobs under the lock.
+func (s *Server) set(change func(k *config)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	change(&s.cfg)
+}
+
+// config is a snapshot of the knobs for one request.
 func (s *Server) config() config {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return config{
-		status: s.status, productHeader: s.productHeader, delay: s.delay,
-		user: s.user, pass: s.pass, authRequired: s.authRequired,
-		failStatus: s.failStatus, version: s.version,
-	}
+	return s.cfg
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {

@@ -51,16 +51,8 @@ type Server struct {
 	callsMu sync.Mutex
 	calls   map[string]int64
 
-	mu       sync.Mutex
-	healthy  bool
-	reasons  []string
-	quota    []milvuspb.QuotaState
-	authUser string
-	authPass string
-	authOn   bool
-	delay    time.Duration
-	failCode codes.Code
-	version  string
+	mu sync.Mutex
+	k  knobs // guarded by mu
 
 	// srvMu guards the running gRPC server.
 	srvMu   sync.Mutex
@@ -78,7 +70,7 @@ func New(t testing.TB) *Server { return NewTLS(t, nil) }
 // nil cfg is plain text.
 func NewTLS(t testing.TB, cfg *tls.Config) *Server {
 	t.Helper()
-	s := &Server{t: t, healthy: true, version: DefaultVersion, calls: map[string]int64{}, tls: cfg}
+	s := &Server{t: t, k: knobs{healthy: true, version: DefaultVersion}, calls: map[string]int64{}, tls: cfg}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("fakemilvus: listen: %v", err)
@@ -107,50 +99,32 @@ func (s *Server) Port() int {
 
 // SetHealthy sets what CheckHealth reports: is_healthy and its reasons.
 func (s *Server) SetHealthy(healthy bool, reasons ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.healthy, s.reasons = healthy, append([]string(nil), reasons...)
+	s.set(func(k *knobs) { k.healthy, k.reasons = healthy, append([]string(nil), reasons...) })
 }
 
 // SetQuotaStates sets the quota states CheckHealth reports (none by
 // default). Each state comes with the reason a Milvus proxy gives for it.
 func (s *Server) SetQuotaStates(states ...milvuspb.QuotaState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.quota = append([]milvuspb.QuotaState(nil), states...)
+	s.set(func(k *knobs) { k.quota = append([]milvuspb.QuotaState(nil), states...) })
 }
 
 // RequireAuth makes every RPC need the SDK's authorization metadata for
 // user and pass (base64 of "user:pass"); others fail with Unauthenticated
 // and Milvus' message. An empty user turns authentication off again.
 func (s *Server) RequireAuth(user, pass string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.authUser, s.authPass, s.authOn = user, pass, user != ""
+	s.set(func(k *knobs) { k.authUser, k.authPass, k.authOn = user, pass, user != "" })
 }
 
 // SetDelay makes every RPC wait d before answering (0 answers at once). A
 // caller that gives up, or Stop, ends the wait.
-func (s *Server) SetDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
-}
+func (s *Server) SetDelay(d time.Duration) { s.set(func(k *knobs) { k.delay = d }) }
 
 // FailWith makes every RPC fail with code (after authentication);
 // codes.OK clears it.
-func (s *Server) FailWith(code codes.Code) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failCode = code
-}
+func (s *Server) FailWith(code codes.Code) { s.set(func(k *knobs) { k.failCode = code }) }
 
 // SetVersion sets the version GetVersion reports.
-func (s *Server) SetVersion(v string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.version = v
-}
+func (s *Server) SetVersion(v string) { s.set(func(k *knobs) { k.version = v }) }
 
 // Calls is the number of times the RPC with the given short name
 // ("Connect", "CheckHealth", "GetVersion", ...) was received.
@@ -227,7 +201,7 @@ func (s *Server) start(lis net.Listener) {
 	}()
 }
 
-// knobs is a consistent snapshot of the server's settings.
+// knobs are the server's settings; an RPC reads a consistent snapshot.
 type knobs struct {
 	healthy            bool
 	reasons            []string
@@ -239,15 +213,21 @@ type knobs struct {
 	version            string
 }
 
+// set changes the knobs under the lock.
+func (s *Server) set(change func(k *knobs)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	change(&s.k)
+}
+
+// knobs is a snapshot of the knobs, sharing no slice with them.
 func (s *Server) knobs() knobs {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return knobs{
-		healthy: s.healthy, reasons: append([]string(nil), s.reasons...),
-		quota: append([]milvuspb.QuotaState(nil), s.quota...), authOn: s.authOn,
-		authUser: s.authUser, authPass: s.authPass, delay: s.delay,
-		failCode: s.failCode, version: s.version,
-	}
+	k := s.k
+	k.reasons = append([]string(nil), k.reasons...)
+	k.quota = append([]milvuspb.QuotaState(nil), k.quota...)
+	return k
 }
 
 // interceptor counts, delays, authenticates and fails RPCs as configured;

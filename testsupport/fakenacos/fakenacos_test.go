@@ -80,6 +80,19 @@ func configClient(t *testing.T, s *Server) config_client.IConfigClient {
 	return c
 }
 
+// registered is a naming client of s (closed at the end of the test, the
+// test may close it sooner) that registered ip:7000 as svc in group G and
+// let the SDK's late "connected" redo finish while the node is up.
+func registered(t *testing.T, s *Server, ip string) naming_client.INamingClient {
+	t.Helper()
+	c := naming(t, s, "", "")
+	if okReg, err := c.RegisterInstance(register(ip, 7000, nil)); err != nil || !okReg {
+		t.Fatalf("RegisterInstance = %v, %v", okReg, err)
+	}
+	settle()
+	return c
+}
+
 func register(ip string, port uint64, md map[string]string) vo.RegisterInstanceParam {
 	return vo.RegisterInstanceParam{
 		Ip: ip, Port: port, ServiceName: "svc", GroupName: "G",
@@ -222,15 +235,7 @@ func TestConfigListenAndPublish(t *testing.T) {
 
 func TestDownUp(t *testing.T) {
 	s := Start(t)
-	c, err := clients.NewNamingClient(clientParam(t, s, "", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseClient()
-	if okReg, err := c.RegisterInstance(register("10.0.0.4", 7000, nil)); err != nil || !okReg {
-		t.Fatalf("RegisterInstance = %v, %v", okReg, err)
-	}
-	settle() // let the SDK's late "connected" redo finish while the node is up
+	c := registered(t, s, "10.0.0.4")
 
 	s.Down()
 	if code, body := get(t, "http://"+s.Addr()+"/nacos/v1/console/health/readiness"); code != 500 {
@@ -263,15 +268,7 @@ func TestDownUp(t *testing.T) {
 func TestStopRestart(t *testing.T) {
 	s := Start(t)
 	s.PublishConfig("kept", "", "yes")
-	c, err := clients.NewNamingClient(clientParam(t, s, "", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseClient()
-	if okReg, err := c.RegisterInstance(register("10.0.0.5", 7000, nil)); err != nil || !okReg {
-		t.Fatalf("RegisterInstance = %v, %v", okReg, err)
-	}
-	settle() // let the SDK's late "connected" redo finish while the node is up
+	c := registered(t, s, "10.0.0.5")
 	s.Stop()
 	if _, err := http.Get("http://" + s.Addr() + "/nacos/v1/console/health/readiness"); err == nil {
 		t.Fatal("HTTP answered while stopped")
