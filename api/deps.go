@@ -66,17 +66,20 @@ type ReadModels interface {
 
 // Connection describes one target's long-lived client, as
 // GET /api/database/connections shows it. It never holds a password.
+//
+// Fields are in reading order: which target, whether it is connected and
+// watched, where to (the user, never a password), and the pool.
 type Connection struct {
 	Type      events.Kind `json:"type"`
 	Name      string      `json:"name"`
+	Connected bool        `json:"connected"`
+	Watching  bool        `json:"watching"`
 	Host      string      `json:"host"`
 	Port      int         `json:"port"`
 	Addresses []string    `json:"addresses,omitempty"`
 	Database  string      `json:"database,omitempty"`
 	VHost     string      `json:"vhost,omitempty"`
 	User      string      `json:"user,omitempty"`
-	Connected bool        `json:"connected"`
-	Watching  bool        `json:"watching"`
 	Pool      Pool        `json:"pool"`
 }
 

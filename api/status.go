@@ -12,19 +12,22 @@ import (
 )
 
 // DatabaseStatus is one target in the status responses.
+// Fields are in reading order: the state and why, then the last check
+// (when, by which replica, how fast, its facts and error).
 type DatabaseStatus struct {
-	Type      string          `json:"type"`
-	Name      string          `json:"name"`
-	State     string          `json:"state"`
-	Since     *time.Time      `json:"since"`
-	CheckedAt *time.Time      `json:"checked_at"`
+	Type  string `json:"type"`
+	Name  string `json:"name"`
+	State string `json:"state"`
+	// Reason explains the current state (from the last transition).
+	Reason    string     `json:"reason"`
+	Since     *time.Time `json:"since"`
+	CheckedAt *time.Time `json:"checked_at"`
+	// Prober is the replica that made the last check.
+	Prober    string          `json:"prober"`
 	LatencyMS float64         `json:"latency_ms"`
 	Details   json.RawMessage `json:"details"`
 	ErrorKind string          `json:"error_kind"`
 	Error     string          `json:"error"`
-	// Reason explains the current state (from the last transition).
-	Reason string `json:"reason"`
-	Prober string `json:"prober"`
 	// Projected is false while the state shown is the coordinator's
 	// decision that the read models have not received yet (the bus is
 	// down or behind).
