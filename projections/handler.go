@@ -74,23 +74,37 @@ func dispatch(ctx context.Context, env events.Envelope,
 ) error {
 	switch env.Type {
 	case events.TypeHealthChecked:
-		if onChecked == nil {
-			return nil
-		}
-		h, err := env.HealthChecked()
-		if err != nil {
-			return err
-		}
-		return onChecked(ctx, h)
+		return decodeAndHandle(ctx, env.HealthChecked, onChecked)
 	case events.TypeStateChanged:
-		if onChanged == nil {
-			return nil
-		}
-		s, err := env.StateChanged()
-		if err != nil {
-			return err
-		}
-		return onChanged(ctx, s)
+		return decodeAndHandle(ctx, env.StateChanged, onChanged)
 	}
 	return fmt.Errorf("%w: unknown type %q", events.ErrInvalid, env.Type)
+}
+
+// decodeAndHandle decodes an event with decode and passes it to handle; a
+// nil handle ignores the event without decoding it.
+func decodeAndHandle[E any](ctx context.Context, decode func() (E, error), handle func(context.Context, E) error) error {
+	if handle == nil {
+		return nil
+	}
+	e, err := decode()
+	if err != nil {
+		return err
+	}
+	return handle(ctx, e)
+}
+
+// project validates e with valid and writes it with write: an invalid
+// event is returned as is (it wraps events.ErrInvalid: poison), a store
+// error wrapped with the group's name and the event's id (retryable).
+func project[E interface{ ID() string }](ctx context.Context, group string, e E,
+	valid func(E) error, write func(context.Context, E) error,
+) error {
+	if err := valid(e); err != nil {
+		return err
+	}
+	if err := write(ctx, e); err != nil {
+		return fmt.Errorf("projections: %s %s: %w", group, e.ID(), err)
+	}
+	return nil
 }
