@@ -98,15 +98,8 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.HistoryMaxEntries <= 0 {
-		o.HistoryMaxEntries = projections.DefaultHistoryMaxEntries
-	}
-	if o.HistoryRetention <= 0 {
-		o.HistoryRetention = projections.DefaultHistoryRetention
-	}
-	if o.AlertRetention <= 0 {
-		o.AlertRetention = projections.DefaultAlertRetention
-	}
+	o.HistoryMaxEntries, o.HistoryRetention, o.AlertRetention =
+		projections.RetentionOrDefaults(o.HistoryMaxEntries, o.HistoryRetention, o.AlertRetention)
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = DefaultFlushInterval
 	}
