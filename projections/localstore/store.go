@@ -232,6 +232,16 @@ func (s *Store) flusher() {
 	}
 }
 
+// putTransition applies sc with apply under the lock and asks for a commit
+// now: a transition reaches the disk without waiting for the next flush.
+func (s *Store) putTransition(sc events.StateChanged, apply func(events.StateChanged)) error {
+	s.mu.Lock()
+	apply(sc)
+	s.mu.Unlock()
+	s.kickFlush()
+	return nil
+}
+
 // kickFlush asks the flusher for a commit now.
 func (s *Store) kickFlush() {
 	select {
