@@ -36,31 +36,30 @@ var (
 	bindChanged = events.RoutingKey(events.TypeStateChanged, "*")
 )
 
-// validChecked rejects a check no projection can place: it needs a target
-// and a positive slot. The error wraps events.ErrInvalid (poison).
+// validChecked rejects a check no projection can place: it needs a target,
+// a state and a positive slot. The error wraps events.ErrInvalid (poison).
 func validChecked(h events.HealthChecked) error {
-	switch {
-	case h.Target.Type == "" || h.Target.Name == "":
-		return fmt.Errorf("%w: check without target", events.ErrInvalid)
-	case h.State == "":
-		return fmt.Errorf("%w: check %s without state", events.ErrInvalid, h.ID())
-	case h.Slot <= 0:
-		return fmt.Errorf("%w: check %s: slot must be positive", events.ErrInvalid, h.ID())
-	}
-	return nil
+	return placeable("check", h, h.Target, h.State, h.Slot > 0, "slot must be positive")
 }
 
 // validChanged rejects a transition no projection can place: it needs a
 // target, a new state, seq >= 1 and epoch >= 0. The error wraps
 // events.ErrInvalid (poison).
 func validChanged(s events.StateChanged) error {
+	return placeable("transition", s, s.Target, s.To, s.Seq >= 1 && s.Epoch >= 0, "seq must be >= 1 and epoch >= 0")
+}
+
+// placeable rejects an event e (what: a check or a transition) without a
+// target t, without a state, or whose position (slot, seq) is not valid:
+// rule says what a valid one is. The error wraps events.ErrInvalid.
+func placeable[E interface{ ID() string }](what string, e E, t events.TargetRef, state string, validPosition bool, rule string) error {
 	switch {
-	case s.Target.Type == "" || s.Target.Name == "":
-		return fmt.Errorf("%w: transition without target", events.ErrInvalid)
-	case s.To == "":
-		return fmt.Errorf("%w: transition %s without state", events.ErrInvalid, s.ID())
-	case s.Seq < 1 || s.Epoch < 0:
-		return fmt.Errorf("%w: transition %s: seq must be >= 1 and epoch >= 0", events.ErrInvalid, s.ID())
+	case t.Type == "" || t.Name == "":
+		return fmt.Errorf("%w: %s without target", events.ErrInvalid, what)
+	case state == "":
+		return fmt.Errorf("%w: %s %s without state", events.ErrInvalid, what, e.ID())
+	case !validPosition:
+		return fmt.Errorf("%w: %s %s: %s", events.ErrInvalid, what, e.ID(), rule)
 	}
 	return nil
 }
