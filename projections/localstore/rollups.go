@@ -29,7 +29,7 @@ func (s *Store) rollLocked(id string, c events.HealthChecked) error {
 		r = &cur
 		s.st.roll[k] = r
 	}
-	r.Add(projections.ContributionOf(c.State, c.LatencyMS, c.Error != "" || c.ErrorKind != ""))
+	r.Add(projections.ContributionOfCheck(c))
 	cp := *r
 	cp.Latency = slices.Clone(r.Latency)
 	s.pd.roll[k] = cp

@@ -117,16 +117,16 @@ func (s *Store) AppendCheck(ctx context.Context, c events.HealthChecked) error {
 		return err
 	}
 	now := s.opts.Now()
-	k := projections.ContributionOf(c.State, c.LatencyMS, c.Error != "" || c.ErrorKind != "")
-	incr := increments(k)
+	args := []any{c.Target.Type, c.Target.Name, c.Slot, body, s.opts.HistoryMaxEntries,
+		now.Add(-s.opts.HistoryRetention).UnixMilli()}
+	args = append(args, rollupArgs(c)...)
+	args = append(args, projections.OldestRollupHour(now),
+		projections.RollupRetention.Milliseconds(), projections.LatencyBuckets,
+		s.opts.HistoryRetention.Milliseconds())
 	err = appendScript.Run(ctx, s.rdb,
 		[]string{s.k.hist(c.Target.Type, c.Target.Name), s.k.roll(c.Target.Type, c.Target.Name),
 			s.k.kinds(), s.k.names(c.Target.Type), s.k.gone(c.Target.Type, c.Target.Name), s.k.late(c.Target.Type, c.Target.Name)},
-		c.Target.Type, c.Target.Name, c.Slot, body, s.opts.HistoryMaxEntries,
-		now.Add(-s.opts.HistoryRetention).UnixMilli(), projections.HourOf(c.Slot), incr,
-		k.Bucket+1, k.LatencyUS, projections.OldestRollupHour(now),
-		projections.RollupRetention.Milliseconds(), projections.LatencyBuckets,
-		s.opts.HistoryRetention.Milliseconds()).Err()
+		args...).Err()
 	if err != nil {
 		return fmt.Errorf("redisstore: append history: %w", err)
 	}

@@ -72,11 +72,7 @@ end
 // the same or a newer slot is recorded. It implements
 // projections.StatusStore.
 func (s *Store) PutCheck(ctx context.Context, c events.HealthChecked) error {
-	cv, err := checkField(c)
-	if err != nil {
-		return err
-	}
-	return s.putStatus(ctx, c.Target, 0, 0, "", c.Slot, cv, 0)
+	return s.putStatus(ctx, c.Target, 0, 0, "", c.Slot, checkField(c), 0)
 }
 
 // PutTransition records the state s moved its target to unless a
@@ -86,19 +82,16 @@ func (s *Store) PutTransition(ctx context.Context, sc events.StateChanged) error
 	sv := strconv.FormatInt(sc.Epoch, 10) + ":" + strconv.FormatInt(sc.Seq, 10) + "|" +
 		pack(sc.To, strconv.FormatInt(sc.At.UnixNano(), 10), sc.Reason)
 	var cv string
-	var err error
 	if sc.Check.Slot > 0 {
-		if cv, err = checkField(sc.Check); err != nil {
-			return err
-		}
+		cv = checkField(sc.Check)
 	}
 	return s.putStatus(ctx, sc.Target, sc.Epoch, sc.Seq, sv, sc.Check.Slot, cv, sc.At.UnixMilli())
 }
 
-func checkField(c events.HealthChecked) (string, error) {
-	details := c.Details
+// checkField is the "c|<name>" value of c.
+func checkField(c events.HealthChecked) string {
 	return strconv.FormatInt(c.Slot, 10) + "|" + pack(strconv.FormatInt(c.CheckedAt.UnixNano(), 10),
-		strconv.FormatFloat(c.LatencyMS, 'g', -1, 64), c.ErrorKind, c.Error, c.Prober, string(details)), nil
+		strconv.FormatFloat(c.LatencyMS, 'g', -1, 64), c.ErrorKind, c.Error, c.Prober, string(c.Details))
 }
 
 func (s *Store) putStatus(ctx context.Context, t events.TargetRef, epoch, seq int64, sv string, slot int64, cv string, atMS int64) error {
