@@ -23,8 +23,8 @@ type AlertStore interface {
 	RecordTransition(ctx context.Context, s events.StateChanged) error
 }
 
-// Alerts is the handler group of the alerts projection.
-// Its queue binds transitions.
+// Alerts is the handler group of the alerts projection; its queue binds
+// transitions.
 type Alerts struct {
 	queue
 	store AlertStore
