@@ -2,8 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/dbhealth/database-service/events"
 )
@@ -25,22 +23,17 @@ type AlertStore interface {
 	RecordTransition(ctx context.Context, s events.StateChanged) error
 }
 
-// Alerts is the handler group of the alerts projection.
-type Alerts struct{ store AlertStore }
+// Alerts is the handler group of the alerts projection; its queue binds
+// transitions.
+type Alerts struct {
+	queue
+	store AlertStore
+}
 
 // NewAlerts returns the alerts handler group writing to store.
 func NewAlerts(store AlertStore) (*Alerts, error) {
-	if store == nil {
-		return nil, errors.New("projections: alerts: nil store")
-	}
-	return &Alerts{store: store}, nil
+	return newGroup[Alerts]("alerts", store, bindChanged)
 }
-
-// Name is the consumer group (queue) name of the projection.
-func (*Alerts) Name() string { return "alerts" }
-
-// Bindings are the routing keys the group's queue binds.
-func (*Alerts) Bindings() []string { return []string{bindChanged} }
 
 // Handle applies one event: StateChanged is recorded, HealthChecked
 // ignored; an unknown type is an error wrapping events.ErrInvalid.
@@ -51,11 +44,5 @@ func (a *Alerts) Handle(ctx context.Context, env events.Envelope) error {
 // OnStateChanged applies the transition to the target's alerts.
 // Idempotent.
 func (a *Alerts) OnStateChanged(ctx context.Context, s events.StateChanged) error {
-	if err := validChanged(s); err != nil {
-		return err
-	}
-	if err := a.store.RecordTransition(ctx, s); err != nil {
-		return fmt.Errorf("projections: alerts %s: %w", s.ID(), err)
-	}
-	return nil
+	return project(ctx, a.name, s, validChanged, a.store.RecordTransition)
 }

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/dbhealth/database-service/events"
@@ -18,22 +17,16 @@ type CheckStore interface {
 
 // Checks is the handler group of the HealthChecked read models: the last
 // check of each status, the history and the rollups, written a batch at a
-// time (one round trip per batch of deliveries).
-type Checks struct{ store CheckStore }
+// time (one round trip per batch of deliveries). Its queue binds checks.
+type Checks struct {
+	queue
+	store CheckStore
+}
 
 // NewChecks returns the checks handler group writing to store.
 func NewChecks(store CheckStore) (*Checks, error) {
-	if store == nil {
-		return nil, errors.New("projections: checks: nil store")
-	}
-	return &Checks{store: store}, nil
+	return newGroup[Checks]("checks", store, bindChecked)
 }
-
-// Name is the consumer group (queue) name of the projection.
-func (*Checks) Name() string { return "checks" }
-
-// Bindings are the routing keys the group's queue binds.
-func (*Checks) Bindings() []string { return []string{bindChecked} }
 
 // HandleBatch projects the valid checks of hs and reports the indices of
 // the others (poison). A store error is returned as is: the batch is then

@@ -36,31 +36,30 @@ var (
 	bindChanged = events.RoutingKey(events.TypeStateChanged, "*")
 )
 
-// validChecked rejects a check no projection can place: it needs a target
-// and a positive slot. The error wraps events.ErrInvalid (poison).
+// validChecked rejects a check no projection can place: it needs a target,
+// a state and a positive slot. The error wraps events.ErrInvalid (poison).
 func validChecked(h events.HealthChecked) error {
-	switch {
-	case h.Target.Type == "" || h.Target.Name == "":
-		return fmt.Errorf("%w: check without target", events.ErrInvalid)
-	case h.State == "":
-		return fmt.Errorf("%w: check %s without state", events.ErrInvalid, h.ID())
-	case h.Slot <= 0:
-		return fmt.Errorf("%w: check %s: slot must be positive", events.ErrInvalid, h.ID())
-	}
-	return nil
+	return placeable("check", h, h.Target, h.State, h.Slot > 0, "slot must be positive")
 }
 
 // validChanged rejects a transition no projection can place: it needs a
 // target, a new state, seq >= 1 and epoch >= 0. The error wraps
 // events.ErrInvalid (poison).
 func validChanged(s events.StateChanged) error {
+	return placeable("transition", s, s.Target, s.To, s.Seq >= 1 && s.Epoch >= 0, "seq must be >= 1 and epoch >= 0")
+}
+
+// placeable rejects an event e (what: a check or a transition) without a
+// target t, without a state, or whose position (slot, seq) is not valid:
+// rule says what a valid one is. The error wraps events.ErrInvalid.
+func placeable[E interface{ ID() string }](what string, e E, t events.TargetRef, state string, validPosition bool, rule string) error {
 	switch {
-	case s.Target.Type == "" || s.Target.Name == "":
-		return fmt.Errorf("%w: transition without target", events.ErrInvalid)
-	case s.To == "":
-		return fmt.Errorf("%w: transition %s without state", events.ErrInvalid, s.ID())
-	case s.Seq < 1 || s.Epoch < 0:
-		return fmt.Errorf("%w: transition %s: seq must be >= 1 and epoch >= 0", events.ErrInvalid, s.ID())
+	case t.Type == "" || t.Name == "":
+		return fmt.Errorf("%w: %s without target", events.ErrInvalid, what)
+	case state == "":
+		return fmt.Errorf("%w: %s %s without state", events.ErrInvalid, what, e.ID())
+	case !validPosition:
+		return fmt.Errorf("%w: %s %s: %s", events.ErrInvalid, what, e.ID(), rule)
 	}
 	return nil
 }
@@ -74,23 +73,37 @@ func dispatch(ctx context.Context, env events.Envelope,
 ) error {
 	switch env.Type {
 	case events.TypeHealthChecked:
-		if onChecked == nil {
-			return nil
-		}
-		h, err := env.HealthChecked()
-		if err != nil {
-			return err
-		}
-		return onChecked(ctx, h)
+		return decodeAndHandle(ctx, env.HealthChecked, onChecked)
 	case events.TypeStateChanged:
-		if onChanged == nil {
-			return nil
-		}
-		s, err := env.StateChanged()
-		if err != nil {
-			return err
-		}
-		return onChanged(ctx, s)
+		return decodeAndHandle(ctx, env.StateChanged, onChanged)
 	}
 	return fmt.Errorf("%w: unknown type %q", events.ErrInvalid, env.Type)
+}
+
+// decodeAndHandle decodes an event with decode and passes it to handle; a
+// nil handle ignores the event without decoding it.
+func decodeAndHandle[E any](ctx context.Context, decode func() (E, error), handle func(context.Context, E) error) error {
+	if handle == nil {
+		return nil
+	}
+	e, err := decode()
+	if err != nil {
+		return err
+	}
+	return handle(ctx, e)
+}
+
+// project validates e with valid and writes it with write: an invalid
+// event is returned as is (it wraps events.ErrInvalid: poison), a store
+// error wrapped with the group's name and the event's id (retryable).
+func project[E interface{ ID() string }](ctx context.Context, group string, e E,
+	valid func(E) error, write func(context.Context, E) error,
+) error {
+	if err := valid(e); err != nil {
+		return err
+	}
+	if err := write(ctx, e); err != nil {
+		return fmt.Errorf("projections: %s %s: %w", group, e.ID(), err)
+	}
+	return nil
 }

@@ -68,11 +68,7 @@ func PlanHistory(q HistoryQuery, names []string) (HistoryPlan, error) {
 	if q.Type == "" {
 		return HistoryPlan{}, fmt.Errorf("%w: history needs a type", ErrBadQuery)
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultHistoryLimit
-	}
-	limit = min(limit, MaxHistoryLimit)
+	limit := min(positiveOr(q.Limit, DefaultHistoryLimit), MaxHistoryLimit)
 	var cur *Cursor
 	if q.Cursor != "" {
 		c, err := DecodeCursor(q.Cursor)

@@ -3,6 +3,8 @@ package projections
 import (
 	"math"
 	"time"
+
+	"github.com/dbhealth/database-service/events"
 )
 
 // latencyBounds are the upper bounds (ms, inclusive) of the latency
@@ -182,6 +184,12 @@ func ContributionOf(state string, latencyMS float64, hasError bool) Contribution
 		Up: state == StateUp, Degraded: state == StateDegraded, Down: state == StateDown, Error: hasError,
 		Bucket: LatencyBucket(latencyMS), LatencyUS: int64(math.Round(max(latencyMS, 0) * 1000)),
 	}
+}
+
+// ContributionOfCheck is what check c adds to its hour's rollup: c has an
+// error when it carries an error message or kind.
+func ContributionOfCheck(c events.HealthChecked) Contribution {
+	return ContributionOf(c.State, c.LatencyMS, c.Error != "" || c.ErrorKind != "")
 }
 
 // Add counts one check in r.

@@ -99,6 +99,18 @@ type AlertQuery struct {
 	Limit int
 }
 
+// Alert query limits, the same in every store.
+const (
+	DefaultAlertLimit = 100
+	MaxAlertLimit     = 1000
+)
+
+// ClampedLimit is q.Limit clamped to 1..MaxAlertLimit (DefaultAlertLimit
+// when 0 or less).
+func (q AlertQuery) ClampedLimit() int {
+	return min(positiveOr(q.Limit, DefaultAlertLimit), MaxAlertLimit)
+}
+
 // LatencyPercentiles are latency percentiles in milliseconds.
 type LatencyPercentiles struct {
 	P50 float64 `json:"p50"`

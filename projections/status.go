@@ -2,8 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/dbhealth/database-service/events"
 )
@@ -21,23 +19,17 @@ type StatusStore interface {
 }
 
 // Status is the handler group of the current-status projection: it
-// consumes both event types.
-type Status struct{ store StatusStore }
+// consumes both event types. Its queue binds transitions only (the Checks
+// group writes the last check of each status).
+type Status struct {
+	queue
+	store StatusStore
+}
 
 // NewStatus returns the status handler group writing to store.
 func NewStatus(store StatusStore) (*Status, error) {
-	if store == nil {
-		return nil, errors.New("projections: status: nil store")
-	}
-	return &Status{store: store}, nil
+	return newGroup[Status]("status", store, bindChanged)
 }
-
-// Name is the consumer group (queue) name of the projection.
-func (*Status) Name() string { return "status" }
-
-// Bindings are the routing keys the group's queue binds: transitions (the
-// Checks group writes the last check of each status).
-func (*Status) Bindings() []string { return []string{bindChanged} }
 
 // Handle applies one event; an unknown type is an error wrapping
 // events.ErrInvalid.
@@ -48,23 +40,11 @@ func (s *Status) Handle(ctx context.Context, env events.Envelope) error {
 // OnHealthChecked records the check as the target's last check unless a
 // newer one is already recorded. Idempotent.
 func (s *Status) OnHealthChecked(ctx context.Context, h events.HealthChecked) error {
-	if err := validChecked(h); err != nil {
-		return err
-	}
-	if err := s.store.PutCheck(ctx, h); err != nil {
-		return fmt.Errorf("projections: status %s: %w", h.ID(), err)
-	}
-	return nil
+	return project(ctx, s.name, h, validChecked, s.store.PutCheck)
 }
 
 // OnStateChanged moves the target's state unless a later transition is
 // already recorded; the deciding check counts as a check. Idempotent.
 func (s *Status) OnStateChanged(ctx context.Context, sc events.StateChanged) error {
-	if err := validChanged(sc); err != nil {
-		return err
-	}
-	if err := s.store.PutTransition(ctx, sc); err != nil {
-		return fmt.Errorf("projections: status %s: %w", sc.ID(), err)
-	}
-	return nil
+	return project(ctx, s.name, sc, validChanged, s.store.PutTransition)
 }

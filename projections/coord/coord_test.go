@@ -2,7 +2,6 @@ package coord
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
+	"github.com/dbhealth/database-service/projections/storetest"
 	"github.com/dbhealth/database-service/testsupport/redistest"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
@@ -183,31 +183,6 @@ func TestApplyReloadsScriptAfterFlush(t *testing.T) {
 	}
 }
 
-// recPub records published transitions; it fails while fail is set.
-type recPub struct {
-	mu   sync.Mutex
-	fail bool
-	ids  []string
-}
-
-func (p *recPub) Publish(_ context.Context, envs ...events.Envelope) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail {
-		return errors.New("broker down")
-	}
-	for _, e := range envs {
-		p.ids = append(p.ids, e.ID)
-	}
-	return nil
-}
-
-func (p *recPub) got() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.ids...)
-}
-
 func TestRelayPublishesRetriesAndReclaims(t *testing.T) {
 	stores(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -219,7 +194,7 @@ func TestRelayPublishesRetriesAndReclaims(t *testing.T) {
 			}
 		}
 		// A replica reads the entries and dies before publishing them.
-		dead := NewRelay(rdb, prefix, "dead", "/test", &recPub{}, RelayOptions{}, nil)
+		dead := NewRelay(rdb, prefix, "dead", "/test", &storetest.Publisher{}, RelayOptions{}, nil)
 		if err := dead.ensureGroup(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -228,30 +203,25 @@ func TestRelayPublishesRetriesAndReclaims(t *testing.T) {
 			t.Fatalf("dead read %d %v", len(msgs), err)
 		}
 		// A survivor whose broker is down at first.
-		pub := &recPub{fail: true}
+		pub := storetest.FailingPublisher()
 		opts := RelayOptions{ClaimIdle: 200 * time.Millisecond, Block: 50 * time.Millisecond, Backoff: 20 * time.Millisecond}
 		live := NewRelay(rdb, prefix, "live", "/test", pub, opts, nil)
 		done := make(chan struct{})
 		go func() { defer close(done); _ = live.Run(ctx) }()
 		time.Sleep(300 * time.Millisecond)
-		if n := len(pub.got()); n != 0 {
+		if n := len(pub.IDs()); n != 0 {
 			t.Fatalf("published %d while the broker was down", n)
 		}
-		pub.mu.Lock()
-		pub.fail = false
-		pub.mu.Unlock()
+		pub.SetFailing(false)
 		// New transitions arrive meanwhile.
 		for i := 5; i < 8; i++ {
 			if _, err := a.Apply(ctx, []probes.Check{check(target(fmt.Sprint("db", i)), probes.StateUp, 1000)}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		wait.Eventually(t, 5*time.Second, "the condition", wait.Bool(func() bool { return len(pub.got()) >= 8 }))
+		wait.Eventually(t, 5*time.Second, "the condition", wait.Bool(func() bool { return len(pub.IDs()) >= 8 }))
 		time.Sleep(100 * time.Millisecond)
-		seen := map[string]int{}
-		for _, id := range pub.got() {
-			seen[id]++
-		}
+		seen := pub.Counts()
 		if len(seen) != 8 {
 			t.Fatalf("published %d distinct transitions, want 8: %v", len(seen), seen)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/projections/storetest"
 	"github.com/dbhealth/database-service/testsupport/logrec"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
@@ -71,12 +72,12 @@ func TestApplyRefusedWhenOutboxFull(t *testing.T) {
 			t.Fatalf("ERROR lines %+v, want one with length 3", lines)
 		}
 
-		pub := &recPub{}
+		pub := &storetest.Publisher{}
 		relay := NewRelay(rdb, prefix, "r1", "/test", pub,
 			RelayOptions{Block: 50 * time.Millisecond, Backoff: 20 * time.Millisecond}, nil)
 		done := make(chan struct{})
 		go func() { defer close(done); _ = relay.Run(ctx) }()
-		wait.Eventually(t, 5*time.Second, "the condition", wait.Bool(func() bool { n, _ := relay.Len(ctx); return n == 0 && len(pub.got()) == 3 }))
+		wait.Eventually(t, 5*time.Second, "the condition", wait.Bool(func() bool { n, _ := relay.Len(ctx); return n == 0 && len(pub.IDs()) == 3 }))
 
 		// The targets are probed again: the transitions are made now.
 		if o := apply(target("new"), probes.StateUp, 5000); o.Refused {
@@ -85,12 +86,9 @@ func TestApplyRefusedWhenOutboxFull(t *testing.T) {
 		if o := apply(db0, probes.StateDown, 5000); o.Refused || !o.Bad {
 			t.Fatalf("db0 after the outbox drained: %+v", o)
 		}
-		wait.Eventually(t, 5*time.Second, "the condition", wait.Bool(func() bool { n, _ := relay.Len(ctx); return n == 0 && len(pub.got()) == 5 }))
+		wait.Eventually(t, 5*time.Second, "the condition", wait.Bool(func() bool { n, _ := relay.Len(ctx); return n == 0 && len(pub.IDs()) == 5 }))
 		time.Sleep(100 * time.Millisecond)
-		seen := map[string]int{}
-		for _, id := range pub.got() {
-			seen[id]++
-		}
+		seen := pub.Counts()
 		if len(seen) != 5 {
 			t.Fatalf("published %v, want 5 distinct transitions once each", seen)
 		}

@@ -10,23 +10,13 @@ import (
 	"github.com/dbhealth/database-service/projections"
 )
 
-// Alert query limits.
-const (
-	DefaultAlertLimit = 100
-	MaxAlertLimit     = 1000
-)
-
 // RecordTransition applies a transition to the alerts of its target: it
 // joins the target's log, and the alerts are projections.Incidents of the
 // log. A redelivered transition, or one at or below the floor of pruned
 // and removed incidents, changes nothing. It implements
 // projections.AlertStore.
 func (s *Store) RecordTransition(_ context.Context, sc events.StateChanged) error {
-	s.mu.Lock()
-	s.recordTransitionLocked(sc)
-	s.mu.Unlock()
-	s.kickFlush()
-	return nil
+	return s.putTransition(sc, s.recordTransitionLocked)
 }
 
 func (s *Store) recordTransitionLocked(sc events.StateChanged) {
@@ -119,15 +109,11 @@ func (s *Store) Firing(_ context.Context) (int, error) {
 
 // Alerts answers an alert query, newest first: firing alerts by start
 // time, resolved ones by resolution time, all of them by start time.
-// Limit is clamped to 1..MaxAlertLimit (DefaultAlertLimit when 0); an
+// Limit is clamped by projections.AlertQuery.ClampedLimit; an
 // unknown state is an error wrapping projections.ErrBadQuery. Alerts
 // resolved longer than Options.AlertRetention ago are left out.
 func (s *Store) Alerts(_ context.Context, q projections.AlertQuery) ([]projections.Alert, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultAlertLimit
-	}
-	limit = min(limit, MaxAlertLimit)
+	limit := q.ClampedLimit()
 	var keep func(projections.Alert) bool
 	switch q.State {
 	case projections.AlertFiring:

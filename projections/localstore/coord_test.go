@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/projections/storetest"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
@@ -40,31 +39,6 @@ func probe(t *testing.T, s *Store, tg probes.Target, state probes.State) probes.
 		t.Fatal(err)
 	}
 	return out[0]
-}
-
-// recorder is a Publisher that records what the relay published.
-type recorder struct {
-	mu   sync.Mutex
-	fail bool
-	ids  []string
-}
-
-func (r *recorder) Publish(_ context.Context, envs ...events.Envelope) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail {
-		return errors.New("bus down")
-	}
-	for _, e := range envs {
-		r.ids = append(r.ids, e.ID)
-	}
-	return nil
-}
-
-func (r *recorder) got() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.ids)
 }
 
 func TestApplyDebouncesAndProjects(t *testing.T) {
@@ -110,21 +84,19 @@ func TestRelayPublishesOnlyWhatIsOnDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	pub := &recorder{fail: true}
+	pub := storetest.FailingPublisher()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.RunRelay(ctx, pub) }()
 	defer func() { cancel(); <-done }()
 	probe(t, s, target("a"), probes.StateDown) // initial DOWN: a transition, committed at once
 	time.Sleep(100 * time.Millisecond)
-	if len(pub.got()) != 0 {
+	if len(pub.IDs()) != 0 {
 		t.Fatal("published while the bus was down")
 	}
-	pub.mu.Lock()
-	pub.fail = false
-	pub.mu.Unlock()
-	wait.Eventually(t, 5*time.Second, "the transition published", wait.Bool(func() bool { return len(pub.got()) == 1 }))
-	if id := pub.got()[0]; id != fmt.Sprintf("postgres/a:%d:1", mustMachine(t, s, "postgres/a").Epoch) {
+	pub.SetFailing(false)
+	wait.Eventually(t, 5*time.Second, "the transition published", wait.Bool(func() bool { return len(pub.IDs()) == 1 }))
+	if id := pub.IDs()[0]; id != fmt.Sprintf("postgres/a:%d:1", mustMachine(t, s, "postgres/a").Epoch) {
 		t.Fatalf("published %s", id)
 	}
 	wait.Eventually(t, 5*time.Second, "the outbox emptied", wait.Bool(func() bool { n, _ := s.OutboxLen(ctx); return n == 0 }))

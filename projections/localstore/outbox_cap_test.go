@@ -10,6 +10,7 @@ import (
 	"github.com/dbhealth/database-service/events"
 	"github.com/dbhealth/database-service/probes"
 	"github.com/dbhealth/database-service/projections"
+	"github.com/dbhealth/database-service/projections/storetest"
 	"github.com/dbhealth/database-service/testsupport/logrec"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
@@ -54,12 +55,12 @@ func TestApplyRefusedWhenOutboxFull(t *testing.T) {
 		t.Fatalf("ERROR lines %+v, want one with length 2", lines)
 	}
 
-	pub := &recorder{}
+	pub := &storetest.Publisher{}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.RunRelay(rctx, pub) }()
 	defer func() { cancel(); <-done }()
-	wait.Eventually(t, 5*time.Second, "the outbox drained", wait.Bool(func() bool { n, _ := s.OutboxLen(ctx); return n == 0 && len(pub.got()) == 2 }))
+	wait.Eventually(t, 5*time.Second, "the outbox drained", wait.Bool(func() bool { n, _ := s.OutboxLen(ctx); return n == 0 && len(pub.IDs()) == 2 }))
 
 	if o := probe(t, s, target("new"), probes.StateUp); o.Refused {
 		t.Fatal("refused after the outbox drained")
@@ -67,12 +68,9 @@ func TestApplyRefusedWhenOutboxFull(t *testing.T) {
 	if o := probe(t, s, a, probes.StateDown); o.Refused || !o.Bad {
 		t.Fatalf("a after the outbox drained: %+v", o)
 	}
-	wait.Eventually(t, 5*time.Second, "the new transitions published", wait.Bool(func() bool { n, _ := s.OutboxLen(ctx); return n == 0 && len(pub.got()) == 4 }))
+	wait.Eventually(t, 5*time.Second, "the new transitions published", wait.Bool(func() bool { n, _ := s.OutboxLen(ctx); return n == 0 && len(pub.IDs()) == 4 }))
 	time.Sleep(50 * time.Millisecond)
-	seen := map[string]int{}
-	for _, id := range pub.got() {
-		seen[id]++
-	}
+	seen := pub.Counts()
 	want := fmt.Sprintf("postgres/a:%d:2", mustMachine(t, s, "postgres/a").Epoch)
 	if len(seen) != 4 || seen[want] != 1 {
 		t.Fatalf("published %v, want 4 distinct transitions once each, %s among them", seen, want)

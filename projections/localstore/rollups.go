@@ -29,7 +29,7 @@ func (s *Store) rollLocked(id string, c events.HealthChecked) error {
 		r = &cur
 		s.st.roll[k] = r
 	}
-	r.Add(projections.ContributionOf(c.State, c.LatencyMS, c.Error != "" || c.ErrorKind != ""))
+	r.Add(projections.ContributionOfCheck(c))
 	cp := *r
 	cp.Latency = slices.Clone(r.Latency)
 	s.pd.roll[k] = cp
@@ -72,26 +72,18 @@ func (s *Store) evictRollupsLocked() {
 
 // Metrics is the rolled-up metrics of one target at Options.Now (see
 // projections.Summarize); a target without checks has nil uptimes.
-func (s *Store) Metrics(_ context.Context, kind, name string) (projections.TargetMetrics, error) {
-	ms, err := s.metrics([]events.TargetRef{{Type: kind, Name: name}})
-	if err != nil {
-		return projections.TargetMetrics{}, err
-	}
-	return ms[0], nil
+func (s *Store) Metrics(ctx context.Context, kind, name string) (projections.TargetMetrics, error) {
+	return projections.MetricsReader(s.metrics).One(ctx, kind, name)
 }
 
 // AllMetrics is the rolled-up metrics of every known target, sorted by
 // type then name.
 func (s *Store) AllMetrics(ctx context.Context) ([]projections.TargetMetrics, error) {
-	ts, err := s.Targets(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.metrics(ts)
+	return projections.MetricsReader(s.metrics).All(ctx, s.Targets, 0)
 }
 
 // metrics reads the rollups of the last RollupRetention of each target.
-func (s *Store) metrics(ts []events.TargetRef) ([]projections.TargetMetrics, error) {
+func (s *Store) metrics(_ context.Context, ts []events.TargetRef) ([]projections.TargetMetrics, error) {
 	if err := s.flush(); err != nil {
 		return nil, err
 	}

@@ -24,11 +24,7 @@ func (s *Store) PutCheck(_ context.Context, c events.HealthChecked) error {
 // transition with the same or a greater (epoch, seq) is recorded, and its
 // deciding check as for PutCheck. It implements projections.StatusStore.
 func (s *Store) PutTransition(_ context.Context, sc events.StateChanged) error {
-	s.mu.Lock()
-	s.putTransitionLocked(sc)
-	s.mu.Unlock()
-	s.kickFlush()
-	return nil
+	return s.putTransition(sc, s.putTransitionLocked)
 }
 
 // tombstoned reports whether an event at ms about id predates its Forget.

@@ -98,15 +98,8 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.HistoryMaxEntries <= 0 {
-		o.HistoryMaxEntries = projections.DefaultHistoryMaxEntries
-	}
-	if o.HistoryRetention <= 0 {
-		o.HistoryRetention = projections.DefaultHistoryRetention
-	}
-	if o.AlertRetention <= 0 {
-		o.AlertRetention = projections.DefaultAlertRetention
-	}
+	o.HistoryMaxEntries, o.HistoryRetention, o.AlertRetention =
+		projections.RetentionOrDefaults(o.HistoryMaxEntries, o.HistoryRetention, o.AlertRetention)
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = DefaultFlushInterval
 	}
@@ -237,6 +230,16 @@ func (s *Store) flusher() {
 			s.log.Error("store commit failed; retrying", "err", err)
 		}
 	}
+}
+
+// putTransition applies sc with apply under the lock and asks for a commit
+// now: a transition reaches the disk without waiting for the next flush.
+func (s *Store) putTransition(sc events.StateChanged, apply func(events.StateChanged)) error {
+	s.mu.Lock()
+	apply(sc)
+	s.mu.Unlock()
+	s.kickFlush()
+	return nil
 }
 
 // kickFlush asks the flusher for a commit now.

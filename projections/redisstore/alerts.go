@@ -12,12 +12,6 @@ import (
 	"github.com/dbhealth/database-service/projections"
 )
 
-// Alert query limits.
-const (
-	DefaultAlertLimit = 100
-	MaxAlertLimit     = 1000
-)
-
 // RecordTransition applies a transition to the alerts of its target (see
 // projections.AlertStore for the rules and alertScript for how). A
 // redelivered transition changes nothing. Resolved alerts older than
@@ -49,15 +43,11 @@ func (s *Store) Firing(ctx context.Context) (int, error) {
 
 // Alerts answers an alert query, newest first: firing alerts by start
 // time, resolved ones by resolution time, all of them by start time.
-// Limit is clamped to 1..MaxAlertLimit (DefaultAlertLimit when 0); an
+// Limit is clamped by projections.AlertQuery.ClampedLimit; an
 // unknown state is an error wrapping projections.ErrBadQuery. Alerts
 // resolved longer than Options.AlertRetention ago are left out.
 func (s *Store) Alerts(ctx context.Context, q projections.AlertQuery) ([]projections.Alert, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultAlertLimit
-	}
-	limit = min(limit, MaxAlertLimit)
+	limit := q.ClampedLimit()
 	cutoff := s.opts.Now().Add(-s.opts.AlertRetention)
 	a := s.k.alerts()
 	out := []projections.Alert{}

@@ -47,17 +47,12 @@ func (s *Store) ProjectChecks(ctx context.Context, hs []events.HealthChecked) er
 		projections.OldestRollupHour(now), projections.RollupRetention.Milliseconds(), projections.LatencyBuckets,
 		s.opts.HistoryRetention.Milliseconds())
 	for _, c := range hs {
-		cv, err := checkField(c)
-		if err != nil {
-			return err
-		}
 		item, err := historyItem(c)
 		if err != nil {
 			return err
 		}
-		k := projections.ContributionOf(c.State, c.LatencyMS, c.Error != "" || c.ErrorKind != "")
-		args = append(args, c.Target.Type, c.Target.Name, c.Slot, cv, item, projections.HourOf(c.Slot),
-			increments(k), k.Bucket+1, k.LatencyUS)
+		args = append(args, c.Target.Type, c.Target.Name, c.Slot, checkField(c), item)
+		args = append(args, rollupArgs(c)...)
 	}
 	if err := checksScript.Run(ctx, s.rdb, nil, args...).Err(); err != nil {
 		return fmt.Errorf("redisstore: project %d checks: %w", len(hs), err)
@@ -75,6 +70,14 @@ func historyItem(c events.HealthChecked) ([]byte, error) {
 		return nil, fmt.Errorf("redisstore: marshal history: %w", err)
 	}
 	return b, nil
+}
+
+// rollupArgs are the script arguments of what c adds to its hour's
+// rollup: the hour (ms), the counter increments, the latency bucket
+// (1-based) and the latency (us).
+func rollupArgs(c events.HealthChecked) []any {
+	k := projections.ContributionOfCheck(c)
+	return []any{projections.HourOf(c.Slot), increments(k), k.Bucket + 1, k.LatencyUS}
 }
 
 // increments are the rollup counter increments of a contribution:

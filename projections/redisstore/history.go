@@ -36,8 +36,13 @@ import (
 var appendScript = redis.NewScript(luaAppend + `return append_check(KEYS, ARGV)`)
 
 // luaAppend defines append_check(KEYS, ARGV), the body of appendScript, for
-// every script that appends checks.
+// every script that appends checks, and read_ints(t, s), which reads the
+// space-separated integers of s into t from t[1] on.
 const luaAppend = `
+local function read_ints(t, s)
+  local i = 1
+  for x in string.gmatch(s, '%d+') do t[i] = tonumber(x); i = i + 1 end
+end
 local function append_check(KEYS, ARGV)
 local tomb = redis.call('GET', KEYS[5])
 if tomb and tonumber(ARGV[3]) <= tonumber(tomb) then return 0 end
@@ -65,8 +70,7 @@ local f = ARGV[7]
 local c = {0, 0, 0, 0, 0, 0}
 local cur = redis.call('HGET', KEYS[2], f)
 if cur then
-  local i = 1
-  for x in string.gmatch(cur, '%d+') do c[i] = tonumber(x); i = i + 1 end
+  read_ints(c, cur)
 else
   local oldest = tonumber(ARGV[11])
   for _, k in ipairs(redis.call('HKEYS', KEYS[2])) do
@@ -83,10 +87,7 @@ local hf = f .. ':h'
 local h = {}
 for j = 1, tonumber(ARGV[13]) do h[j] = 0 end
 local hv = redis.call('HGET', KEYS[2], hf)
-if hv then
-  local j = 1
-  for x in string.gmatch(hv, '%d+') do h[j] = tonumber(x); j = j + 1 end
-end
+if hv then read_ints(h, hv) end
 local b = tonumber(ARGV[9])
 h[b] = h[b] + 1
 redis.call('HSET', KEYS[2], hf, table.concat(h, ' '))
@@ -116,16 +117,16 @@ func (s *Store) AppendCheck(ctx context.Context, c events.HealthChecked) error {
 		return err
 	}
 	now := s.opts.Now()
-	k := projections.ContributionOf(c.State, c.LatencyMS, c.Error != "" || c.ErrorKind != "")
-	incr := increments(k)
+	args := []any{c.Target.Type, c.Target.Name, c.Slot, body, s.opts.HistoryMaxEntries,
+		now.Add(-s.opts.HistoryRetention).UnixMilli()}
+	args = append(args, rollupArgs(c)...)
+	args = append(args, projections.OldestRollupHour(now),
+		projections.RollupRetention.Milliseconds(), projections.LatencyBuckets,
+		s.opts.HistoryRetention.Milliseconds())
 	err = appendScript.Run(ctx, s.rdb,
 		[]string{s.k.hist(c.Target.Type, c.Target.Name), s.k.roll(c.Target.Type, c.Target.Name),
 			s.k.kinds(), s.k.names(c.Target.Type), s.k.gone(c.Target.Type, c.Target.Name), s.k.late(c.Target.Type, c.Target.Name)},
-		c.Target.Type, c.Target.Name, c.Slot, body, s.opts.HistoryMaxEntries,
-		now.Add(-s.opts.HistoryRetention).UnixMilli(), projections.HourOf(c.Slot), incr,
-		k.Bucket+1, k.LatencyUS, projections.OldestRollupHour(now),
-		projections.RollupRetention.Milliseconds(), projections.LatencyBuckets,
-		s.opts.HistoryRetention.Milliseconds()).Err()
+		args...).Err()
 	if err != nil {
 		return fmt.Errorf("redisstore: append history: %w", err)
 	}

@@ -19,29 +19,13 @@ const metricsBatch = 200
 // Metrics is the rolled-up metrics of one target at Options.Now (see
 // projections.Summarize); a target without checks has nil uptimes.
 func (s *Store) Metrics(ctx context.Context, kind, name string) (projections.TargetMetrics, error) {
-	res, err := s.metrics(ctx, []events.TargetRef{{Type: kind, Name: name}})
-	if err != nil {
-		return projections.TargetMetrics{}, err
-	}
-	return res[0], nil
+	return projections.MetricsReader(s.metrics).One(ctx, kind, name)
 }
 
 // AllMetrics is the rolled-up metrics of every known target, sorted by
 // type then name.
 func (s *Store) AllMetrics(ctx context.Context) ([]projections.TargetMetrics, error) {
-	ts, err := s.Targets(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]projections.TargetMetrics, 0, len(ts))
-	for i := 0; i < len(ts); i += metricsBatch {
-		res, err := s.metrics(ctx, ts[i:min(i+metricsBatch, len(ts))])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, res...)
-	}
-	return out, nil
+	return projections.MetricsReader(s.metrics).All(ctx, s.Targets, metricsBatch)
 }
 
 // metrics reads the rollups of the targets in one pipelined round trip.

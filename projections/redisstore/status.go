@@ -33,36 +33,27 @@ const luaStatus = `
 local function put_status(KEYS, ARGV)
 local tomb = redis.call('GET', KEYS[4])
 if tomb then tomb = tonumber(tomb) end
-local n = 0
-if ARGV[5] ~= '' and not (tomb and tonumber(ARGV[8]) <= tomb) then
-  local f = 's|' .. ARGV[2]
+-- put sets the field prefix .. name to value and returns 1, unless value
+-- is '', at is not newer than the tombstone or not_newer(stored value)
+-- holds: then it returns 0.
+local function put(prefix, value, at, not_newer)
+  if value == '' or (tomb and at <= tomb) then return 0 end
+  local f = prefix .. ARGV[2]
   local cur = redis.call('HGET', KEYS[1], f)
-  local ok = true
-  if cur then
-    local e, q = string.match(cur, '^(%d+):(%d+)|')
-    if e then
-      local ne, nq, ce, cq = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(e), tonumber(q)
-      if ne < ce or (ne == ce and nq <= cq) then ok = false end
-    end
-  end
-  if ok then
-    redis.call('HSET', KEYS[1], f, ARGV[5])
-    n = n + 1
-  end
+  if cur and not_newer(cur) then return 0 end
+  redis.call('HSET', KEYS[1], f, value)
+  return 1
 end
-if ARGV[7] ~= '' and not (tomb and tonumber(ARGV[6]) <= tomb) then
-  local f = 'c|' .. ARGV[2]
-  local cur = redis.call('HGET', KEYS[1], f)
-  local ok = true
-  if cur then
-    local s = string.match(cur, '^(%d+)|')
-    if s and tonumber(ARGV[6]) <= tonumber(s) then ok = false end
-  end
-  if ok then
-    redis.call('HSET', KEYS[1], f, ARGV[7])
-    n = n + 2
-  end
-end
+local n = put('s|', ARGV[5], tonumber(ARGV[8]), function(cur)
+  local e, q = string.match(cur, '^(%d+):(%d+)|')
+  if not e then return false end
+  local ne, nq, ce, cq = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(e), tonumber(q)
+  return ne < ce or (ne == ce and nq <= cq)
+end)
+n = n + 2 * put('c|', ARGV[7], tonumber(ARGV[6]), function(cur)
+  local s = string.match(cur, '^(%d+)|')
+  return s ~= nil and tonumber(ARGV[6]) <= tonumber(s)
+end)
 if n > 0 then
   redis.call('SADD', KEYS[2], ARGV[1])
   redis.call('SADD', KEYS[3], ARGV[2])
@@ -81,11 +72,7 @@ end
 // the same or a newer slot is recorded. It implements
 // projections.StatusStore.
 func (s *Store) PutCheck(ctx context.Context, c events.HealthChecked) error {
-	cv, err := checkField(c)
-	if err != nil {
-		return err
-	}
-	return s.putStatus(ctx, c.Target, 0, 0, "", c.Slot, cv, 0)
+	return s.putStatus(ctx, c.Target, 0, 0, "", c.Slot, checkField(c), 0)
 }
 
 // PutTransition records the state s moved its target to unless a
@@ -95,19 +82,16 @@ func (s *Store) PutTransition(ctx context.Context, sc events.StateChanged) error
 	sv := strconv.FormatInt(sc.Epoch, 10) + ":" + strconv.FormatInt(sc.Seq, 10) + "|" +
 		pack(sc.To, strconv.FormatInt(sc.At.UnixNano(), 10), sc.Reason)
 	var cv string
-	var err error
 	if sc.Check.Slot > 0 {
-		if cv, err = checkField(sc.Check); err != nil {
-			return err
-		}
+		cv = checkField(sc.Check)
 	}
 	return s.putStatus(ctx, sc.Target, sc.Epoch, sc.Seq, sv, sc.Check.Slot, cv, sc.At.UnixMilli())
 }
 
-func checkField(c events.HealthChecked) (string, error) {
-	details := c.Details
+// checkField is the "c|<name>" value of c.
+func checkField(c events.HealthChecked) string {
 	return strconv.FormatInt(c.Slot, 10) + "|" + pack(strconv.FormatInt(c.CheckedAt.UnixNano(), 10),
-		strconv.FormatFloat(c.LatencyMS, 'g', -1, 64), c.ErrorKind, c.Error, c.Prober, string(details)), nil
+		strconv.FormatFloat(c.LatencyMS, 'g', -1, 64), c.ErrorKind, c.Error, c.Prober, string(c.Details))
 }
 
 func (s *Store) putStatus(ctx context.Context, t events.TargetRef, epoch, seq int64, sv string, slot int64, cv string, atMS int64) error {

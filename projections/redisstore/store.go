@@ -63,15 +63,8 @@ func (o Options) withDefaults() Options {
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
 	}
-	if o.HistoryMaxEntries <= 0 {
-		o.HistoryMaxEntries = projections.DefaultHistoryMaxEntries
-	}
-	if o.HistoryRetention <= 0 {
-		o.HistoryRetention = projections.DefaultHistoryRetention
-	}
-	if o.AlertRetention <= 0 {
-		o.AlertRetention = projections.DefaultAlertRetention
-	}
+	o.HistoryMaxEntries, o.HistoryRetention, o.AlertRetention =
+		projections.RetentionOrDefaults(o.HistoryMaxEntries, o.HistoryRetention, o.AlertRetention)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

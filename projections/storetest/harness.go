@@ -76,20 +76,20 @@ func Run(t *testing.T, b Backend) {
 		name string
 		f    func(*testing.T, Backend)
 	}{
-		{"StatusGuards", testStatusGuards},
-		{"StatusListing", testStatusListing},
-		{"Forget", testForget},
-		{"HistoryQuery", testHistoryQuery},
-		{"HistoryDedupe", testHistoryDedupe},
+		{"StatusGuards", withFixture(Options{}, testStatusGuards)},
+		{"StatusListing", withFixture(Options{}, testStatusListing)},
+		{"Forget", withFixture(Options{}, testForget)},
+		{"HistoryQuery", withFixture(Options{}, testHistoryQuery)},
+		{"HistoryDedupe", withFixture(Options{}, testHistoryDedupe)},
 		{"HistoryBounds", testHistoryBounds},
-		{"MetricsRollups", testMetricsRollups},
-		{"AlertLifecycle", testAlertLifecycle},
-		{"AlertInitial", testAlertInitial},
+		{"MetricsRollups", withFixture(Options{}, testMetricsRollups)},
+		{"AlertLifecycle", withFixture(Options{}, testAlertLifecycle)},
+		{"AlertInitial", withFixture(Options{}, testAlertInitial)},
 		{"AlertReordered", testAlertReordered},
 		{"AlertNewEpoch", testAlertNewEpoch},
-		{"AlertRetention", testAlertRetention},
-		{"AlertQuery", testAlertQuery},
-		{"OddNames", testOddNames},
+		{"AlertRetention", withFixture(Options{AlertRetention: time.Hour}, testAlertRetention)},
+		{"AlertQuery", withFixture(Options{}, testAlertQuery)},
+		{"OddNames", withFixture(Options{}, testOddNames)},
 		{"RedeliveryAndReordering", testRedeliveryAndReordering},
 		{"AlertsFollowIncidents", testAlertsFollowIncidents},
 		{"ProjectChecks", testProjectChecks},
@@ -138,6 +138,12 @@ func newFixture(t testing.TB, be Backend, opts Options) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// withFixture is the contract test f, run with one fixture opened with
+// opts.
+func withFixture(opts Options, f func(t *testing.T, fx *fixture)) func(*testing.T, Backend) {
+	return func(t *testing.T, be Backend) { contract(t, be, opts, f) }
 }
 
 // contract runs f with one fixture.

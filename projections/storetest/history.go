@@ -51,131 +51,127 @@ func item(h events.HealthChecked) projections.HistoryItem {
 		LatencyMS: h.LatencyMS, ErrorKind: h.ErrorKind, Error: h.Error, Prober: h.Prober}
 }
 
-func testHistoryQuery(t *testing.T, be Backend) {
-	contract(t, be, Options{}, func(t *testing.T, fx *fixture) {
-		ctx := context.Background()
-		base, want := historyFixture(t, fx)
-		at := func(i int) time.Time { return time.UnixMilli(base + int64(i)*1000) }
-		filter := func(keep func(projections.HistoryItem) bool) (out []projections.HistoryItem) {
-			for _, it := range want {
-				if keep(it) {
-					out = append(out, it)
-				}
+func testHistoryQuery(t *testing.T, fx *fixture) {
+	ctx := context.Background()
+	base, want := historyFixture(t, fx)
+	at := func(i int) time.Time { return time.UnixMilli(base + int64(i)*1000) }
+	filter := func(keep func(projections.HistoryItem) bool) (out []projections.HistoryItem) {
+		for _, it := range want {
+			if keep(it) {
+				out = append(out, it)
 			}
-			return out
 		}
-		for _, c := range []struct {
-			name string
-			q    projections.HistoryQuery
-			want []projections.HistoryItem
-		}{
-			{"kind", projections.HistoryQuery{Type: "postgres", Limit: 1000}, want},
-			{"one target", projections.HistoryQuery{Type: "postgres", Name: "b", Limit: 1000},
-				filter(func(it projections.HistoryItem) bool { return it.Name == "b" })},
-			{"since until inclusive", projections.HistoryQuery{Type: "postgres", Since: at(3), Until: at(6), Limit: 1000},
-				filter(func(it projections.HistoryItem) bool {
-					return !it.CheckedAt.Before(at(3)) && !it.CheckedAt.After(at(6))
-				})},
-			{"limit", projections.HistoryQuery{Type: "postgres", Limit: 4}, want[:4]},
-			{"unknown name", projections.HistoryQuery{Type: "postgres", Name: "zz"}, nil},
-			{"unknown kind", projections.HistoryQuery{Type: "milvus"}, nil},
+		return out
+	}
+	for _, c := range []struct {
+		name string
+		q    projections.HistoryQuery
+		want []projections.HistoryItem
+	}{
+		{"kind", projections.HistoryQuery{Type: "postgres", Limit: 1000}, want},
+		{"one target", projections.HistoryQuery{Type: "postgres", Name: "b", Limit: 1000},
+			filter(func(it projections.HistoryItem) bool { return it.Name == "b" })},
+		{"since until inclusive", projections.HistoryQuery{Type: "postgres", Since: at(3), Until: at(6), Limit: 1000},
+			filter(func(it projections.HistoryItem) bool {
+				return !it.CheckedAt.Before(at(3)) && !it.CheckedAt.After(at(6))
+			})},
+		{"limit", projections.HistoryQuery{Type: "postgres", Limit: 4}, want[:4]},
+		{"unknown name", projections.HistoryQuery{Type: "postgres", Name: "zz"}, nil},
+		{"unknown kind", projections.HistoryQuery{Type: "milvus"}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := fx.store.History(ctx, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameItems(p.Items, c.want) {
+				t.Fatalf("items:\n%s\nwant:\n%s", dump(p.Items), dump(c.want))
+			}
+			if p.Items == nil {
+				t.Fatal("items must be [] rather than null")
+			}
+		})
+	}
+	for _, limit := range []int{1, 2, 4, 7, 100} {
+		for _, q := range []projections.HistoryQuery{
+			{Type: "postgres"},
+			{Type: "postgres", Name: "a"},
+			{Type: "postgres", Since: at(2), Until: at(8)},
 		} {
-			t.Run(c.name, func(t *testing.T) {
-				p, err := fx.store.History(ctx, c.q)
+			t.Run(fmt.Sprintf("pages of %d %s %s", limit, q.Name, q.Since.Format(time.TimeOnly)), func(t *testing.T) {
+				full := q
+				full.Limit = 1000
+				all, err := fx.store.History(ctx, full)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !sameItems(p.Items, c.want) {
-					t.Fatalf("items:\n%s\nwant:\n%s", dump(p.Items), dump(c.want))
-				}
-				if p.Items == nil {
-					t.Fatal("items must be [] rather than null")
-				}
-			})
-		}
-		for _, limit := range []int{1, 2, 4, 7, 100} {
-			for _, q := range []projections.HistoryQuery{
-				{Type: "postgres"},
-				{Type: "postgres", Name: "a"},
-				{Type: "postgres", Since: at(2), Until: at(8)},
-			} {
-				t.Run(fmt.Sprintf("pages of %d %s %s", limit, q.Name, q.Since.Format(time.TimeOnly)), func(t *testing.T) {
-					full := q
-					full.Limit = 1000
-					all, err := fx.store.History(ctx, full)
+				var got []projections.HistoryItem
+				q.Limit = limit
+				for pages := 0; ; pages++ {
+					if pages > 100 {
+						t.Fatal("paging does not end")
+					}
+					p, err := fx.store.History(ctx, q)
 					if err != nil {
 						t.Fatal(err)
 					}
-					var got []projections.HistoryItem
-					q.Limit = limit
-					for pages := 0; ; pages++ {
-						if pages > 100 {
-							t.Fatal("paging does not end")
-						}
-						p, err := fx.store.History(ctx, q)
-						if err != nil {
-							t.Fatal(err)
-						}
-						if len(p.Items) > limit || (p.Next != "" && len(p.Items) != limit) {
-							t.Fatalf("page of %d items with next %q", len(p.Items), p.Next)
-						}
-						got = append(got, p.Items...)
-						if p.Next == "" {
-							break
-						}
-						q.Cursor = p.Next
+					if len(p.Items) > limit || (p.Next != "" && len(p.Items) != limit) {
+						t.Fatalf("page of %d items with next %q", len(p.Items), p.Next)
 					}
-					if !sameItems(got, all.Items) {
-						t.Fatalf("pages:\n%s\nwant:\n%s", dump(got), dump(all.Items))
+					got = append(got, p.Items...)
+					if p.Next == "" {
+						break
 					}
-				})
-			}
+					q.Cursor = p.Next
+				}
+				if !sameItems(got, all.Items) {
+					t.Fatalf("pages:\n%s\nwant:\n%s", dump(got), dump(all.Items))
+				}
+			})
 		}
-		if _, err := fx.store.History(ctx, projections.HistoryQuery{Type: "postgres", Cursor: "bm90IGEgY3Vyc29y"}); !errors.Is(err, projections.ErrBadCursor) {
-			t.Fatalf("bad cursor: err = %v", err)
-		}
-		if _, err := fx.store.History(ctx, projections.HistoryQuery{}); !errors.Is(err, projections.ErrBadQuery) {
-			t.Fatalf("no type: err = %v", err)
-		}
-	})
+	}
+	if _, err := fx.store.History(ctx, projections.HistoryQuery{Type: "postgres", Cursor: "bm90IGEgY3Vyc29y"}); !errors.Is(err, projections.ErrBadCursor) {
+		t.Fatalf("bad cursor: err = %v", err)
+	}
+	if _, err := fx.store.History(ctx, projections.HistoryQuery{}); !errors.Is(err, projections.ErrBadQuery) {
+		t.Fatalf("no type: err = %v", err)
+	}
 }
 
-func testHistoryDedupe(t *testing.T, be Backend) {
-	contract(t, be, Options{}, func(t *testing.T, fx *fixture) {
-		ctx := context.Background()
-		r := ref("milvus", "vec")
-		now := fx.clock.Now().UnixMilli()
-		fx.handle(t, checked(r, "UP", now-2000, 1), checked(r, "DOWN", now-1000, 2))
-		// A redelivered check is dropped. A check older than the newest (a
-		// slow probe finishing after a later one) enters the history where
-		// it belongs, or, in a store whose history only grows at its top
-		// (Redis streams), only the rollups; either way the rollups count
-		// it once. Neither is an error.
-		late := checked(r, "UP", now-1500, 1)
-		fx.handle(t, checked(r, "DOWN", now-1000, 2), late, late, checked(r, "UP", now-2000, 1))
-		p, err := fx.store.History(ctx, projections.HistoryQuery{Type: "milvus", Name: "vec"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := []string{"DOWN", "UP"}
-		if fx.be.LateInHistory {
-			want = []string{"DOWN", "UP", "UP"}
-		}
-		var got []string
-		for _, it := range p.Items {
-			got = append(got, it.State)
-		}
-		if !slices.Equal(got, want) || (fx.be.LateInHistory && !p.Items[1].CheckedAt.Equal(late.CheckedAt)) {
-			t.Fatalf("history = %s", dump(p.Items))
-		}
-		m, err := fx.store.Metrics(ctx, "milvus", "vec")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m.Checks != 3 {
-			t.Fatalf("rolled-up checks = %d, want 3 (once per slot, the late one included)", m.Checks)
-		}
-	})
+func testHistoryDedupe(t *testing.T, fx *fixture) {
+	ctx := context.Background()
+	r := ref("milvus", "vec")
+	now := fx.clock.Now().UnixMilli()
+	fx.handle(t, checked(r, "UP", now-2000, 1), checked(r, "DOWN", now-1000, 2))
+	// A redelivered check is dropped. A check older than the newest (a
+	// slow probe finishing after a later one) enters the history where
+	// it belongs, or, in a store whose history only grows at its top
+	// (Redis streams), only the rollups; either way the rollups count
+	// it once. Neither is an error.
+	late := checked(r, "UP", now-1500, 1)
+	fx.handle(t, checked(r, "DOWN", now-1000, 2), late, late, checked(r, "UP", now-2000, 1))
+	p, err := fx.store.History(ctx, projections.HistoryQuery{Type: "milvus", Name: "vec"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"DOWN", "UP"}
+	if fx.be.LateInHistory {
+		want = []string{"DOWN", "UP", "UP"}
+	}
+	var got []string
+	for _, it := range p.Items {
+		got = append(got, it.State)
+	}
+	if !slices.Equal(got, want) || (fx.be.LateInHistory && !p.Items[1].CheckedAt.Equal(late.CheckedAt)) {
+		t.Fatalf("history = %s", dump(p.Items))
+	}
+	m, err := fx.store.Metrics(ctx, "milvus", "vec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Checks != 3 {
+		t.Fatalf("rolled-up checks = %d, want 3 (once per slot, the late one included)", m.Checks)
+	}
 }
 
 func testHistoryBounds(t *testing.T, be Backend) {
