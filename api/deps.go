@@ -77,9 +77,9 @@ type Connection struct {
 	Host      string      `json:"host"`
 	Port      int         `json:"port"`
 	Addresses []string    `json:"addresses,omitempty"`
+	User      string      `json:"user,omitempty"`
 	Database  string      `json:"database,omitempty"`
 	VHost     string      `json:"vhost,omitempty"`
-	User      string      `json:"user,omitempty"`
 	Pool      Pool        `json:"pool"`
 }
 

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,11 +9,11 @@ import (
 	"github.com/dbhealth/database-service/events"
 )
 
-// HandlerMetrics records the lag and the failures of projection handlers,
-// by handler group.
+// HandlerMetrics records the lag of projection handlers, by handler group.
+// Their failures are the bus's to count, once per message and outcome
+// (dbhealth_bus_events_consume_failed_total{group,outcome}).
 type HandlerMetrics struct {
-	lag    *prometheus.HistogramVec
-	failed *prometheus.CounterVec
+	lag *prometheus.HistogramVec
 }
 
 // NewHandlerMetrics registers the handler metrics with reg.
@@ -24,19 +23,14 @@ func NewHandlerMetrics(reg prometheus.Registerer) (*HandlerMetrics, error) {
 			Name: "dbhealth_projection_lag_seconds", Help: "Time from an event's creation to its projection.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 3, 10),
 		}, []string{"group"}),
-		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dbhealth_projection_failures_total", Help: "Projection handler errors (retried, then dead-lettered).",
-		}, []string{"group"}),
 	}
-	return m, errors.Join(reg.Register(m.lag), reg.Register(m.failed))
+	return m, reg.Register(m.lag)
 }
 
-// Observe wraps the handler h of group with lag and failure metrics.
+// Observe wraps the handler h of group with the lag metric.
 func (m *HandlerMetrics) Observe(group string, h func(context.Context, events.Envelope) error) func(context.Context, events.Envelope) error {
 	return func(ctx context.Context, e events.Envelope) error {
-		err := h(ctx, e)
-		if err != nil {
-			m.failed.WithLabelValues(group).Inc()
+		if err := h(ctx, e); err != nil {
 			return err
 		}
 		if !e.Time.IsZero() {
@@ -47,12 +41,11 @@ func (m *HandlerMetrics) Observe(group string, h func(context.Context, events.En
 }
 
 // ObserveBatch wraps the batch handler h of group (it returns the indexes
-// of poison checks) with lag and failure metrics.
+// of poison checks) with the lag metric.
 func (m *HandlerMetrics) ObserveBatch(group string, h func(context.Context, []events.HealthChecked) ([]int, error)) func(context.Context, []events.HealthChecked) ([]int, error) {
 	return func(ctx context.Context, hs []events.HealthChecked) ([]int, error) {
 		poison, err := h(ctx, hs)
 		if err != nil {
-			m.failed.WithLabelValues(group).Add(float64(len(hs)))
 			return poison, err
 		}
 		now := time.Now()

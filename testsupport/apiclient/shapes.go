@@ -1,5 +1,5 @@
 // Package apiclient holds the REST API's response shapes as another
-// program reads them. Tests decode responses into these types, declared
+// program reads them, their fields sorted by JSON name. Tests decode responses into these types, declared
 // independently of the api package, so that a changed JSON name or type in
 // the API shows up as a test failure rather than passing through a shared
 // struct.
@@ -18,16 +18,16 @@ type Status struct {
 
 // StatusItem is one target of a status response.
 type StatusItem struct {
-	Type      string         `json:"type"`
-	Name      string         `json:"name"`
-	State     string         `json:"state"`
-	Since     *time.Time     `json:"since"`
 	CheckedAt *time.Time     `json:"checked_at"`
-	LatencyMS float64        `json:"latency_ms"`
 	Details   map[string]any `json:"details"`
-	ErrorKind string         `json:"error_kind"`
 	Error     string         `json:"error"`
+	ErrorKind string         `json:"error_kind"`
+	LatencyMS float64        `json:"latency_ms"`
+	Name      string         `json:"name"`
 	Reason    string         `json:"reason"`
+	Since     *time.Time     `json:"since"`
+	State     string         `json:"state"`
+	Type      string         `json:"type"`
 }
 
 // Alerts is the body of GET /api/database/alerts.
@@ -38,13 +38,13 @@ type Alerts struct {
 // Alert is one entry of GET /api/database/alerts.
 type Alert struct {
 	ID         string     `json:"id"`
-	Type       string     `json:"type"`
 	Name       string     `json:"name"`
-	Severity   string     `json:"severity"`
-	State      string     `json:"state"`
 	Reason     string     `json:"reason"`
-	StartedAt  time.Time  `json:"started_at"`
 	ResolvedAt *time.Time `json:"resolved_at"`
+	Severity   string     `json:"severity"`
+	StartedAt  time.Time  `json:"started_at"`
+	State      string     `json:"state"`
+	Type       string     `json:"type"`
 }
 
 // String is "<id> <type>/<name> <severity> <state>".
@@ -60,14 +60,14 @@ type History struct {
 
 // HistoryItem is one check of a history page.
 type HistoryItem struct {
-	Type      string    `json:"type"`
-	Name      string    `json:"name"`
-	State     string    `json:"state"`
 	CheckedAt time.Time `json:"checked_at"`
-	LatencyMS float64   `json:"latency_ms"`
-	ErrorKind string    `json:"error_kind"`
 	Error     string    `json:"error"`
+	ErrorKind string    `json:"error_kind"`
+	LatencyMS float64   `json:"latency_ms"`
+	Name      string    `json:"name"`
 	Prober    string    `json:"prober"`
+	State     string    `json:"state"`
+	Type      string    `json:"type"`
 }
 
 // Error is the body of every error response.
