@@ -60,6 +60,8 @@ type Config struct {
 type loadState struct {
 	// fileTargets are the targets read from TARGETS_FILE.
 	fileTargets []probes.Target
+	// fileAlerting is the delivery part of TARGETS_FILE.
+	fileAlerting Alerting
 	// sources maps each variable (and file target) to where its value came from.
 	sources map[string]string
 	// files are the env files that were read, in the order applied.
@@ -324,6 +326,8 @@ type HistoryConfig struct {
 type AlertsConfig struct {
 	// Retention is ALERT_RETENTION, how long resolved alerts are kept.
 	Retention time.Duration `env:"ALERT_RETENTION" envDefault:"720h" json:"retention"`
+	// Delivery is how alerts reach people (see alerting.go).
+	Delivery DeliveryConfig `json:"delivery"`
 }
 
 // LoggingOptions returns the logging.Options this configuration asks for:

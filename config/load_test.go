@@ -110,6 +110,18 @@ func TestLoadDefaultsMatchSeed(t *testing.T) {
 		"SHUTDOWN_TIMEOUT":        c.Service.ShutdownTimeout,
 		"DATA_DIR":                c.Service.DataDir,
 	}
+	d := c.Alerts.Delivery
+	for k, v := range map[string]any{
+		"ALERT_MAX_ATTEMPTS": d.MaxAttempts, "ALERT_REPEAT_INTERVAL": d.RepeatInterval,
+		"ALERTMANAGER_RESEND_INTERVAL": d.ResendInterval, "ALERT_BASE_URL": d.BaseURL,
+		"ALERT_WEBHOOK_URL": d.WebhookURL, "ALERT_WEBHOOK_SECRETS": len(d.WebhookSecrets),
+		"ALERTMANAGER_URLS": len(d.AlertmanagerURLs), "ALERT_SLACK_WEBHOOK_URL": d.SlackURL.Reveal(),
+		"ALERT_SMTP_HOST": d.SMTP.Host, "ALERT_SMTP_PORT": d.SMTP.Port, "ALERT_SMTP_STARTTLS": d.SMTP.StartTLS,
+		"ALERT_SMTP_USERNAME": d.SMTP.Username, "ALERT_SMTP_PASSWORD": d.SMTP.Password.Reveal(),
+		"ALERT_EMAIL_FROM": d.SMTP.From, "ALERT_EMAIL_TO": len(d.SMTP.To),
+	} {
+		got[k] = v
+	}
 	for _, e := range c.tlsEnvs() {
 		for i, v := range e.vars {
 			got[v] = *e.vals[i]
@@ -169,13 +181,19 @@ func TestLoadDefaultsMatchSeed(t *testing.T) {
 		"HISTORY_MAX_ENTRIES":     10000,
 		"HISTORY_RETENTION":       168 * time.Hour,
 		"ALERT_RETENTION":         720 * time.Hour,
-		"API_TOKEN":               "",
-		"API_AUTH":                "writes",
-		"METRICS_PUBLIC":          false,
-		"REGISTRY_ENABLED":        true,
-		"SERVICE_IP":              "",
-		"SHUTDOWN_TIMEOUT":        15 * time.Second,
-		"DATA_DIR":                filepath.Join(os.TempDir(), "database-service"),
+		// Alert delivery: 8 attempts, reminders every 4h, Alertmanager
+		// re-sent every minute, no receiver.
+		"ALERT_MAX_ATTEMPTS": 8, "ALERT_REPEAT_INTERVAL": 4 * time.Hour, "ALERTMANAGER_RESEND_INTERVAL": time.Minute,
+		"ALERT_BASE_URL": "", "ALERT_WEBHOOK_URL": "", "ALERT_WEBHOOK_SECRETS": 0, "ALERTMANAGER_URLS": 0,
+		"ALERT_SLACK_WEBHOOK_URL": "", "ALERT_SMTP_HOST": "", "ALERT_SMTP_PORT": 587, "ALERT_SMTP_STARTTLS": "required",
+		"ALERT_SMTP_USERNAME": "", "ALERT_SMTP_PASSWORD": "", "ALERT_EMAIL_FROM": "", "ALERT_EMAIL_TO": 0,
+		"API_TOKEN":        "",
+		"API_AUTH":         "writes",
+		"METRICS_PUBLIC":   false,
+		"REGISTRY_ENABLED": true,
+		"SERVICE_IP":       "",
+		"SHUTDOWN_TIMEOUT": 15 * time.Second,
+		"DATA_DIR":         filepath.Join(os.TempDir(), "database-service"),
 	}
 	for _, k := range []string{"POSTGRES_SSLMODE", "POSTGRES_SSLROOTCERT", "POSTGRES_SSLCERT", "POSTGRES_SSLKEY", "ELASTICSEARCH_TLS", "ELASTICSEARCH_CA_CERT", "ELASTICSEARCH_CLIENT_CERT", "ELASTICSEARCH_CLIENT_KEY", "MILVUS_TLS", "MILVUS_TLS_CA_CERT", "MILVUS_TLS_CERT", "MILVUS_TLS_KEY", "REDIS_TLS", "REDIS_TLS_CA_CERT", "REDIS_TLS_CERT", "REDIS_TLS_KEY", "RABBITMQ_TLS", "RABBITMQ_TLS_CA_CERT", "RABBITMQ_TLS_CERT", "RABBITMQ_TLS_KEY", "NACOS_TLS", "NACOS_TLS_CA_CERT", "NACOS_TLS_CERT", "NACOS_TLS_KEY"} {
 		want[k] = "" // TLS off, no files

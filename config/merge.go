@@ -19,6 +19,8 @@ var ErrTargetConflict = errors.New("config: target defined differently by two so
 type TargetSet struct {
 	Source  string
 	Targets []probes.Target
+	// Alerting is the document's receivers.
+	Alerting Alerting
 }
 
 // FileTargets returns the TARGETS_FILE targets read by Load, without the

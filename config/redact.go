@@ -263,5 +263,9 @@ func (c *Config) Secrets() []secret.String {
 	for _, t := range c.Targets() {
 		out = append(out, t.Password)
 	}
+	out = append(out, c.Alerts.Delivery.Secrets()...)
+	for _, r := range c.FileAlerting().Receivers {
+		out = append(out, ReceiverSecrets(r)...)
+	}
 	return out
 }

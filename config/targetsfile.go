@@ -33,6 +33,8 @@ const MaxTargetsFileSize = 4 << 20
 type targetsDoc struct {
 	Defaults *scheduleDoc `yaml:"defaults"`
 	Targets  []targetDoc  `yaml:"targets"`
+	// Receivers is read by ParseAlerting.
+	Receivers yaml.Node `yaml:"receivers"`
 }
 
 // scheduleDoc is the optional `defaults:` section, and the same keys of a
@@ -249,10 +251,17 @@ func (c *Config) loadTargetsFile() []error {
 	if err == nil {
 		err = c.checkClashes(extra)
 	}
+	var al Alerting
+	if err == nil {
+		al, err = ParseAlerting(data)
+	}
+	if err == nil {
+		_, err = c.MergeAlerting(TargetSet{Source: SourceTargetsFile, Alerting: al})
+	}
 	if err != nil {
 		return wrap(err)
 	}
-	c.loaded.fileTargets = extra
+	c.loaded.fileTargets, c.loaded.fileAlerting = extra, al
 	for _, t := range extra {
 		c.loaded.sources["targets/"+t.ID()] = SourceTargetsFile
 	}

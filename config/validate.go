@@ -52,6 +52,8 @@ var intRanges = map[string][2]int{
 	"LOG_MAX_AGE_DAYS":    {0, 0},
 	"HISTORY_MAX_ENTRIES": {1, 0},
 	"OUTBOX_MAX_LENGTH":   {100, 0},
+	"ALERT_MAX_ATTEMPTS":  {1, 100},
+	"ALERT_SMTP_PORT":     {1, 65535},
 }
 
 // intRule describes the allowed values of an integer variable.
@@ -121,6 +123,7 @@ func (c *Config) validate() []error {
 	c.validateAddresses(&p)
 	c.validateBusStore(&p)
 	c.validateIdentity(&p)
+	c.validateDelivery(&p)
 	return append(p, c.validateTLS()...)
 }
 
@@ -162,6 +165,8 @@ func (c *Config) validateRanges(p *problems) {
 		{"LOG_MAX_AGE_DAYS", c.Log.MaxAgeDays},
 		{"HISTORY_MAX_ENTRIES", c.History.MaxEntries},
 		{"OUTBOX_MAX_LENGTH", c.Store.OutboxMaxLength},
+		{"ALERT_MAX_ATTEMPTS", c.Alerts.Delivery.MaxAttempts},
+		{"ALERT_SMTP_PORT", c.Alerts.Delivery.SMTP.Port},
 	})
 	checkEach(p, checkPositive, []namedValue[time.Duration]{
 		{"PROBE_INTERVAL", c.Probe.Interval},

@@ -45,7 +45,11 @@ func (s *Source) apply(ctx context.Context, which int, source string, doc []byte
 	if err != nil {
 		return s.reject(source, err)
 	}
-	set := config.TargetSet{Source: source, Targets: ts}
+	al, err := config.ParseAlerting(doc)
+	if err != nil {
+		return s.reject(source, err)
+	}
+	set := config.TargetSet{Source: source, Targets: ts, Alerting: al}
 	alone := s.sets.applied
 	alone[which] = set
 	tries := [][numSets]config.TargetSet{alone}
@@ -61,12 +65,19 @@ func (s *Source) apply(ctx context.Context, which int, source string, doc []byte
 		if err = merr; err != nil {
 			continue
 		}
+		alerting, aerr := s.cfg.MergeAlerting(next[:]...)
+		if err = aerr; err != nil {
+			continue
+		}
 		tookPending := i < len(tries)-1
 		if tookPending { // the pending documents are in force too
 			s.sets.pending = [numSets]*config.TargetSet{}
 		}
 		s.sets.applied = next
 		s.opts.Emit(ctx, merged)
+		if s.opts.EmitAlerting != nil {
+			s.opts.EmitAlerting(ctx, alerting)
+		}
 		s.view.set(source, merged, sources)
 		s.reloads.WithLabelValues("applied").Inc()
 		s.log.Info("configuration change applied", "source", source, "targets", len(merged), "with_pending", tookPending)

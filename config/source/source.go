@@ -44,6 +44,9 @@ type Options struct {
 	Watch Watch
 	// Emit receives every target set applied after start-up.
 	Emit func(ctx context.Context, ts []probes.Target)
+	// EmitAlerting, when set, receives the delivery configuration (the
+	// receivers) with every change applied after start-up.
+	EmitAlerting func(ctx context.Context, a config.Alerting)
 	// Registerer receives dbhealth_config_reloads_total.
 	Registerer prometheus.Registerer
 	// Logger logs applied and rejected changes.
@@ -61,6 +64,8 @@ type Source struct {
 	sets    sets
 	view    *view
 	initial []probes.Target
+	// alerting is the delivery configuration in force at start-up.
+	alerting config.Alerting
 }
 
 // New reads the targets in force at start-up: the default targets, the
@@ -81,7 +86,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Source, error)
 		return nil, err
 	}
 	if path := cfg.Probe.TargetsFile; path != "" {
-		s.sets.applied[fileSet] = config.TargetSet{Source: File + path, Targets: cfg.FileTargets()}
+		s.sets.applied[fileSet] = config.TargetSet{Source: File + path, Targets: cfg.FileTargets(), Alerting: cfg.FileAlerting()}
 	}
 	if opts.Watch != nil {
 		s.readNacos(ctx)
@@ -90,6 +95,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Source, error)
 	if err != nil {
 		return nil, fmt.Errorf("targets of TARGETS_FILE and NACOS_CONFIG_DATA_ID: %w", err)
 	}
+	if s.alerting, err = cfg.MergeAlerting(s.sets.applied[:]...); err != nil {
+		return nil, fmt.Errorf("receivers of TARGETS_FILE and NACOS_CONFIG_DATA_ID: %w", err)
+	}
 	s.view.set(Startup, ts, sources)
 	s.initial = ts
 	return s, nil
@@ -97,6 +105,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Source, error)
 
 // Targets is the target set in force at start-up.
 func (s *Source) Targets() []probes.Target { return s.initial }
+
+// Alerting is the delivery configuration in force at start-up.
+func (s *Source) Alerting() config.Alerting { return s.alerting }
 
 // Run polls TARGETS_FILE and watches the Nacos entry until ctx ends,
 // emitting each valid change.
@@ -131,7 +142,13 @@ func (s *Source) readNacos(ctx context.Context) {
 		s.log.Error("nacos configuration rejected at start-up; starting without it", "source", Nacos+id, "err", err)
 		return
 	}
-	s.sets.applied[nacosSet] = config.TargetSet{Source: Nacos + id, Targets: ts}
+	al, err := config.ParseAlerting([]byte(content))
+	if err != nil {
+		s.reloads.WithLabelValues("rejected").Inc()
+		s.log.Error("nacos configuration rejected at start-up; starting without it", "source", Nacos+id, "err", err)
+		return
+	}
+	s.sets.applied[nacosSet] = config.TargetSet{Source: Nacos + id, Targets: ts, Alerting: al}
 }
 
 // watchNacos applies the Nacos entry (same YAML as TARGETS_FILE) on every
