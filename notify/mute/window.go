@@ -28,8 +28,8 @@ type Window struct {
 	Name string `json:"name" yaml:"name"`
 	// Matchers select the targets; empty selects every target.
 	Matchers []Matcher `json:"matchers" yaml:"matchers,omitempty"`
-	StartsAt time.Time `json:"starts_at,omitempty" yaml:"starts_at,omitempty"`
-	EndsAt   time.Time `json:"ends_at,omitempty" yaml:"ends_at,omitempty"`
+	StartsAt time.Time `json:"starts_at,omitzero" yaml:"starts_at,omitempty"`
+	EndsAt   time.Time `json:"ends_at,omitzero" yaml:"ends_at,omitempty"`
 	// Cron is a standard 5-field cron expression (or a descriptor such as
 	// @daily), in TimeZone.
 	Cron     string        `json:"cron,omitempty" yaml:"cron,omitempty"`
