@@ -30,8 +30,7 @@ type Subject struct {
 	Type, Name, Severity, AlertID string
 }
 
-// field is the subject's value of matcher name n ("" for an unknown name,
-// as Alertmanager treats a missing label).
+// field is the subject's value of matcher name n.
 func (s Subject) field(n string) string {
 	switch n {
 	case MatchType:

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dbhealth/database-service/testsupport/redistest"
 )
 
 // clock is a settable clock.
@@ -261,5 +263,33 @@ func TestMuterStoreDown(t *testing.T) {
 	}
 	if !slices.Equal(mk.SilencedBy, []string{"s1"}) {
 		t.Fatalf("want the last snapshot's marks, got %+v", mk)
+	}
+}
+
+func TestMuterRedisStore(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Machine(t)
+	store := NewRedisStore(rdb, redistest.Prefix(t, rdb, "test-mute"))
+	c := &clock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+	s := Silence{ID: NewID(), Matchers: []Matcher{{Name: "type", Value: "postgres", IsEqual: true}},
+		StartsAt: c.now(), EndsAt: c.now().Add(time.Hour), CreatedBy: "ann"}
+	if err := store.PutSilence(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutAck(ctx, Ack{AlertID: pgMain.AlertID, By: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	m := NewMuter(store, nil, c.now)
+	if mk := marks(t, m, pgMain); !slices.Equal(mk.SilencedBy, []string{s.ID}) || mk.AckedBy != "bob" {
+		t.Fatalf("%+v", mk)
+	}
+	if _, err := store.ExpireSilence(ctx, s.ID, c.now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if mk := marks(t, m, pgMain); mk.Muted() {
+		t.Fatalf("expired: %+v", mk)
 	}
 }

@@ -19,7 +19,10 @@ const (
 // [StartsAt, EndsAt), or [StartsAt, StartsAt+Duration) when EndsAt is
 // unset. A recurring window has a Cron schedule in TimeZone; each firing
 // opens it for Duration, and StartsAt and EndsAt, when set, bound the
-// time it recurs over.
+// time it recurs over. Across a DST change the schedule follows
+// robfig/cron: a firing at a local time that does not exist that day
+// (02:30 when clocks go from 02:00 to 03:00) is skipped, one at a time
+// that happens twice fires twice.
 //
 // In JSON and YAML Duration is a Go duration string ("1h30m") under
 // "duration".
