@@ -65,3 +65,9 @@ func expire(s Silence, now time.Time) (Silence, bool) {
 	s.UpdatedAt = now
 	return s, true
 }
+
+// Both stores implement Store.
+var (
+	_ Store = (*RedisStore)(nil)
+	_ Store = (*LocalStore)(nil)
+)
