@@ -73,8 +73,12 @@ func (d *Dispatcher) Dispatch(ctx context.Context, s events.StateChanged) ([]Not
 //     "resolved" one, id NewID(receiver, alert, resolved), to the
 //     receivers with send_resolved.
 //
-// The initial UNKNOWN -> UP opens nothing and notifies nothing.
+// The initial UNKNOWN -> UP opens nothing and notifies nothing. link is
+// as for NewDispatcher.
 func Notifications(s events.StateChanged, trs []projections.Transition, receivers []Receiver, link func(string) string) []Notification {
+	if link == nil {
+		link = func(string) string { return "" }
+	}
 	at := s.At.UnixMilli()
 	var out []Notification
 	for _, a := range projections.Incidents(s.Target.Type, s.Target.Name, trs) {
@@ -114,6 +118,9 @@ func Notifications(s events.StateChanged, trs []projections.Transition, receiver
 // notificationOf is the notification of alert a for receiver, without
 // its state and id.
 func notificationOf(a projections.Alert, receiver string, s events.StateChanged, link func(string) string) Notification {
+	if link == nil {
+		link = func(string) string { return "" }
+	}
 	n := Notification{
 		Receiver:  receiver,
 		AlertID:   a.ID,
@@ -145,9 +152,6 @@ func (n Notification) with(state State) Notification {
 // for receiver in state (reminders and re-sends); link as for
 // NewDispatcher.
 func NotificationOfAlert(a projections.Alert, receiver string, state State, link func(string) string) Notification {
-	if link == nil {
-		link = func(string) string { return "" }
-	}
 	n := notificationOf(a, receiver, events.StateChanged{}, link)
 	n.EventID = ""
 	return n.with(state)
