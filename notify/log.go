@@ -117,8 +117,9 @@ type Log interface {
 // Leaser takes short leases that make one replica out of many do a
 // periodic job (an Alertmanager re-send of one alert in one interval).
 type Leaser interface {
-	// Lease reports whether owner took key for ttl; false when another
-	// owner holds it.
+	// Lease reports whether owner took key for ttl: true for the first
+	// caller while the key is free, false while it is held (by anyone,
+	// owner included), so a job guarded by a key runs once per lease.
 	Lease(ctx context.Context, key, owner string, ttl time.Duration) (bool, error)
 }
 

@@ -245,7 +245,7 @@ func (l *LocalLog) Lease(_ context.Context, key, owner string, ttl time.Duration
 			delete(l.leases, k)
 		}
 	}
-	if r, ok := l.leases[key]; ok && r.owner != owner {
+	if _, held := l.leases[key]; held {
 		return false, nil
 	}
 	l.leases[key] = leaseRec{owner: owner, until: now.Add(ttl)}

@@ -233,21 +233,14 @@ func (l *RedisLog) entries(ctx context.Context, ids []string) ([]Entry, error) {
 	return out, nil
 }
 
-// leaseScript: KEYS lease; ARGV owner, ttl ms. 1 when owner holds it.
-var leaseScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
-if cur and cur ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
-`)
-
-// Lease implements Leaser.
+// Lease implements Leaser with SET NX PX (the lease expires on Redis's
+// clock).
 func (l *RedisLog) Lease(ctx context.Context, key, owner string, ttl time.Duration) (bool, error) {
-	n, err := leaseScript.Run(ctx, l.rdb, []string{l.key("lease", key)}, owner, max(ttl.Milliseconds(), 1)).Int()
+	ok, err := l.rdb.SetNX(ctx, l.key("lease", key), owner, max(ttl, time.Millisecond)).Result()
 	if err != nil {
 		return false, fmt.Errorf("notify: log: lease: %w", err)
 	}
-	return n == 1, nil
+	return ok, nil
 }
 
 // transScript: KEYS hash; ARGV field, transition, ttl ms. Returns every
