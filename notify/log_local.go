@@ -117,7 +117,7 @@ func (l *LocalLog) Claim(_ context.Context, n Notification, owner string, lease 
 	now := l.now()
 	e, ok := l.entries[n.ID]
 	if !ok {
-		e = Entry{Notification: n, State: EntryPending, NextAt: now}
+		e = Entry{Notification: n, State: EntryPending, NextAt: now, UpdatedAt: now}
 	}
 	if e.State != EntryPending || e.NextAt.After(now) {
 		return Claim{}, false, nil

@@ -20,12 +20,17 @@ import (
 // interval. A replica that dies after taking the lease skips one re-send;
 // the endsAt of four intervals covers it.
 
+// resender is a receiver with a resend interval (*Alertmanager).
+type resender interface {
+	ResendInterval() time.Duration
+}
+
 // resend makes the due Alertmanager re-sends of the firing alerts and of
 // those resolved within ResolvedResendWindow.
 func (r *Reminders) resend(ctx context.Context, firing []projections.Alert, now time.Time) error {
 	var ams []Receiver
 	for _, rc := range r.receivers.All() {
-		if _, ok := rc.Sender.(interface{ ResendInterval() time.Duration }); ok && rc.Kind == KindAlertmanager {
+		if _, ok := rc.Sender.(resender); ok && rc.Kind == KindAlertmanager {
 			ams = append(ams, rc)
 		}
 	}
@@ -41,7 +46,7 @@ func (r *Reminders) resend(ctx context.Context, firing []projections.Alert, now 
 		if _, off := r.receivers.DisabledReason(rc.Name); off {
 			continue
 		}
-		interval := rc.Sender.(interface{ ResendInterval() time.Duration }).ResendInterval()
+		interval := rc.Sender.(resender).ResendInterval()
 		bucket := strconv.FormatInt(now.UnixMilli()/max(interval.Milliseconds(), 1), 10)
 		for _, set := range []struct {
 			alerts []projections.Alert
@@ -75,12 +80,12 @@ func (r *Reminders) send(ctx context.Context, rc Receiver, n Notification) {
 	actx, cancel := context.WithTimeout(ctx, r.worker.o.AttemptTimeout)
 	err := rc.Sender.Send(actx, n)
 	cancel()
-	log := r.o.Logger.With("receiver", rc.Name, "notification", n.ID, "alert", n.AlertID, "state", string(n.State))
+	lg := r.o.Logger.With("receiver", rc.Name, "notification", n.ID, "alert", n.AlertID, "state", string(n.State))
 	if err != nil {
 		r.o.Metrics.Count(rc.Name, "resend_failed")
-		log.Warn("alertmanager re-send failed", "err", Classify(err).Error())
+		lg.Warn("alertmanager re-send failed", "err", Classify(err).Error())
 		return
 	}
 	r.o.Metrics.Count(rc.Name, "resent")
-	log.Debug("alertmanager re-sent")
+	lg.Debug("alertmanager re-sent")
 }

@@ -221,12 +221,12 @@ func (w *Worker) attempt(ctx context.Context, e Entry) (o Outcome, ok bool) {
 // record stores o, logs and counts it.
 func (w *Worker) record(ctx context.Context, e Entry, o Outcome) error {
 	n := e.Notification
-	log := w.o.Logger.With("receiver", n.Receiver, "notification", n.ID, "alert", n.AlertID, "state", string(n.State), "attempts", o.Attempts)
+	lg := w.o.Logger.With("receiver", n.Receiver, "notification", n.ID, "alert", n.AlertID, "state", string(n.State), "attempts", o.Attempts)
 	if err := w.log.Record(ctx, n.ID, w.o.Owner, o); err != nil {
 		if errors.Is(err, ErrNotOwner) {
 			// The lease ran out during the attempt and another worker
 			// took the notification over: its outcome wins.
-			log.Warn("notification claim lost during the attempt", "outcome", string(o.Kind))
+			lg.Warn("notification claim lost during the attempt", "outcome", string(o.Kind))
 			return nil
 		}
 		return err
@@ -234,15 +234,15 @@ func (w *Worker) record(ctx context.Context, e Entry, o Outcome) error {
 	w.o.Metrics.Count(n.Receiver, o.Kind)
 	switch o.Kind {
 	case OutcomeDelivered:
-		log.Info("notification delivered")
+		lg.Info("notification delivered")
 	case OutcomeRetry:
-		log.Warn("notification attempt failed; retrying", "next", o.At, "err", o.Error)
+		lg.Warn("notification attempt failed; retrying", "next", o.At, "err", o.Error)
 	case OutcomeHeld:
-		log.Info("notification held", "next", o.At, "reason", o.Error)
+		lg.Info("notification held", "next", o.At, "reason", o.Error)
 	case OutcomeFailed:
-		log.Error("notification dead-lettered", "err", o.Error)
+		lg.Error("notification dead-lettered", "err", o.Error)
 	case OutcomeDisabled:
-		log.Error("notification dead-lettered; receiver disabled", "err", o.Error)
+		lg.Error("notification dead-lettered; receiver disabled", "err", o.Error)
 	}
 	return nil
 }
