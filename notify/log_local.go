@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strconv"
@@ -20,8 +21,9 @@ import (
 // LocalLog is the notification log of standalone mode: one process, so a
 // mutex makes every operation atomic; entries live in memory and in a
 // Pebble database in a directory, every change synced before it returns.
-// Leases are kept in memory only (a restart forgets them, which is safe:
-// the process that held them is gone).
+// Claims and leases do not survive a restart (the process that held them
+// is gone): a claimed entry is due again at once. Transitions are kept
+// for ever (a few hundred bytes each), unlike RedisLog's TransitionTTL.
 type LocalLog struct {
 	db  *pebble.DB
 	now func() time.Time
@@ -44,12 +46,16 @@ const (
 )
 
 // OpenLocalLog opens (creating it) the log in directory dir. now is the
-// clock; nil means time.Now.
-func OpenLocalLog(dir string, now func() time.Time) (*LocalLog, error) {
+// clock, nil meaning time.Now; logger receives Pebble's messages (its
+// info lines at debug), nil discards them.
+func OpenLocalLog(dir string, now func() time.Time, logger *slog.Logger) (*LocalLog, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("notify: log: %w", err)
 	}
-	db, err := pebble.Open(dir, &pebble.Options{FormatMajorVersion: pebble.FormatNewest})
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	db, err := pebble.Open(dir, &pebble.Options{FormatMajorVersion: pebble.FormatNewest, Logger: pebbleLog{logger}})
 	if err != nil {
 		return nil, fmt.Errorf("notify: log: open %s: %w", dir, err)
 	}
@@ -62,6 +68,20 @@ func OpenLocalLog(dir string, now func() time.Time) (*LocalLog, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// pebbleLog sends Pebble's messages to slog.
+type pebbleLog struct{ l *slog.Logger }
+
+func (p pebbleLog) Infof(format string, args ...any) {
+	p.l.Debug("notification log: " + fmt.Sprintf(format, args...))
+}
+func (p pebbleLog) Errorf(format string, args ...any) {
+	p.l.Error("notification log: " + fmt.Sprintf(format, args...))
+}
+func (p pebbleLog) Fatalf(format string, args ...any) {
+	p.l.Error("notification log: fatal: " + fmt.Sprintf(format, args...))
+	os.Exit(1)
 }
 
 func (l *LocalLog) load() error {
@@ -78,7 +98,10 @@ func (l *LocalLog) load() error {
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("notify: log: entry %q: %w", k[1:], err)
 			}
-			e.Owner = "" // claims do not survive a restart
+			if e.Owner != "" {
+				// The claim was this process's, which stopped: due now.
+				e.Owner, e.NextAt = "", l.now()
+			}
 			l.entries[e.Notification.ID] = e
 		case localTrans:
 			var t struct {

@@ -32,7 +32,21 @@ func flapping() []events.StateChanged {
 // plus one escalation (DEGRADED -> DOWN) for the receivers that took the
 // warning.
 func TestThreeReplicasFlapping(t *testing.T) {
-	l := sharedLog(t, nil)
+	t.Run("redis", func(t *testing.T) { testFlapping(t, sharedLog(t, nil)) })
+	t.Run("local", func(t *testing.T) {
+		l, err := OpenLocalLog(t.TempDir(), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = l.Close() })
+		testFlapping(t, l)
+	})
+}
+
+func testFlapping(t *testing.T, l interface {
+	Log
+	TransitionLog
+}) {
 	f := false
 	ops := newRecorder(t, reply{code: 503}, reply{code: 503}) // two failures to retry
 	chat := newRecorder(t)
