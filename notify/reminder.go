@@ -164,6 +164,9 @@ func (r *Reminders) remind(ctx context.Context, firing []projections.Alert, now 
 			if rc.Kind == KindAlertmanager {
 				continue // Alertmanager has its own re-sends and repeat_interval
 			}
+			if _, off := r.receivers.DisabledReason(rc.Name); off {
+				continue // its notifications are dead-lettered already
+			}
 			n := NotificationOfAlert(a, rc.Name, StateFiring, r.o.Link)
 			if !rc.Route.Matches(n) {
 				continue
