@@ -104,7 +104,8 @@ type Log interface {
 	// releases the claim. It fails with ErrNotOwner when owner no longer
 	// holds the claim (its lease expired and another worker took it).
 	Record(ctx context.Context, id, owner string, o Outcome) error
-	// List returns up to limit entries in state, oldest change first.
+	// List returns up to limit entries in state: pending ones by next
+	// attempt, the others oldest change first.
 	List(ctx context.Context, state EntryState, limit int) ([]Entry, error)
 	// Retry re-queues failed notification id for an attempt now, with its
 	// attempt count reset. ErrNotFound, ErrNotFailed.

@@ -197,7 +197,11 @@ func (l *LocalLog) List(_ context.Context, state EntryState, limit int) ([]Entry
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.selectEntries(func(e Entry) bool { return e.State == state }, func(e Entry) time.Time { return e.UpdatedAt }, limit), nil
+	key := func(e Entry) time.Time { return e.UpdatedAt }
+	if state == EntryPending {
+		key = func(e Entry) time.Time { return e.NextAt }
+	}
+	return l.selectEntries(func(e Entry) bool { return e.State == state }, key, limit), nil
 }
 
 // Due implements Log.

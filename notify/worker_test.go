@@ -3,12 +3,16 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/dbhealth/database-service/testsupport/logrec"
 	"github.com/dbhealth/database-service/testsupport/wait"
 )
 
@@ -16,8 +20,9 @@ func TestWorkerRetriesThenDeliversOnce(t *testing.T) {
 	l := sharedLog(t, nil)
 	rec := newRecorder(t, reply{code: 503}, reply{code: 503, header: map[string]string{"Retry-After": "0"}}, reply{code: 503})
 	m, _ := testMetrics(t, l)
+	logger, logs := logrec.New()
 	o := fastOptions("r1")
-	o.Metrics = m
+	o.Metrics, o.Logger = m, logger
 	w := newWorker(t, l, registry(t, hookReceiver(t, "ops", rec, Route{})), o)
 	n := sample()
 	if err := w.Deliver(context.Background(), n); err != nil {
@@ -48,6 +53,20 @@ func TestWorkerRetriesThenDeliversOnce(t *testing.T) {
 	if r, d := testutil.ToFloat64(m.total.WithLabelValues("ops", "retry")), testutil.ToFloat64(m.total.WithLabelValues("ops", "delivered")); r != 3 || d != 1 {
 		t.Errorf("metrics: retry %v delivered %v, want 3 and 1", r, d)
 	}
+	retried, delivered := logs.Records(slog.LevelWarn, "notification attempt failed; retrying"), logs.Records(slog.LevelInfo, "notification delivered")
+	if len(retried) != 3 || len(delivered) != 1 {
+		t.Fatalf("logged %d retries and %d deliveries", len(retried), len(delivered))
+	}
+	for _, r := range append(retried, delivered...) {
+		if r.Attrs["receiver"] != "ops" || r.Attrs["notification"] != n.ID || r.Attrs["owner"] != "r1" {
+			t.Errorf("record attrs %v", r.Attrs)
+		}
+		for k, v := range r.Attrs {
+			if strings.Contains(fmt.Sprint(v), "whsec_") {
+				t.Errorf("secret logged under %s: %v", k, v)
+			}
+		}
+	}
 }
 
 func TestWorkerPermanentDeadLettersThenRetryDelivers(t *testing.T) {
@@ -66,8 +85,8 @@ func TestWorkerPermanentDeadLettersThenRetryDelivers(t *testing.T) {
 	if !ok || e.Attempts != 1 || e.LastOutcome != OutcomeFailed {
 		t.Fatalf("after a 400: %+v (listed as failed: %v)", e, ok)
 	}
-	if got, _ := testutil.GatherAndCount(reg, "dbhealth_notifications_pending"); got != 1 {
-		t.Errorf("pending gauge samples = %d", got)
+	if got := gaugeValue(t, reg, "dbhealth_notifications_pending"); got != 0 {
+		t.Errorf("pending gauge with only a dead letter = %v", got)
 	}
 	time.Sleep(100 * time.Millisecond)
 	if len(rec.requests()) != 1 {
@@ -184,10 +203,11 @@ func TestWorkerHoldsMutedThenSendsOnce(t *testing.T) {
 	rec := newRecorder(t)
 	mute := &toggleMuter{}
 	mute.on.Store(true)
+	m, reg := testMetrics(t, l)
 	var ws []*Worker
 	for _, owner := range []string{"r1", "r2", "r3"} {
 		o := fastOptions(owner)
-		o.Muter = mute
+		o.Muter, o.Metrics = mute, m
 		w := newWorker(t, l, registry(t, hookReceiver(t, "ops", rec, Route{})), o)
 		ws = append(ws, w)
 		run(t, w)
@@ -206,6 +226,12 @@ func TestWorkerHoldsMutedThenSendsOnce(t *testing.T) {
 	if !ok || e.LastOutcome != OutcomeHeld || e.Attempts != 0 || e.LastError != "muted: silence s-1" {
 		t.Fatalf("held entry = %+v (pending %v)", e, ok)
 	}
+	if got := gaugeValue(t, reg, "dbhealth_notifications_pending"); got != 1 {
+		t.Errorf("pending gauge while held = %v", got)
+	}
+	if got := testutil.ToFloat64(m.total.WithLabelValues("ops", "held")); got < 2 {
+		t.Errorf("held count %v: the mute was not re-checked", got)
+	}
 	mute.on.Store(false)
 	wait.Eventually(t, 5*time.Second, "delivery once unmuted", wait.Bool(func() bool { return len(rec.requests()) > 0 }))
 	time.Sleep(200 * time.Millisecond)
@@ -214,5 +240,8 @@ func TestWorkerHoldsMutedThenSendsOnce(t *testing.T) {
 	}
 	if _, ok := entryOf(t, l, EntryDelivered, n.ID); !ok {
 		t.Fatal("not delivered")
+	}
+	if got := testutil.ToFloat64(m.total.WithLabelValues("ops", "delivered")); got != 1 {
+		t.Errorf("delivered count %v", got)
 	}
 }
