@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dbhealth/database-service/events"
+	"github.com/dbhealth/database-service/notify/mute"
 	"github.com/dbhealth/database-service/projections"
 	"github.com/dbhealth/database-service/registry"
 )
@@ -20,6 +21,14 @@ type Deps struct {
 	Tester      Tester
 	Registry    Registry
 	Events      EventStream
+	// Alert delivery: silences, maintenance windows, acknowledgements,
+	// the marks on alerts, the notification log and the receivers.
+	Silences      Silences
+	Maintenance   Maintenance
+	Acks          Acks
+	Marks         AlertMarks
+	Notifications Notifications
+	Receivers     Receivers
 	// Config is the configuration in force, redacted
 	// (GET /api/database/config).
 	Config func() ConfigInfo
@@ -62,6 +71,11 @@ type ReadModels interface {
 	Alerts(ctx context.Context, q projections.AlertQuery) ([]projections.Alert, error)
 	// AllMetrics returns the rolled-up metrics of every target.
 	AllMetrics(ctx context.Context) ([]projections.TargetMetrics, error)
+}
+
+// AlertMarks says why an alert is not notified (a *mute.Muter).
+type AlertMarks interface {
+	Marks(ctx context.Context, s mute.Subject) (mute.Marks, error)
 }
 
 // Connection describes one target's long-lived client, as

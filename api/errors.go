@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dbhealth/database-service/config/secret"
+	"github.com/dbhealth/database-service/notify/mute"
 	"github.com/dbhealth/database-service/projections"
 	"github.com/dbhealth/database-service/registry"
 )
@@ -229,4 +230,18 @@ func registryError(err error) error {
 		return fmt.Errorf("%w: registration is off (REGISTRY_ENABLED=false)", ErrNotConfigured)
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// muteError maps the errors of silences, windows and acks: bad input is a
+// 400 naming its field, an unknown id a 404, anything else a store that
+// cannot be reached.
+func muteError(err error) error {
+	var fe *mute.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return paramErr(fe.Field, fe.Reason)
+	case errors.Is(err, mute.ErrNotFound):
+		return &httpError{status: http.StatusNotFound, code: "not_found", message: "no such silence or acknowledgement", err: err}
+	}
+	return unavailable("silences", err)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/dbhealth/database-service/notify/mute"
 	"github.com/dbhealth/database-service/projections"
 )
 
@@ -19,7 +20,15 @@ type HistoryResponse struct {
 
 // AlertsResponse is the body of GET /api/database/alerts.
 type AlertsResponse struct {
-	Alerts []projections.Alert `json:"alerts"`
+	Alerts []AlertView `json:"alerts"`
+}
+
+// AlertView is an alert with the marks that say why it is not notified
+// (silenced_by, maintenance, acked_by); the marks are absent when none
+// applies or alert delivery is not configured.
+type AlertView struct {
+	projections.Alert
+	mute.Marks
 }
 
 // readCtx bounds one read of a read model.
@@ -93,11 +102,18 @@ func (s *Server) getAlerts(c echo.Context) error {
 	if err != nil {
 		return unavailable("alerts", err)
 	}
-	if alerts == nil {
-		alerts = []projections.Alert{}
-	}
 	if len(alerts) > limit {
 		alerts = alerts[:limit]
 	}
-	return c.JSON(http.StatusOK, AlertsResponse{Alerts: alerts})
+	out := AlertsResponse{Alerts: make([]AlertView, len(alerts))}
+	for i, a := range alerts {
+		out.Alerts[i].Alert = a
+		if s.deps.Marks == nil {
+			continue
+		}
+		if out.Alerts[i].Marks, err = s.deps.Marks.Marks(ctx, mute.Subject{Type: a.Type, Name: a.Name, Severity: a.Severity, AlertID: a.ID}); err != nil {
+			return unavailable("silences", err)
+		}
+	}
+	return c.JSON(http.StatusOK, out)
 }

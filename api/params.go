@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -89,4 +90,14 @@ func nameParam(c echo.Context) (string, error) {
 		return "", paramErr("name", "longer than 256 characters")
 	}
 	return name, nil
+}
+
+// idParam is the {id} path parameter, percent-decoded: alert ids hold "/"
+// and ":", which a client sends as %2F and %3A.
+func idParam(c echo.Context) string {
+	raw := c.Param("id")
+	if id, err := url.PathUnescape(raw); err == nil {
+		return id
+	}
+	return raw
 }

@@ -108,3 +108,19 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// The maintenance: section gives configured windows.
+func TestTargetsFileMaintenance(t *testing.T) {
+	doc := "maintenance:\n  - {name: nightly, cron: '30 2 * * *', duration: 1h, time_zone: Europe/Berlin, matchers: [{name: type, value: postgres}]}\n"
+	al, err := ParseAlerting([]byte(doc))
+	if err != nil || len(al.Maintenance) != 1 || al.Maintenance[0].Name != "nightly" || al.Maintenance[0].Source != "config" {
+		t.Fatalf("ParseAlerting = %+v, %v", al, err)
+	}
+	if _, err := ParseAlerting([]byte("maintenance:\n  - {name: bad, cron: 'every day', duration: 1h}\n")); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "cron") {
+		t.Errorf("a bad cron: %v", err)
+	}
+	c := mustLoad(t, nil, nil)
+	if _, err := c.MergeAlerting(TargetSet{Source: "file", Alerting: al}, TargetSet{Source: "nacos", Alerting: al}); !errors.Is(err, ErrTargetConflict) {
+		t.Errorf("the same window in two sources: %v", err)
+	}
+}

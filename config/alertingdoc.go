@@ -10,21 +10,26 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dbhealth/database-service/notify"
+	"github.com/dbhealth/database-service/notify/mute"
 )
 
 // Alerting is the alert delivery part of a targets document: its
-// `receivers:` section (see notify.Config).
+// `receivers:` section (see notify.Config) and its `maintenance:` windows
+// (see mute.Window).
 type Alerting struct {
-	Receivers []notify.ReceiverConfig
+	Receivers   []notify.ReceiverConfig
+	Maintenance []mute.Window
 }
 
 // alertingDoc holds the sections of a targets document that ParseAlerting
 // reads; ParseTargets reads the others.
 type alertingDoc struct {
-	Receivers yaml.Node `yaml:"receivers"`
+	Receivers   yaml.Node `yaml:"receivers"`
+	Maintenance yaml.Node `yaml:"maintenance"`
 }
 
-// ParseAlerting parses the `receivers:` section of a targets document,
+// ParseAlerting parses the `receivers:` and `maintenance:` sections of a
+// targets document,
 // strictly (unknown fields are errors) and validates every receiver. A
 // document without the section has no receivers. Errors wrap ErrInvalid
 // and never contain a secret.
@@ -33,8 +38,16 @@ func ParseAlerting(data []byte) (Alerting, error) {
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return Alerting{}, yamlError(err)
 	}
+	var out Alerting
+	if doc.Maintenance.Kind != 0 {
+		ws, err := mute.ParseWindowsYAML(&doc.Maintenance)
+		if err != nil {
+			return Alerting{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		out.Maintenance = ws
+	}
 	if doc.Receivers.Kind == 0 {
-		return Alerting{}, nil
+		return out, nil
 	}
 	// notify.ParseConfig decodes strictly, which yaml.Node.Decode cannot.
 	section, err := yaml.Marshal(map[string]*yaml.Node{"receivers": &doc.Receivers})
@@ -45,7 +58,8 @@ func ParseAlerting(data []byte) (Alerting, error) {
 	if err != nil {
 		return Alerting{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return Alerting{Receivers: nc.Receivers}, nil
+	out.Receivers = nc.Receivers
+	return out, nil
 }
 
 // MergeAlerting is the delivery configuration in force: the receivers of
@@ -72,8 +86,17 @@ func (c *Config) MergeAlerting(sets ...TargetSet) (Alerting, error) {
 		return errs
 	}
 	errs := add("variables ALERT_*", c.Alerts.Delivery.EnvReceivers())
+	windows := map[string]string{}
 	for _, s := range sets {
 		errs = append(errs, add(s.Source, s.Alerting.Receivers)...)
+		for _, w := range s.Alerting.Maintenance {
+			if src, dup := windows[w.Name]; dup {
+				errs = append(errs, fmt.Errorf("%w: maintenance window %s is defined by %s and by %s", ErrTargetConflict, w.Name, src, s.Source))
+				continue
+			}
+			windows[w.Name] = s.Source
+			out.Maintenance = append(out.Maintenance, w)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Alerting{}, err

@@ -33,8 +33,9 @@ const MaxTargetsFileSize = 4 << 20
 type targetsDoc struct {
 	Defaults *scheduleDoc `yaml:"defaults"`
 	Targets  []targetDoc  `yaml:"targets"`
-	// Receivers is read by ParseAlerting.
-	Receivers yaml.Node `yaml:"receivers"`
+	// Receivers and Maintenance are read by ParseAlerting.
+	Receivers   yaml.Node `yaml:"receivers"`
+	Maintenance yaml.Node `yaml:"maintenance"`
 }
 
 // scheduleDoc is the optional `defaults:` section, and the same keys of a

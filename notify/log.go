@@ -24,11 +24,15 @@ const (
 	EntryDelivered EntryState = "delivered"
 	// EntryFailed: dead-lettered; Retry re-queues it.
 	EntryFailed EntryState = "failed"
+	// EntrySuppressed: not sent, on purpose: it was muted (silence,
+	// maintenance) and the alert resolved meanwhile, or it is the
+	// resolution of a muted alert.
+	EntrySuppressed EntryState = "suppressed"
 )
 
 // Valid reports whether s is one of the three states.
 func (s EntryState) Valid() bool {
-	return s == EntryPending || s == EntryDelivered || s == EntryFailed
+	return s == EntryPending || s == EntryDelivered || s == EntryFailed || s == EntrySuppressed
 }
 
 // OutcomeKind is the result of one attempt, as Record stores it.
@@ -50,6 +54,9 @@ const (
 	// OutcomeDisabled: the receiver answered 410 Gone; the entry is
 	// dead-lettered and the receiver disabled.
 	OutcomeDisabled OutcomeKind = "disabled"
+	// OutcomeSuppressed: muted and no longer worth sending (see
+	// EntrySuppressed).
+	OutcomeSuppressed OutcomeKind = "suppressed"
 )
 
 // Outcome is what Record stores about an attempt.

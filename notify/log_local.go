@@ -186,6 +186,8 @@ func outcomeState(o Outcome) (EntryState, time.Time, error) {
 		return EntryPending, o.At, nil
 	case OutcomeFailed, OutcomeDisabled:
 		return EntryFailed, time.Time{}, nil
+	case OutcomeSuppressed:
+		return EntrySuppressed, time.Time{}, nil
 	}
 	return "", time.Time{}, fmt.Errorf("notify: log: unknown outcome %q", o.Kind)
 }

@@ -103,7 +103,7 @@ func (l *RedisLog) Claim(ctx context.Context, n Notification, owner string, leas
 	return Claim{Entry: e, Until: until}, true, nil
 }
 
-// recordScript: KEYS entry, due, delivered, failed; ARGV id, owner,
+// recordScript: KEYS entry, due, delivered, failed, suppressed; ARGV id, owner,
 // outcome, attempts, next, err, now, state.
 var recordScript = redis.NewScript(`
 local h = KEYS[1]
@@ -117,7 +117,7 @@ if ARGV[8] == 'pending' then
 else
   redis.call('ZREM', KEYS[2], ARGV[1])
   local set = KEYS[4]
-  if ARGV[8] == 'delivered' then set = KEYS[3] end
+  if ARGV[8] == 'delivered' then set = KEYS[3] elseif ARGV[8] == 'suppressed' then set = KEYS[5] end
   redis.call('ZADD', set, ARGV[7], ARGV[1])
 end
 return 'ok'
@@ -129,7 +129,7 @@ func (l *RedisLog) Record(ctx context.Context, id, owner string, o Outcome) erro
 	if err != nil {
 		return err
 	}
-	res, err := recordScript.Run(ctx, l.rdb, []string{l.key("n", id), l.key("due"), l.key("delivered"), l.key("failed")},
+	res, err := recordScript.Run(ctx, l.rdb, []string{l.key("n", id), l.key("due"), l.key("delivered"), l.key("failed"), l.key("suppressed")},
 		id, owner, string(o.Kind), o.Attempts, next.UnixMilli(), o.Error, l.now().UnixMilli(), string(state)).Text()
 	if err != nil {
 		return fmt.Errorf("notify: log: record: %w", err)
@@ -173,7 +173,7 @@ func scriptErr(res string) error {
 
 // List implements Log.
 func (l *RedisLog) List(ctx context.Context, state EntryState, limit int) ([]Entry, error) {
-	set := map[EntryState]string{EntryPending: "due", EntryDelivered: "delivered", EntryFailed: "failed"}[state]
+	set := map[EntryState]string{EntryPending: "due", EntryDelivered: "delivered", EntryFailed: "failed", EntrySuppressed: "suppressed"}[state]
 	if set == "" {
 		return nil, fmt.Errorf("notify: log: unknown state %q", state)
 	}

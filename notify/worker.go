@@ -46,6 +46,10 @@ type WorkerOptions struct {
 	Concurrency int
 	// Muter holds notifications back; nil mutes nothing.
 	Muter Muter
+	// Resolved reports whether the alert of a firing notification has
+	// resolved since; a muted firing notification whose alert resolved
+	// is suppressed rather than sent when the mute ends. nil: never.
+	Resolved func(ctx context.Context, n Notification) (bool, error)
 	// Metrics counts outcomes; nil counts nothing.
 	Metrics *Metrics
 	// Logger receives one record per outcome; nil discards.
@@ -188,6 +192,14 @@ func (w *Worker) attempt(ctx context.Context, e Entry) (o Outcome, ok bool) {
 	}
 	if reason, muted := w.o.Muter.Muted(n); muted {
 		o.Kind, o.At, o.Error = OutcomeHeld, w.o.Now().Add(w.o.HoldRecheck), "muted: "+reason
+		if w.obsolete(ctx, n) {
+			o.Kind, o.At, o.Error = OutcomeSuppressed, time.Time{}, "muted ("+reason+") and resolved"
+		}
+		return o, true
+	}
+	if e.LastOutcome == OutcomeHeld && w.obsolete(ctx, n) {
+		// The mute ended after the alert resolved.
+		o.Kind, o.Error = OutcomeSuppressed, "resolved while muted"
 		return o, true
 	}
 	actx, cancel := context.WithTimeout(ctx, w.o.AttemptTimeout)
@@ -239,10 +251,27 @@ func (w *Worker) record(ctx context.Context, e Entry, o Outcome) error {
 		lg.Warn("notification attempt failed; retrying", "next", o.At, "err", o.Error)
 	case OutcomeHeld:
 		lg.Info("notification held", "next", o.At, "reason", o.Error)
+	case OutcomeSuppressed:
+		lg.Info("notification suppressed", "reason", o.Error)
 	case OutcomeFailed:
 		lg.Error("notification dead-lettered", "err", o.Error)
 	case OutcomeDisabled:
 		lg.Error("notification dead-lettered; receiver disabled", "err", o.Error)
 	}
 	return nil
+}
+
+// obsolete reports whether muted n is not worth sending any more: the
+// resolution of a muted alert, or a firing notification whose alert has
+// resolved while it was held (as Alertmanager, which sends nothing for an
+// alert silenced from start to end).
+func (w *Worker) obsolete(ctx context.Context, n Notification) bool {
+	if n.State == StateResolved {
+		return true
+	}
+	if w.o.Resolved == nil {
+		return false
+	}
+	resolved, err := w.o.Resolved(ctx, n)
+	return err == nil && resolved
 }

@@ -13,14 +13,20 @@ import (
 func (a *Replica) buildAPI() error {
 	cfg := a.cfg
 	srv, err := api.New(api.Deps{
-		Status:      a.store.Status(a.mgr.Targets),
-		ReadModels:  a.store.Models,
-		Connections: managerConnections{a.mgr},
-		Tester:      probeTester{Targets: a.mgr.Targets, TestNow: a.sched.TestNow},
-		Config:      a.configInfo,
-		Events:      a.live,
-		Registry:    a.reg,
-		Ready:       a.ready,
+		Status:        a.store.Status(a.mgr.Targets),
+		ReadModels:    a.store.Models,
+		Connections:   managerConnections{a.mgr},
+		Tester:        probeTester{Targets: a.mgr.Targets, TestNow: a.sched.TestNow},
+		Config:        a.configInfo,
+		Events:        a.live,
+		Registry:      a.reg,
+		Silences:      muteWrites{a.delivery},
+		Maintenance:   windows{a.delivery},
+		Acks:          muteWrites{a.delivery},
+		Marks:         a.delivery.muter,
+		Notifications: a.delivery.notes,
+		Receivers:     receiverList{a.delivery},
+		Ready:         a.ready,
 		Self: func() api.SelfInfo {
 			return api.SelfInfo{ReplicaID: cfg.Service.ReplicaID, Version: a.version, StartedAt: a.started, Roles: roles}
 		},

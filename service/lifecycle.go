@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"github.com/dbhealth/database-service/lifecycle"
 )
@@ -26,9 +27,10 @@ func (a *Replica) Run(ctx context.Context) error {
 			}, func(err error) { a.log.Warn("live stream binding", "err", err) })
 		}},
 		lifecycle.Step{Name: "consumers", Run: a.bus.Run},
+		lifecycle.Step{Name: "alert delivery", Run: a.delivery.Run},
 		lifecycle.Step{Name: "relay", Run: a.store.Relay},
 		lifecycle.Step{Name: "publisher", Stop: func(context.Context) error { return a.bus.Close() }},
-		lifecycle.Step{Name: "store", Stop: func(context.Context) error { return a.store.Close() }},
+		lifecycle.Step{Name: "store", Stop: func(context.Context) error { return errors.Join(a.store.Close(), a.delivery.Close()) }},
 	)
 	return l.Run(ctx)
 }

@@ -59,5 +59,8 @@ func (a *Replica) buildProjections() error {
 			return err
 		}
 	}
+	if err := a.bus.AddConsumer(notifyGroup, []string{liveBinding}, a.delivery.handle); err != nil {
+		return err
+	}
 	return a.bus.AddReplicaConsumer(liveGroup, []string{liveBinding}, a.live.Handle)
 }

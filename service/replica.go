@@ -58,6 +58,7 @@ type Replica struct {
 	live        *api.Hub
 	api         *api.Server
 	targets     *source.Source
+	delivery    *delivery
 	reg         *registry.Registry
 	ln          net.Listener
 	started     time.Time
@@ -104,6 +105,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if err := a.buildPipeline(opts); err != nil {
 		return nil, err
 	}
+	if a.delivery, err = a.newDelivery(); err != nil {
+		return nil, err
+	}
 	if err := a.buildProjections(); err != nil {
 		return nil, err
 	}
@@ -118,9 +122,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		OnRemoved: a.observed.Forget, Logger: log.With("component", "reconcile"),
 	})
 	a.targets, err = source.New(ctx, cfg, source.Options{
-		Watch: a.nacosWatch(), Emit: recon.Set, Registerer: a.prom, Logger: log.With("component", "config"),
+		Watch: a.nacosWatch(), Emit: recon.Set, EmitAlerting: a.delivery.reload, Registerer: a.prom,
+		Logger: log.With("component", "config"),
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := a.delivery.apply(a.targets.Alerting()); err != nil {
 		return nil, err
 	}
 	recon.Start(ctx, a.targets.Targets())
@@ -141,6 +149,11 @@ func (a *Replica) Close() {
 	if a.store != nil {
 		if err := a.store.Close(); err != nil {
 			a.log.Warn("closing store", "err", err)
+		}
+	}
+	if a.delivery != nil {
+		if err := a.delivery.Close(); err != nil {
+			a.log.Warn("closing the notification log", "err", err)
 		}
 	}
 	if a.ln != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/dbhealth/database-service/projections/coord"
 	"github.com/dbhealth/database-service/projections/localstore"
 	"github.com/dbhealth/database-service/projections/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // ReadModels is what the API and the reconciliation read and write.
@@ -75,6 +76,10 @@ type Store struct {
 	// Decided reads the coordinator's record of the targets (shared mode;
 	// nil when the store projects as it applies).
 	Decided func(ctx context.Context, ts []probes.Target) ([]projections.Decided, error)
+	// Redis is the shared store's client, for the other state the
+	// replicas share under the same key prefix (alert delivery); nil when
+	// embedded.
+	Redis redis.UniversalClient
 }
 
 // Open opens the store: shared with STORE_URL, embedded without.
@@ -121,6 +126,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Store, error)
 		Close:       rs.Close,
 		Projected:   true,
 		SharedRelay: relay,
+		Redis:       rs.Client,
 	}, nil
 }
 

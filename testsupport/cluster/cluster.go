@@ -48,7 +48,7 @@ func New(t *testing.T) *Cluster {
 	}
 	id := fmt.Sprintf("%x", rand.Uint32())
 	c := &Cluster{t: t, ID: id, Exchange: "test-dbh-" + id, Service: "test-svc-" + id, Prefix: "test-dbsvc-" + id, Dir: t.TempDir(),
-		groups: []string{"checks", "status", "alerts"}}
+		groups: []string{"checks", "status", "alerts", "notify"}}
 	t.Cleanup(c.cleanup)
 	return c
 }
