@@ -41,6 +41,7 @@ func (r *Reminders) resend(ctx context.Context, firing []projections.Alert, now 
 	if err != nil {
 		return err
 	}
+	resolved = latestResolved(resolved, firing)
 	var errs []error
 	for _, rc := range ams {
 		if _, off := r.receivers.DisabledReason(rc.Name); off {
@@ -88,4 +89,36 @@ func (r *Reminders) send(ctx context.Context, rc Receiver, n Notification) {
 	}
 	r.o.Metrics.Count(rc.Name, "resent")
 	lg.Debug("alertmanager re-sent")
+}
+
+// latestResolved keeps, per target, the most recently resolved alert, and
+// none for a target that fires again: Alertmanager merges alerts by
+// labels, so re-sending an older incident's resolution would resolve the
+// incident that fires now (or flip between two resolved ones).
+func latestResolved(resolved, firing []projections.Alert) []projections.Alert {
+	key := func(a projections.Alert) string { return a.Type + "/" + a.Name }
+	fires := map[string]bool{}
+	for _, a := range firing {
+		fires[key(a)] = true
+	}
+	latest := map[string]projections.Alert{}
+	var order []string
+	for _, a := range resolved {
+		k := key(a)
+		if fires[k] || a.ResolvedAt == nil {
+			continue
+		}
+		cur, seen := latest[k]
+		if !seen {
+			order = append(order, k)
+		}
+		if !seen || a.ResolvedAt.After(*cur.ResolvedAt) {
+			latest[k] = a
+		}
+	}
+	out := make([]projections.Alert, 0, len(order))
+	for _, k := range order {
+		out = append(out, latest[k])
+	}
+	return out
 }
