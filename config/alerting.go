@@ -23,6 +23,15 @@ type DeliveryConfig struct {
 	// ResendInterval is ALERTMANAGER_RESEND_INTERVAL: how often firing
 	// alerts are pushed to Alertmanager again.
 	ResendInterval time.Duration `env:"ALERTMANAGER_RESEND_INTERVAL" envDefault:"1m" json:"-"`
+	// RetryInterval is ALERT_RETRY_INTERVAL, the backoff before the first
+	// retry of a failed delivery (doubling, with jitter, up to 10m).
+	RetryInterval time.Duration `env:"ALERT_RETRY_INTERVAL" envDefault:"5s" json:"-"`
+	// SendTimeout is ALERT_SEND_TIMEOUT, the bound on one delivery attempt.
+	SendTimeout time.Duration `env:"ALERT_SEND_TIMEOUT" envDefault:"30s" json:"-"`
+	// ClaimLease is ALERT_CLAIM_LEASE: how long a replica holds a
+	// notification it is delivering; if it dies, another replica takes the
+	// notification over after this long. More than ALERT_SEND_TIMEOUT.
+	ClaimLease time.Duration `env:"ALERT_CLAIM_LEASE" envDefault:"2m" json:"-"`
 	// BaseURL is ALERT_BASE_URL, the service's address as people reach it,
 	// for the links in notifications; empty means http://SERVICE_IP:port.
 	BaseURL string `env:"ALERT_BASE_URL" json:"base_url"`
@@ -97,6 +106,15 @@ func (c *Config) validateDelivery(p *problems) {
 	d := c.Alerts.Delivery
 	if d.RepeatInterval < 0 {
 		p.add(fieldErr("ALERT_REPEAT_INTERVAL", "must be 0 (off) or positive, got %s", d.RepeatInterval))
+	}
+	if d.RetryInterval < 100*time.Millisecond {
+		p.add(fieldErr("ALERT_RETRY_INTERVAL", "must be at least 100ms, got %s", d.RetryInterval))
+	}
+	if d.SendTimeout < 100*time.Millisecond {
+		p.add(fieldErr("ALERT_SEND_TIMEOUT", "must be at least 100ms, got %s", d.SendTimeout))
+	}
+	if d.ClaimLease <= d.SendTimeout {
+		p.add(fieldErr("ALERT_CLAIM_LEASE", "must be more than ALERT_SEND_TIMEOUT (%s), got %s", d.SendTimeout, d.ClaimLease))
 	}
 	if d.ResendInterval < time.Second {
 		p.add(fieldErr("ALERTMANAGER_RESEND_INTERVAL", "must be at least 1s, got %s", d.ResendInterval))

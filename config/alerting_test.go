@@ -51,6 +51,7 @@ func TestDeliveryVariables(t *testing.T) {
 		"ALERTMANAGER_RESEND_INTERVAL":            {"ALERTMANAGER_RESEND_INTERVAL": "10ms"},
 		"ALERT_REPEAT_INTERVAL":                   {"ALERT_REPEAT_INTERVAL": "-1h"},
 		"ALERT_BASE_URL":                          {"ALERT_BASE_URL": "http://u:p@host"},
+		"ALERT_CLAIM_LEASE":                       {"ALERT_SEND_TIMEOUT": "10s", "ALERT_CLAIM_LEASE": "10s"},
 	} {
 		_, err := Load(LoadOptions{Environ: want, Dir: t.TempDir()})
 		var fe *FieldError

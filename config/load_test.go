@@ -114,6 +114,7 @@ func TestLoadDefaultsMatchSeed(t *testing.T) {
 	for k, v := range map[string]any{
 		"ALERT_MAX_ATTEMPTS": d.MaxAttempts, "ALERT_REPEAT_INTERVAL": d.RepeatInterval,
 		"ALERTMANAGER_RESEND_INTERVAL": d.ResendInterval, "ALERT_BASE_URL": d.BaseURL,
+		"ALERT_RETRY_INTERVAL": d.RetryInterval, "ALERT_SEND_TIMEOUT": d.SendTimeout, "ALERT_CLAIM_LEASE": d.ClaimLease,
 		"ALERT_WEBHOOK_URL": d.WebhookURL, "ALERT_WEBHOOK_SECRETS": len(d.WebhookSecrets),
 		"ALERTMANAGER_URLS": len(d.AlertmanagerURLs), "ALERT_SLACK_WEBHOOK_URL": d.SlackURL.Reveal(),
 		"ALERT_SMTP_HOST": d.SMTP.Host, "ALERT_SMTP_PORT": d.SMTP.Port, "ALERT_SMTP_STARTTLS": d.SMTP.StartTLS,
@@ -184,6 +185,7 @@ func TestLoadDefaultsMatchSeed(t *testing.T) {
 		// Alert delivery: 8 attempts, reminders every 4h, Alertmanager
 		// re-sent every minute, no receiver.
 		"ALERT_MAX_ATTEMPTS": 8, "ALERT_REPEAT_INTERVAL": 4 * time.Hour, "ALERTMANAGER_RESEND_INTERVAL": time.Minute,
+		"ALERT_RETRY_INTERVAL": 5 * time.Second, "ALERT_SEND_TIMEOUT": 30 * time.Second, "ALERT_CLAIM_LEASE": 2 * time.Minute,
 		"ALERT_BASE_URL": "", "ALERT_WEBHOOK_URL": "", "ALERT_WEBHOOK_SECRETS": 0, "ALERTMANAGER_URLS": 0,
 		"ALERT_SLACK_WEBHOOK_URL": "", "ALERT_SMTP_HOST": "", "ALERT_SMTP_PORT": 587, "ALERT_SMTP_STARTTLS": "required",
 		"ALERT_SMTP_USERNAME": "", "ALERT_SMTP_PASSWORD": "", "ALERT_EMAIL_FROM": "", "ALERT_EMAIL_TO": 0,

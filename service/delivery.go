@@ -60,6 +60,21 @@ type deliveryGen struct {
 	reminders *notify.Reminders
 }
 
+// holdRecheck is how soon a muted notification is looked at again, so a
+// silence or window that ends is followed within the muter's refresh.
+const holdRecheck = 2 * time.Second
+
+// reminderTick is how often firing alerts are looked at for reminders
+// and Alertmanager re-sends: a quarter of the shorter period, within
+// 200ms..10s.
+func reminderTick(d config.DeliveryConfig) time.Duration {
+	period := d.ResendInterval
+	if d.RepeatInterval > 0 {
+		period = min(period, d.RepeatInterval)
+	}
+	return min(max(period/4, 200*time.Millisecond), 10*time.Second)
+}
+
 // newDelivery opens the notification log and the mutes: in the shared
 // store's Redis under STORE_KEY_PREFIX, or in DATA_DIR beside the
 // embedded store.
@@ -122,7 +137,8 @@ func (d *delivery) apply(al config.Alerting) error {
 	dd := d.cfg.Alerts.Delivery
 	worker, err := notify.NewWorker(d.notes, receivers, notify.WorkerOptions{
 		Owner: owner, MaxAttempts: dd.MaxAttempts, Muter: muteFunc(d.muter), Resolved: d.alerts.resolved,
-		Metrics: d.metrics, Logger: d.log,
+		Lease: dd.ClaimLease, AttemptTimeout: dd.SendTimeout, BackoffBase: dd.RetryInterval,
+		HoldRecheck: holdRecheck, Metrics: d.metrics, Logger: d.log,
 	})
 	if err != nil {
 		return err
@@ -140,7 +156,8 @@ func (d *delivery) apply(al config.Alerting) error {
 		repeat = -1 // ALERT_REPEAT_INTERVAL=0: no reminders
 	}
 	reminders, err := notify.NewReminders(d.alerts, worker, d.notes, notify.ReminderOptions{
-		Owner: owner, RepeatInterval: repeat, Acker: acker{d.mutes}, Link: d.link, Logger: d.log, Metrics: d.metrics,
+		Owner: owner, RepeatInterval: repeat, Tick: reminderTick(dd), Acker: acker{d.mutes}, Link: d.link,
+		Logger: d.log, Metrics: d.metrics,
 	})
 	if err != nil {
 		return err

@@ -58,6 +58,10 @@ func New(t testing.TB, secret string) *Receiver {
 	return r
 }
 
+// Hang is a status for Answer: the request gets no answer until the
+// client gives up (its timeout, or its process dies).
+const Hang = -1
+
 // Answer makes the next requests get these statuses (then 200).
 func (r *Receiver) Answer(statuses ...int) {
 	r.mu.Lock()
@@ -85,6 +89,10 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	r.got = append(r.got, d)
 	r.mu.Unlock()
+	if d.Status == Hang {
+		<-req.Context().Done()
+		return
+	}
 	w.WriteHeader(d.Status)
 }
 
