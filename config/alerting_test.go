@@ -125,3 +125,21 @@ func TestTargetsFileMaintenance(t *testing.T) {
 		t.Errorf("the same window in two sources: %v", err)
 	}
 }
+
+// TestREADMEReceivers: the README's receivers example is valid.
+func TestREADMEReceivers(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "### Receivers")
+	_, block, ok2 := strings.Cut(rest, "```yaml\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("no yaml block under the README's Receivers heading")
+	}
+	al, err := ParseAlerting([]byte(block))
+	if err != nil || len(al.Receivers) != 4 || len(al.Maintenance) != 1 {
+		t.Errorf("README receivers: %d receivers, %d windows, %v", len(al.Receivers), len(al.Maintenance), err)
+	}
+}
