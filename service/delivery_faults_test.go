@@ -217,3 +217,31 @@ maintenance:
 	}
 	t.Logf("deliveries %d, reminders of nagging %d, suppressed %d", len(ops.Deliveries()), reminders, len(suppressed.Notifications))
 }
+
+// TestDeliveryStandaloneLiveReceivers: on embedded defaults (no RabbitMQ,
+// no Redis), receivers added to the targets file while the service runs
+// are in force within the poll, and deliver.
+func TestDeliveryStandaloneLiveReceivers(t *testing.T) {
+	c := cluster.New(t)
+	ops := hooktest.New(t, hookSecret)
+	doc := "targets:\n  - {name: solo, type: redis, host: 127.0.0.1, port: 1}\n"
+	env := deliveryEnv(c, doc, map[string]string{"BUS_URL": "", "STORE_URL": ""})
+	ts := &targets{down: map[string]bool{}}
+	r := c.Start("solo", env, ts.options()).Run()
+	eventually(t, 20*time.Second, "solo UP", func() bool { return states(t, r)["redis/solo"] == "UP" })
+	var rs struct {
+		Receivers []struct{ Name, Kind string } `json:"receivers"`
+	}
+	if getJSON(t, r.URL+"/api/database/alerts/receivers", &rs); len(rs.Receivers) != 0 {
+		t.Fatalf("receivers before the change: %+v", rs.Receivers)
+	}
+	cluster.WriteFileAtomic(t, env["TARGETS_FILE"], doc+webhookDoc(map[string]*hooktest.Receiver{"ops": ops}))
+	eventually(t, 10*time.Second, "the new receiver in force", func() bool {
+		getJSON(t, r.URL+"/api/database/alerts/receivers", &rs)
+		return len(rs.Receivers) == 1 && rs.Receivers[0].Name == "ops" && rs.Receivers[0].Kind == "webhook"
+	})
+	ts.set("redis/solo", true)
+	waitCount(t, "ops firing", 1, func() int { return ofTarget(ops, "solo")["firing"] })
+	ts.set("redis/solo", false)
+	waitCount(t, "ops resolved", 1, func() int { return ofTarget(ops, "solo")["resolved"] })
+}
