@@ -244,31 +244,4 @@ func KeepResending(n Notification, now time.Time) bool {
 	return now.Before(n.ResolvedAt.Add(ResolvedResendWindow))
 }
 
-// ResendDue reports whether n's alert, last sent at lastSent (zero:
-// never), must be sent again at now: KeepResending holds and a resend
-// interval has passed.
-func ResendDue(n Notification, lastSent, now time.Time, interval time.Duration) bool {
-	if !KeepResending(n, now) {
-		return false
-	}
-	if interval <= 0 {
-		interval = DefaultResendInterval
-	}
-	return lastSent.IsZero() || now.Sub(lastSent) >= interval
-}
-
-// ResendIntervalFromEnv reads ALERTMANAGER_RESEND_INTERVAL through
-// getenv (os.Getenv in main): DefaultResendInterval when unset.
-func ResendIntervalFromEnv(getenv func(string) string) (time.Duration, error) {
-	v := getenv("ALERTMANAGER_RESEND_INTERVAL")
-	if v == "" {
-		return DefaultResendInterval, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("ALERTMANAGER_RESEND_INTERVAL: %q is not a positive duration", v)
-	}
-	return d, nil
-}
-
 var _ Sender = (*Alertmanager)(nil)

@@ -51,45 +51,21 @@ func TestResendRules(t *testing.T) {
 	r := resolvedSample()
 	at := *r.ResolvedAt
 	cases := []struct {
-		name     string
-		n        Notification
-		last     time.Time
-		now      time.Time
-		keep, do bool
+		name string
+		n    Notification
+		now  time.Time
+		keep bool
 	}{
-		{"firing never sent", sample(), time.Time{}, at, true, true},
-		{"firing within interval", sample(), at, at.Add(59 * time.Second), true, false},
-		{"firing interval passed", sample(), at, at.Add(time.Minute), true, true},
-		{"resolved just now", r, at, at.Add(time.Minute), true, true},
-		{"resolved 14m59s", r, at.Add(14 * time.Minute), at.Add(14*time.Minute + 59*time.Second), true, false},
-		{"resolved 14m59s due", r, at.Add(13 * time.Minute), at.Add(14*time.Minute + 59*time.Second), true, true},
-		{"resolved 15m", r, at.Add(13 * time.Minute), at.Add(15 * time.Minute), false, false},
-		{"resolved without time", Notification{State: StateResolved}, time.Time{}, at, false, false},
+		{"firing", sample(), at, true},
+		{"firing much later", sample(), at.Add(48 * time.Hour), true},
+		{"resolved just now", r, at.Add(time.Minute), true},
+		{"resolved 14m59s", r, at.Add(14*time.Minute + 59*time.Second), true},
+		{"resolved 15m", r, at.Add(15 * time.Minute), false},
+		{"resolved without time", Notification{State: StateResolved}, at, false},
 	}
 	for _, c := range cases {
 		if got := KeepResending(c.n, c.now); got != c.keep {
 			t.Errorf("%s: KeepResending = %v, want %v", c.name, got, c.keep)
-		}
-		if got := ResendDue(c.n, c.last, c.now, time.Minute); got != c.do {
-			t.Errorf("%s: ResendDue = %v, want %v", c.name, got, c.do)
-		}
-	}
-}
-
-func TestResendIntervalFromEnv(t *testing.T) {
-	env := map[string]string{}
-	get := func(k string) string { return env[k] }
-	if d, err := ResendIntervalFromEnv(get); err != nil || d != time.Minute {
-		t.Errorf("unset: %v %v", d, err)
-	}
-	env["ALERTMANAGER_RESEND_INTERVAL"] = "30s"
-	if d, err := ResendIntervalFromEnv(get); err != nil || d != 30*time.Second {
-		t.Errorf("30s: %v %v", d, err)
-	}
-	for _, bad := range []string{"soon", "-1m", "0s"} {
-		env["ALERTMANAGER_RESEND_INTERVAL"] = bad
-		if _, err := ResendIntervalFromEnv(get); err == nil || !strings.Contains(err.Error(), "ALERTMANAGER_RESEND_INTERVAL") {
-			t.Errorf("%q: %v", bad, err)
 		}
 	}
 }

@@ -46,7 +46,7 @@ type ReminderOptions struct {
 	// Owner names this replica in Alertmanager re-send leases; required.
 	Owner string
 	// RepeatInterval is the reminder period; negative turns reminders
-	// off (0 is DefaultRepeatInterval; RepeatIntervalFromEnv maps
+	// off (0 is DefaultRepeatInterval; the service maps
 	// ALERT_REPEAT_INTERVAL=0 to off).
 	RepeatInterval time.Duration
 	// Tick is how often alerts are looked at.
@@ -96,37 +96,10 @@ func NewReminders(alerts AlertSource, worker *Worker, leaser Leaser, o ReminderO
 	return &Reminders{alerts: alerts, worker: worker, receivers: worker.receivers, leaser: leaser, o: o}, nil
 }
 
-// RepeatIntervalFromEnv reads ALERT_REPEAT_INTERVAL through getenv:
-// DefaultRepeatInterval when unset, -1 (off) for "0".
-func RepeatIntervalFromEnv(getenv func(string) string) (time.Duration, error) {
-	v := getenv("ALERT_REPEAT_INTERVAL")
-	if v == "" {
-		return DefaultRepeatInterval, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("ALERT_REPEAT_INTERVAL: %q is not a duration (0 turns reminders off)", v)
-	}
-	if d == 0 {
-		return -1, nil
-	}
-	return d, nil
-}
-
 // Run ticks every Tick until ctx ends.
 func (r *Reminders) Run(ctx context.Context) error {
-	t := time.NewTicker(r.o.Tick)
-	defer t.Stop()
-	for {
-		if err := r.Tick(ctx); err != nil && ctx.Err() == nil {
-			r.o.Logger.Warn("reminder tick failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	every(ctx, r.o.Tick, r.Tick, func(err error) { r.o.Logger.Warn("reminder tick failed", "err", err) })
+	return nil
 }
 
 // Tick creates the due reminders and makes the due Alertmanager re-sends.

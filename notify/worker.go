@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -113,35 +112,11 @@ func NewWorker(log Log, receivers *Receivers, o WorkerOptions) (*Worker, error) 
 	return &Worker{log: log, receivers: receivers, o: o}, nil
 }
 
-// MaxAttemptsFromEnv reads ALERT_MAX_ATTEMPTS through getenv:
-// DefaultMaxAttempts when unset.
-func MaxAttemptsFromEnv(getenv func(string) string) (int, error) {
-	v := getenv("ALERT_MAX_ATTEMPTS")
-	if v == "" {
-		return DefaultMaxAttempts, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("ALERT_MAX_ATTEMPTS: %q is not a positive integer", v)
-	}
-	return n, nil
-}
-
 // Run delivers due notifications every Poll until ctx ends. A log that
 // does not answer is logged and asked again at the next poll.
 func (w *Worker) Run(ctx context.Context) error {
-	t := time.NewTicker(w.o.Poll)
-	defer t.Stop()
-	for {
-		if err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
-			w.o.Logger.Warn("notification log unavailable", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	every(ctx, w.o.Poll, w.Sweep, func(err error) { w.o.Logger.Warn("notification log unavailable", "err", err) })
+	return nil
 }
 
 // Sweep makes one attempt at every due notification: pending ones whose

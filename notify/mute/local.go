@@ -103,15 +103,7 @@ func (l *LocalStore) DeleteAck(_ context.Context, alertID string) error {
 
 // Acks returns every ack by alert id.
 func (l *LocalStore) Acks(context.Context) (map[string]Ack, error) {
-	as, err := scanAll[Ack](l.db, nsAck)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]Ack, len(as))
-	for _, a := range as {
-		out[a.AlertID] = a
-	}
-	return out, nil
+	return byAlert(scanAll[Ack](l.db, nsAck))
 }
 
 func key(ns byte, id string) []byte { return append([]byte{ns}, id...) }

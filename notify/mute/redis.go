@@ -115,15 +115,7 @@ func (r *RedisStore) DeleteAck(ctx context.Context, alertID string) error {
 
 // Acks returns every ack by alert id.
 func (r *RedisStore) Acks(ctx context.Context) (map[string]Ack, error) {
-	as, err := all[Ack](ctx, r.rdb, r.acks)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]Ack, len(as))
-	for _, a := range as {
-		out[a.AlertID] = a
-	}
-	return out, nil
+	return byAlert(all[Ack](ctx, r.rdb, r.acks))
 }
 
 func (r *RedisStore) put(ctx context.Context, key, id string, v any) error {

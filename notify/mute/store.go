@@ -71,3 +71,15 @@ var (
 	_ Store = (*RedisStore)(nil)
 	_ Store = (*LocalStore)(nil)
 )
+
+// byAlert indexes acks by alert id.
+func byAlert(as []Ack, err error) (map[string]Ack, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Ack, len(as))
+	for _, a := range as {
+		out[a.AlertID] = a
+	}
+	return out, nil
+}

@@ -31,11 +31,16 @@ func (w *Window) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	d, err := parseDuration(v.Duration)
+	return w.fromWire(v.windowFields, v.Duration)
+}
+
+// fromWire sets w from its decoded fields and its duration string.
+func (w *Window) fromWire(f windowFields, duration string) error {
+	d, err := parseDuration(duration)
 	if err != nil {
 		return err
 	}
-	*w = Window(v.windowFields)
+	*w = Window(f)
 	w.Duration = d
 	return nil
 }

@@ -31,13 +31,7 @@ func (w *Window) UnmarshalYAML(n *yaml.Node) error {
 	if err := n.Decode(&v); err != nil {
 		return err
 	}
-	d, err := parseDuration(v.Duration)
-	if err != nil {
-		return err
-	}
-	*w = Window(v.windowFields)
-	w.Duration = d
-	return nil
+	return w.fromWire(v.windowFields, v.Duration)
 }
 
 // MarshalYAML writes Duration as a Go duration string.
