@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/dbhealth/database-service/config/secret"
 )
 
 // TestDocsPythonVerifierAcceptsRealRequests runs the Python verifier of
@@ -32,17 +30,9 @@ func TestDocsPythonVerifierAcceptsRealRequests(t *testing.T) {
 	if m == nil {
 		t.Fatal("no python block in docs/receivers.md")
 	}
-	rec := newRecorder(t)
 	oldSec, _ := newSecret(t)
 	newSec, _ := newSecret(t)
-	w, err := NewWebhook(WebhookConfig{URL: rec.URL, Secrets: []secret.String{oldSec, newSec}}, Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Send(context.Background(), sample()); err != nil {
-		t.Fatal(err)
-	}
-	r := rec.requests()[0]
+	r := sendRotating(t, oldSec, newSec)
 	in, _ := json.Marshal(map[string]any{
 		"headers": map[string]string{
 			"webhook-id":        r.Header.Get("webhook-id"),

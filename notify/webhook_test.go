@@ -112,17 +112,9 @@ func TestWebhookSignatureKnownVector(t *testing.T) {
 }
 
 func TestWebhookRotationSendsEverySignature(t *testing.T) {
-	rec := newRecorder(t)
 	oldSec, oldKey := newSecret(t)
 	newSec, newKey := newSecret(t)
-	w, err := NewWebhook(WebhookConfig{URL: rec.URL, Secrets: []secret.String{oldSec, newSec}}, Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Send(context.Background(), sample()); err != nil {
-		t.Fatal(err)
-	}
-	r := rec.requests()[0]
+	r := sendRotating(t, oldSec, newSec)
 	if parts := strings.Fields(r.Header.Get("webhook-signature")); len(parts) != 2 {
 		t.Fatalf("signature header %q, want two signatures", r.Header.Get("webhook-signature"))
 	}
@@ -269,4 +261,19 @@ func TestWebhookRejectsNotificationWithoutID(t *testing.T) {
 	if e := Classify(w.Send(context.Background(), n)); e == nil || e.Class != ClassPermanent {
 		t.Fatalf("no id: %v", e)
 	}
+}
+
+// sendRotating sends the sample through a webhook signing with two
+// secrets (a rotation) and returns the request its receiver got.
+func sendRotating(t *testing.T, oldSec, newSec secret.String) recorded {
+	t.Helper()
+	rec := newRecorder(t)
+	w, err := NewWebhook(WebhookConfig{URL: rec.URL, Secrets: []secret.String{oldSec, newSec}}, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Send(context.Background(), sample()); err != nil {
+		t.Fatal(err)
+	}
+	return rec.requests()[0]
 }
