@@ -4,19 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"time"
 )
 
 // checkedWire is a HealthChecked envelope decoded with its data in one
-// pass.
+// pass: the envelope's attributes, and its data as HealthChecked (the
+// shallower Data field shadows the envelope's raw one).
 type checkedWire struct {
-	SpecVersion string        `json:"specversion"`
-	ID          string        `json:"id"`
-	Source      string        `json:"source"`
-	Type        string        `json:"type"`
-	Subject     string        `json:"subject"`
-	Time        time.Time     `json:"time"`
-	Data        HealthChecked `json:"data"`
+	Envelope
+	Data HealthChecked `json:"data"`
 }
 
 // DecodeChecked parses the wire form of a db.health.checked.v1 event and
