@@ -23,6 +23,7 @@ import (
 	"github.com/dbhealth/database-service/testsupport/cluster"
 	"github.com/dbhealth/database-service/testsupport/fakees"
 	"github.com/dbhealth/database-service/testsupport/fakenacos"
+	"github.com/dbhealth/database-service/testsupport/hooktest"
 	"github.com/dbhealth/database-service/testsupport/servers"
 )
 
@@ -89,7 +90,13 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		token     = cn.secret("tk-", "-7", "")
 		filePass  = cn.secret("fs!", "^8", "elastic")
 		orderPass = cn.secret("po'", "+9", "postgres")
+		hookAuth  = cn.secret("wh-", "-10", "")
+		smtpPass  = cn.secret("sm@", "!11", "db")
+		slackPath = cn.secret("sl", "12", "")
 	)
+	// A signing secret is base64 of random bytes: the canary knows it as is.
+	signing := "whsec_" + base64.StdEncoding.EncodeToString([]byte("canary-signing-key-"+c.ID+"-0123456789"))
+	cn.forms = append(cn.forms, signing, strings.TrimPrefix(signing, "whsec_"))
 
 	// The check is not blind: it sees a secret however it is encoded.
 	for _, s := range []string{strconv.Quote(rabbitPwd), url.QueryEscape(nacosPass), url.PathEscape(pgPass),
@@ -122,10 +129,16 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 	dataDir := filepath.Join(os.TempDir(), "database-service-test", c.ID)
 	t.Cleanup(func() { _ = os.RemoveAll(dataDir) })
 
+	// Receivers with secrets, all failing (a 503, refused connections), so
+	// their errors are logged and kept in the notification log.
+	hook := hooktest.New(t, signing)
+	hook.Answer(503, 503, 503, 503, 503, 503, 503, 503)
 	targets := fmt.Sprintf(`targets:
   - {name: logs, type: elasticsearch, hosts: [%q], username: elastic, password: %q}
   - {name: orders, type: postgres, host: 127.0.0.1, port: %d, username: app, password: %q}
-`, esFile.URL(), filePass, closedPort, orderPass)
+receivers:
+  - {name: hook, kind: webhook, webhook: {url: %q, secrets: [%q], headers: {Authorization: %q}}}
+`, esFile.URL(), filePass, closedPort, orderPass, hook.URL, signing, "Bearer "+hookAuth)
 	pg := servers.MachinePostgres()
 	env := c.Env("canary", "unused:1", "unused:1", map[string]string{
 		"BUS_URL": "", "STORE_URL": "", "DEBUG": "true", "DATA_DIR": dataDir,
@@ -133,6 +146,9 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		"TARGETS_FILE":   c.WriteTargets(targets),
 		"PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "800ms", "RETRY_INTERVAL": "100ms",
 		"FAILURE_THRESHOLD": "1", "SUCCESS_THRESHOLD": "1",
+		"ALERT_RETRY_INTERVAL": "100ms", "ALERT_SLACK_WEBHOOK_URL": fmt.Sprintf("http://127.0.0.1:%d/services/%s", closedPort, slackPath),
+		"ALERT_SMTP_HOST": "127.0.0.1", "ALERT_SMTP_PORT": strconv.Itoa(closedPort), "ALERT_SMTP_USERNAME": "db",
+		"ALERT_SMTP_PASSWORD": smtpPass, "ALERT_EMAIL_FROM": "db@example.com", "ALERT_EMAIL_TO": "ops@example.com",
 
 		"POSTGRES_ENABLED": "true", "POSTGRES_HOST": pg.Host(), "POSTGRES_PORT": strconv.Itoa(pg.Port()),
 		"POSTGRES_USER": pg.User(), "POSTGRES_DB": pg.Database(), "POSTGRES_PASSWORD": pgPass,
@@ -230,8 +246,16 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 		for _, ev := range sse.snapshot() {
 			kinds[ev.Type]++
 		}
-		return len(ab.Alerts) >= 4 && reg.Registered && kinds[events.TypeHealthChecked] > 0 && kinds[events.TypeStateChanged] > 0,
-			fmt.Sprintf("%d firing alerts, registered %v, events %v", len(ab.Alerts), reg.Registered, kinds)
+		var failed struct {
+			Notifications []any `json:"notifications"`
+		}
+		if err := fetchJSON(base+"/api/database/alerts/notifications?state=failed", &failed); err != nil {
+			return false, err.Error()
+		}
+		return len(ab.Alerts) >= 4 && reg.Registered && kinds[events.TypeHealthChecked] > 0 && kinds[events.TypeStateChanged] > 0 &&
+				len(hook.Deliveries()) > 0 && len(failed.Notifications) > 0,
+			fmt.Sprintf("%d firing alerts, registered %v, events %v, %d webhook requests, %d dead letters",
+				len(ab.Alerts), reg.Registered, kinds, len(hook.Deliveries()), len(failed.Notifications))
 	})
 
 	// Walk every route of the OpenAPI document.
