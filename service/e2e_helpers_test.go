@@ -228,3 +228,22 @@ func (s *sseStream) transitions(t *testing.T) []events.StateChanged {
 func metricSum(text, name string, labels ...string) (sum float64, found bool) {
 	return promtest.Sum(text, name, promtest.Labels(labels...))
 }
+
+// waitOneAlert waits until base lists exactly one alert, in state, and
+// returns it.
+func waitOneAlert(t *testing.T, base, state string) alertItem {
+	t.Helper()
+	var alert alertItem
+	waitFor(t, "one "+state+" alert at "+base, waitLimit, func() (bool, string) {
+		var ab alertsBody
+		if err := fetchJSON(base+"/api/database/alerts", &ab); err != nil {
+			return false, err.Error()
+		}
+		if len(ab.Alerts) != 1 || ab.Alerts[0].State != state {
+			return false, fmt.Sprintf("%+v", ab.Alerts)
+		}
+		alert = ab.Alerts[0]
+		return true, ""
+	})
+	return alert
+}

@@ -151,17 +151,7 @@ func runFlow(t *testing.T, es *fakees.Server, urls []string, projected bool) {
 	}
 	var alert alertItem
 	for _, u := range urls {
-		waitFor(t, "one firing alert at "+u, waitLimit, func() (bool, string) {
-			var ab alertsBody
-			if err := fetchJSON(u+"/api/database/alerts", &ab); err != nil {
-				return false, err.Error()
-			}
-			if len(ab.Alerts) != 1 || ab.Alerts[0].State != "firing" {
-				return false, fmt.Sprintf("%+v", ab.Alerts)
-			}
-			alert = ab.Alerts[0]
-			return true, ""
-		})
+		alert = waitOneAlert(t, u, "firing")
 		if alert.Type != e2eKind || alert.Name != e2eName || alert.Severity != "critical" || alert.ResolvedAt != nil ||
 			alert.ID == "" || !strings.Contains(alert.Reason, "red") {
 			t.Errorf("%s: firing alert %+v", u, alert)
@@ -183,20 +173,9 @@ func runFlow(t *testing.T, es *fakees.Server, urls []string, projected bool) {
 	es.SetStatus("green")
 	upAt := waitState(t, urls, "UP")
 	for _, u := range urls {
-		waitFor(t, "the alert resolved at "+u, waitLimit, func() (bool, string) {
-			var ab alertsBody
-			if err := fetchJSON(u+"/api/database/alerts", &ab); err != nil {
-				return false, err.Error()
-			}
-			if len(ab.Alerts) != 1 || ab.Alerts[0].State != "resolved" {
-				return false, fmt.Sprintf("%+v", ab.Alerts)
-			}
-			a := ab.Alerts[0]
-			if a.ID != alert.ID || a.ResolvedAt == nil || a.ResolvedAt.Before(a.StartedAt) || a.Severity != "critical" {
-				t.Fatalf("%s: resolved alert %+v, firing was %+v", u, a, alert)
-			}
-			return true, ""
-		})
+		if a := waitOneAlert(t, u, "resolved"); a.ID != alert.ID || a.ResolvedAt == nil || a.ResolvedAt.Before(a.StartedAt) || a.Severity != "critical" {
+			t.Fatalf("%s: resolved alert %+v, firing was %+v", u, a, alert)
+		}
 		var resolved, firing alertsBody
 		mustFetchJSON(t, u+"/api/database/alerts?state=resolved", &resolved)
 		mustFetchJSON(t, u+"/api/database/alerts?state=firing", &firing)

@@ -36,18 +36,7 @@ func TestStandaloneSurvivesSigkill(t *testing.T) {
 	waitAPIState(t, p, url, "UP")
 	es.SetStatus("red")
 	waitAPIState(t, p, url, "DOWN")
-	var alert alertItem
-	waitFor(t, "the alert", waitLimit, func() (bool, string) {
-		var ab alertsBody
-		if err := fetchJSON(url+"/api/database/alerts", &ab); err != nil {
-			return false, err.Error()
-		}
-		if len(ab.Alerts) != 1 || ab.Alerts[0].State != "firing" {
-			return false, fmt.Sprintf("%+v", ab.Alerts)
-		}
-		alert = ab.Alerts[0]
-		return true, ""
-	})
+	alert := waitOneAlert(t, url, "firing")
 	// Let the flusher commit the checks made so far (FlushInterval 1s).
 	time.Sleep(1500 * time.Millisecond)
 	var before historyBody
@@ -60,16 +49,9 @@ func TestStandaloneSurvivesSigkill(t *testing.T) {
 	port = servers.FreePort(t)
 	p = startProc(t, bin, "solo", env(port))
 	url = fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitFor(t, "the restarted API", waitLimit, func() (bool, string) {
-		var ab alertsBody
-		if err := fetchJSON(url+"/api/database/alerts", &ab); err != nil {
-			return false, err.Error()
-		}
-		if len(ab.Alerts) != 1 || ab.Alerts[0].ID != alert.ID || ab.Alerts[0].State != "firing" {
-			return false, fmt.Sprintf("alerts %+v, want %s firing", ab.Alerts, alert.ID)
-		}
-		return true, ""
-	})
+	if a := waitOneAlert(t, url, "firing"); a.ID != alert.ID {
+		t.Fatalf("after the restart: alert %+v, want %s firing", a, alert.ID)
+	}
 	var after historyBody
 	mustFetchJSON(t, url+"/api/database/history/"+e2eKind+"?limit=1000", &after)
 	if len(after.Items) < len(before.Items) || len(before.Items) < 3 {
