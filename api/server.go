@@ -82,6 +82,12 @@ func (s *Server) routes() *echo.Echo {
 	e.GET(pathRedoc, s.docs.redoc)
 	e.GET(pathRedocLibs+"/*", assets(s.docs.redocLibs))
 
+	ui := s.uiHandler()
+	e.GET("/", ui)
+	e.GET("/targets/:type/:name", ui)
+	e.GET(pathAlertsPage, ui)
+	e.GET("/ui/*", ui)
+
 	if s.opts.Profiling {
 		e.Any("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprofHandler)), auth)
 	}
@@ -107,9 +113,21 @@ func (s *Server) routes() *echo.Echo {
 	g.GET("/maintenance", s.getWindows)
 	g.POST("/maintenance", s.postWindow, auth, bodyPolicy)
 	g.GET("/events", s.getEvents)
+	g.GET("/badges/:database_type/:name/:badge", s.getBadge)
 	g.GET("/registry/status", s.getRegistryStatus)
 	g.POST("/registry/update", s.postRegistryUpdate, auth, bodyPolicy)
 	return e
+}
+
+// pathAlertsPage is the status page's alerts view.
+const pathAlertsPage = "/alerts"
+
+// uiHandler serves the status page routes with Options.UI, or 404 without.
+func (s *Server) uiHandler() echo.HandlerFunc {
+	if s.opts.UI == nil {
+		return func(echo.Context) error { return echo.ErrNotFound }
+	}
+	return echo.WrapHandler(s.opts.UI)
 }
 
 // Handler is the API as an http.Handler (the echo instance). A caller that
