@@ -25,6 +25,7 @@ export async function render(ctx) {
     main.querySelector("#silences").innerHTML = silenceTable(s.silences, ctx.canWrite);
   };
   main.querySelector("#a-state").onchange = () => load().catch(ctx.fail);
+  const listeners = new AbortController(); // main outlives the view
   main.addEventListener("click", (ev) => {
     const b = ev.target.closest("button[data-act]");
     if (!b) return;
@@ -38,7 +39,7 @@ export async function render(ctx) {
       f.elements.name.value = b.dataset.name;
       f.elements.name.focus();
     }
-  });
+  }, { signal: listeners.signal });
   const form = main.querySelector("#sil");
   if (form) form.onsubmit = (ev) => {
     ev.preventDefault();
@@ -56,7 +57,7 @@ export async function render(ctx) {
       pending = setTimeout(() => { pending = null; load().catch(() => {}); }, 300); // the alert read model follows the transition
     },
     resync() { load().catch(() => {}); },
-    dispose() { clearTimeout(pending); },
+    dispose() { clearTimeout(pending); listeners.abort(); },
   };
 }
 
@@ -70,7 +71,7 @@ function alertTable(alerts, canWrite) {
     alerts.map((a) => `<tr data-alert="${esc(a.id)}"><td><span class="state ${a.state === "firing" ? (a.severity === "critical" ? "DOWN" : "DEGRADED") : "UP"}">${esc(a.state)}</span> <span class="muted">${esc(a.severity)}</span></td>` +
       `<td><a href="/targets/${encodeURIComponent(a.type)}/${encodeURIComponent(a.name)}">${esc(a.type)}/${esc(a.name)}</a></td><td>${esc(a.reason)}</td>` +
       `<td>${esc(when(a.started_at))}</td><td>${esc(when(a.resolved_at))}</td><td class="tags">${marks(a)}</td>` +
-      (canWrite ? `<td class="row-actions">${a.acked_by
+      (canWrite ? `<td class="row-actions">${a.state !== "firing" ? "" : a.acked_by
         ? `<button type="button" data-act="unack" data-id="${esc(a.id)}">Unack<span class="sr"> ${esc(a.name)}</span></button>`
         : `<button type="button" data-act="ack" data-id="${esc(a.id)}">Ack<span class="sr"> ${esc(a.name)}</span></button>`}` +
         `<button type="button" data-act="silence" data-type="${esc(a.type)}" data-name="${esc(a.name)}">Silence…<span class="sr"> ${esc(a.name)}</span></button></td>` : "") +

@@ -39,13 +39,13 @@ export async function call(path, { method = "GET", body, signal } = {}) {
   return data;
 }
 
-/** history reads up to maxPages pages of one target's checks since a time, newest first. */
-export async function history(type, name, since, maxPages, signal) {
+/** history reads up to maxPages pages of one target's checks in [since, until], newest first. */
+export async function history(type, name, since, until, maxPages, signal) {
   const items = [];
   let cursor = "";
   let complete = false;
   for (let i = 0; i < maxPages; i++) {
-    const q = new URLSearchParams({ name, since: since.toISOString(), limit: "1000" });
+    const q = new URLSearchParams({ name, since: since.toISOString(), until: until.toISOString(), limit: "1000" });
     if (cursor) q.set("cursor", cursor);
     const page = await call(`/history/${encodeURIComponent(type)}?${q}`, { signal });
     items.push(...page.items);

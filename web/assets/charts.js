@@ -63,7 +63,7 @@ export function latencyChart(items, from, to, title) {
   const lat = pts.map((p) => p.latency_ms).sort((a, b) => a - b);
   const med = lat.length ? lat[Math.floor(lat.length / 2)] : null;
   const desc = `${pts.length} checks; median ${ms(med)}, max ${ms(lat[lat.length - 1])}`;
-  return `<svg class="chart" ${NS} viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="${esc(title + ": " + desc)}" data-points="${pts.length}">` +
+  return `<svg class="chart" ${NS} viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="${esc(title + ": " + desc)}" data-points="${pts.length}" data-from="${new Date(from).toISOString()}" data-to="${new Date(to).toISOString()}">` +
     `${ticks}${times}${pts.length ? `<polyline class="line" points="${poly}"/>` : ""}</svg>`;
 }
 

@@ -43,7 +43,7 @@ export async function render(ctx, { type, name }) {
     for (const b of main.querySelectorAll("[data-range]")) b.setAttribute("aria-pressed", String(b.dataset.range === r));
     const [span, pages] = RANGES[r];
     const to = Date.now(), from = to - span;
-    const h = await history(type, name, new Date(from), pages);
+    const h = await history(type, name, new Date(from), new Date(to), pages);
     items = h.items;
     main.querySelector("#chart").innerHTML = latencyChart(items, from, to, `Latency of ${name} over ${r}`) +
       `<p class="muted">${items.length} checks${h.complete ? "" : " (the newest ones; older checks not loaded)"}.</p>`;
@@ -121,7 +121,7 @@ async function targetAlerts(ctx, el, type, name) {
 /** marks are an alert's silenced / acked / maintenance tags. */
 export function marks(x) {
   return [
-    ...(x.silenced_by || []).map((s) => `<span>silenced by ${esc(s)}</span>`),
+    ...(x.silenced_by || []).map((s) => `<span title="silence ${esc(s)}">silenced (${esc(s.slice(0, 8))})</span>`),
     x.acked_by ? `<span>acked by ${esc(x.acked_by)}</span>` : "",
     x.maintenance ? `<span>maintenance ${esc(x.maintenance)}</span>` : "",
   ].join("");

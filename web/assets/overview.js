@@ -162,7 +162,7 @@ function lazyBars(rows, ctx) {
     const tr = queue.shift();
     active++;
     try {
-      const { items } = await history(tr.dataset.type, tr.dataset.name, new Date(Date.now() - 86400e3), 3);
+      const { items } = await history(tr.dataset.type, tr.dataset.name, new Date(Date.now() - 86400e3), new Date(), 3);
       loaded.set(tr.dataset.key, items);
       if (!stopped) draw(tr, items);
     } catch (e) {
