@@ -2,6 +2,9 @@ package api_test
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
 	"encoding/xml"
 	"io"
 	"net/http"
@@ -9,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dbhealth/database-service/api"
+	"github.com/dbhealth/database-service/projections"
 )
 
 // svgText parses an SVG badge with encoding/xml and returns its text.
@@ -105,5 +109,31 @@ func TestUIRoutesOpenWithAuthAll(t *testing.T) {
 	bare := newEnv(t)
 	if r := bare.get("/"); r.Status != http.StatusNotFound {
 		t.Errorf("/ without a UI: %d", r.Status)
+	}
+}
+
+// TestStatusGzipped: a large status body is gzipped for a client that
+// accepts it; the event stream route is not wrapped.
+func TestStatusGzipped(t *testing.T) {
+	e := newEnv(t)
+	var many []projections.TargetStatus
+	for i := range 200 {
+		many = append(many, projections.TargetStatus{Type: "redis", Name: fmt.Sprintf("r%03d", i), State: "UP"})
+	}
+	e.fakes.setStatuses(many, nil)
+	req, _ := http.NewRequest(http.MethodGet, e.http.URL+"/api/database/status", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	res, err := e.http.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	zr, err := gzip.NewReader(res.Body)
+	if err != nil || res.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("status not gzipped: %v %v", err, res.Header)
+	}
+	var body struct{ Databases []any }
+	if err := json.NewDecoder(zr).Decode(&body); err != nil || len(body.Databases) != 200 {
+		t.Errorf("gzipped body: %v, %d targets", err, len(body.Databases))
 	}
 }

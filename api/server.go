@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -92,16 +93,19 @@ func (s *Server) routes() *echo.Echo {
 		e.Any("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprofHandler)), auth)
 	}
 
+	// The large read bodies are gzipped for clients that accept it (the
+	// status page at 1000 targets); the event stream never is.
+	gz := middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 2048})
 	g := e.Group("/api/database", readAuth...)
 	g.GET("/health", s.getHealth)
-	g.GET("/status", s.getStatus)
-	g.GET("/status/:database_type", s.getStatusOfKind)
+	g.GET("/status", s.getStatus, gz)
+	g.GET("/status/:database_type", s.getStatusOfKind, gz)
 	g.GET("/connections", s.getConnections)
 	g.POST("/connections/test/:database_type", s.postTest, auth, bodyPolicy)
 	g.GET("/config", s.getConfig, auth)
-	g.GET("/metrics", s.getMetrics)
-	g.GET("/history/:database_type", s.getHistory)
-	g.GET("/alerts", s.getAlerts)
+	g.GET("/metrics", s.getMetrics, gz)
+	g.GET("/history/:database_type", s.getHistory, gz)
+	g.GET("/alerts", s.getAlerts, gz)
 	g.GET("/alerts/silences", s.getSilences)
 	g.POST("/alerts/silences", s.postSilence, auth, bodyPolicy)
 	g.DELETE("/alerts/silences/:id", s.deleteSilence, auth)

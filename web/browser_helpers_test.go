@@ -295,3 +295,13 @@ func (b *browser) nodeCount(sel string) int {
 	b.t.Helper()
 	return eval[int](b, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel))
 }
+
+// writeFile writes b to dir/name and logs it.
+func writeFile(t *testing.T, dir, name string, b []byte) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s (%d bytes)", p, len(b))
+}

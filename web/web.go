@@ -5,6 +5,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -19,11 +20,12 @@ import (
 //go:embed assets
 var files embed.FS
 
-// asset is one embedded file, its type and its strong ETag.
+// asset is one embedded file, its type and its strong ETag, and its
+// gzipped form.
 type asset struct {
-	body  []byte
-	ctype string
-	etag  string
+	body, gz []byte
+	ctype    string
+	etag     string
 }
 
 // Handler serves the page routes (GET /, /targets/{type}/{name}, /alerts:
@@ -46,7 +48,11 @@ func Handler() http.Handler {
 		if path.Ext(p) == ".js" {
 			ct = "text/javascript; charset=utf-8"
 		}
-		all[strings.TrimPrefix(p, "assets/")] = asset{body: b, ctype: ct, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		_, _ = zw.Write(b)
+		_ = zw.Close()
+		all[strings.TrimPrefix(p, "assets/")] = asset{body: b, gz: gz.Bytes(), ctype: ct, etag: hex.EncodeToString(sum[:12])}
 		return nil
 	})
 	mux := http.NewServeMux()
@@ -65,15 +71,22 @@ func Handler() http.Handler {
 	return mux
 }
 
-// serve writes a with its validators, or 304 when the client has it.
+// serve writes a (gzipped when the client accepts it) with its
+// validators, or 304 when the client has it.
 func serve(w http.ResponseWriter, r *http.Request, a asset, cache string) {
 	h := w.Header()
 	h.Set("Content-Type", a.ctype)
-	h.Set("ETag", a.etag)
+	h.Set("Vary", "Accept-Encoding")
+	body, etag := a.body, a.etag
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		body, etag = a.gz, a.etag+"-gz"
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("ETag", `"`+etag+`"`)
 	h.Set("Cache-Control", cache)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
 	// ServeContent answers If-None-Match (304) from the ETag and ranges.
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }

@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -42,6 +45,22 @@ func TestHandler(t *testing.T) {
 		if res.StatusCode != http.StatusNotModified {
 			t.Errorf("%s with If-None-Match: %d", tc.path, res.StatusCode)
 		}
+	}
+	// Gzipped for a client that asks, and the same bytes once inflated.
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/ui/app.css", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	zr, err := gzip.NewReader(res.Body)
+	if err != nil || res.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("not gzipped: %v %v", err, res.Header)
+	}
+	css, _ := io.ReadAll(zr)
+	if !bytes.Contains(css, []byte("prefers-color-scheme: dark")) {
+		t.Errorf("gzipped app.css inflates to %d bytes without the dark scheme", len(css))
 	}
 	for _, p := range []string{"/ui/nope.js", "/ui/index.html", "/targets/redis", "/other"} {
 		res, err := http.Get(srv.URL + p)
