@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,7 @@ func TestStatusPageThousandTargets(t *testing.T) {
 		}
 		return len(got) == n
 	})
+	t.Logf("GET /api/database/status with %d targets: %d bytes, %d gzipped", n, bodySize(t, r.URL+"/api/database/status", false), bodySize(t, r.URL+"/api/database/status", true))
 	out := outDir(t)
 	b := newBrowser(t)
 	var renders []float64
@@ -102,4 +105,20 @@ func TestStatusPageThousandTargets(t *testing.T) {
 	}
 	writeFile(t, out, "overview-phone-dark.png", png)
 	b.checkClean()
+}
+
+// bodySize is the size on the wire of GET u, asking for gzip or not.
+func bodySize(t *testing.T, u string, gzip bool) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	if gzip {
+		req.Header.Set("Accept-Encoding", "gzip") // set by hand: the transport leaves the body encoded
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return len(b)
 }

@@ -71,10 +71,10 @@ function alertTable(alerts, canWrite) {
     alerts.map((a) => `<tr data-alert="${esc(a.id)}"><td><span class="state ${a.state === "firing" ? (a.severity === "critical" ? "DOWN" : "DEGRADED") : "UP"}">${esc(a.state)}</span> <span class="muted">${esc(a.severity)}</span></td>` +
       `<td><a href="/targets/${encodeURIComponent(a.type)}/${encodeURIComponent(a.name)}">${esc(a.type)}/${esc(a.name)}</a></td><td>${esc(a.reason)}</td>` +
       `<td>${esc(when(a.started_at))}</td><td>${esc(when(a.resolved_at))}</td><td class="tags">${marks(a)}</td>` +
-      (canWrite ? `<td class="row-actions">${a.state !== "firing" ? "" : a.acked_by
+      (canWrite ? `<td><div class="row-actions">${a.state !== "firing" ? "" : a.acked_by
         ? `<button type="button" data-act="unack" data-id="${esc(a.id)}">Unack<span class="sr"> ${esc(a.name)}</span></button>`
         : `<button type="button" data-act="ack" data-id="${esc(a.id)}">Ack<span class="sr"> ${esc(a.name)}</span></button>`}` +
-        `<button type="button" data-act="silence" data-type="${esc(a.type)}" data-name="${esc(a.name)}">Silence…<span class="sr"> ${esc(a.name)}</span></button></td>` : "") +
+        `<button type="button" data-act="silence" data-type="${esc(a.type)}" data-name="${esc(a.name)}">Silence…<span class="sr"> ${esc(a.name)}</span></button></div></td>` : "") +
       "</tr>").join("") + "</tbody></table>";
 }
 

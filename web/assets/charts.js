@@ -46,6 +46,8 @@ export function barLabel(s, hours) {
 export function latencyChart(items, from, to, title) {
   const W = 800, H = 220, L = 48, B = 22, T = 8;
   const pts = items.slice().reverse();
+  // A range longer than the data is drawn from the first check on.
+  if (pts.length > 1) from = Math.max(from, new Date(pts[0].checked_at).getTime() - 1000);
   const max = Math.max(1, ...pts.map((p) => p.latency_ms)) * 1.1;
   const x = (t) => L + ((t - from) / (to - from)) * (W - L - 4);
   const y = (v) => T + (1 - v / max) * (H - T - B);
@@ -57,14 +59,17 @@ export function latencyChart(items, from, to, title) {
   const times = [0, 0.5, 1].map((f) => {
     const t = from + (to - from) * f;
     const d = new Date(t);
-    const label = to - from > 86400e3 ? d.toLocaleDateString() : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const span = to - from;
+    const label = span > 86400e3 ? d.toLocaleDateString()
+      : d.toLocaleTimeString([], span < 600e3 ? { hour: "2-digit", minute: "2-digit", second: "2-digit" } : { hour: "2-digit", minute: "2-digit" });
     return `<text x="${x(t)}" y="${H - 6}" text-anchor="${f === 0 ? "start" : f === 1 ? "end" : "middle"}">${esc(label)}</text>`;
   }).join("");
   const lat = pts.map((p) => p.latency_ms).sort((a, b) => a - b);
   const med = lat.length ? lat[Math.floor(lat.length / 2)] : null;
   const desc = `${pts.length} checks; median ${ms(med)}, max ${ms(lat[lat.length - 1])}`;
-  return `<svg class="chart" ${NS} viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="${esc(title + ": " + desc)}" data-points="${pts.length}" data-from="${new Date(from).toISOString()}" data-to="${new Date(to).toISOString()}">` +
-    `${ticks}${times}${pts.length ? `<polyline class="line" points="${poly}"/>` : ""}</svg>`;
+  const dots = pts.length <= 120 ? pts.map((p) => `<circle class="dot" r="2.5" cx="${x(new Date(p.checked_at).getTime()).toFixed(1)}" cy="${y(p.latency_ms).toFixed(1)}"/>`).join("") : "";
+  return `<svg class="chart" ${NS} viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title + ": " + desc)}" data-points="${pts.length}" data-from="${new Date(from).toISOString()}" data-to="${new Date(to).toISOString()}">` +
+    `${ticks}${times}${pts.length ? `<polyline class="line" points="${poly}"/>` : ""}${dots}</svg>`;
 }
 
 /**
@@ -84,6 +89,7 @@ export function transitions(items) {
 export function timeline(items, from, to, label) {
   const W = 800;
   const pts = items.slice().reverse();
+  if (pts.length > 1) from = Math.max(from, new Date(pts[0].checked_at).getTime() - 1000);
   const x = (t) => ((Math.max(t, from) - from) / (to - from)) * W;
   const segs = [];
   for (const p of pts) {
