@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -150,6 +151,14 @@ type browser struct {
 	mu       sync.Mutex
 	urls     []string
 	problems []string
+	expected []string // console errors the test caused on purpose
+}
+
+// expect makes checkClean accept console errors that contain substr.
+func (b *browser) expect(substr string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expected = append(b.expected, substr)
 }
 
 // newBrowser starts headless chromium (1280x900) with one tab.
@@ -252,7 +261,9 @@ func (b *browser) checkClean() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, p := range b.problems {
-		b.t.Errorf("browser: %s", p)
+		if !slices.ContainsFunc(b.expected, func(e string) bool { return strings.Contains(p, e) }) {
+			b.t.Errorf("browser: %s", p)
+		}
 	}
 	for _, u := range b.urls {
 		pu, err := url.Parse(u)
@@ -304,4 +315,11 @@ func writeFile(t *testing.T, dir, name string, b []byte) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot %s (%d bytes)", p, len(b))
+}
+
+// urlsSeen are the URLs of every request the tab made.
+func (b *browser) urlsSeen() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.urls...)
 }
