@@ -85,6 +85,13 @@ func (s *states) options() service.Options {
 // Redis) watching the targets of doc.
 func standalone(t *testing.T, doc string, st *states, extra map[string]string) *cluster.Replica {
 	t.Helper()
+	c, env := standaloneEnv(t, doc, extra)
+	return c.Start("web", env, st.options()).Run()
+}
+
+// standaloneEnv is the deployment and environment of standalone.
+func standaloneEnv(t *testing.T, doc string, extra map[string]string) (*cluster.Cluster, map[string]string) {
+	t.Helper()
 	c := cluster.New(t)
 	env := map[string]string{"TARGETS_FILE": c.WriteTargets(doc), "BUS_URL": "", "STORE_URL": "",
 		"PROBE_INTERVAL": "1s", "PROBE_TIMEOUT": "500ms", "RETRY_INTERVAL": "200ms",
@@ -92,7 +99,7 @@ func standalone(t *testing.T, doc string, st *states, extra map[string]string) *
 	for k, v := range extra {
 		env[k] = v
 	}
-	return c.Start("web", env, st.options()).Run()
+	return c, env
 }
 
 // getJSON decodes GET url (with the token, if any) into v.

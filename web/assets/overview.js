@@ -53,6 +53,8 @@ export async function render(ctx) {
         tr.querySelector(".since").textContent = ago(d.at);
         summary();
         apply();
+        // How long from the transition to the row showing it (for the tests).
+        window.__dbhealthLive = Date.now() - new Date(d.at).getTime();
       } else {
         s.latency_ms = d.latency_ms;
         bars.push(k, d);
