@@ -21,8 +21,8 @@ func TestHandler(t *testing.T) {
 		{"/", "text/html", "no-cache"},
 		{"/alerts", "text/html", "no-cache"},
 		{"/targets/redis/a%2Fb", "text/html", "no-cache"},
-		{"/ui/app.js", "text/javascript", "max-age"},
-		{"/ui/app.css", "text/css", "max-age"},
+		{"/ui/app.js", "text/javascript", "public, no-cache"},
+		{"/ui/app.css", "text/css", "public, no-cache"},
 	} {
 		res, err := http.Get(srv.URL + tc.path)
 		if err != nil {

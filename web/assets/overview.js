@@ -127,7 +127,11 @@ function filters(main, rows, states) {
       tr.hidden = !ok;
       if (ok) shown++;
     }
-    for (const sec of main.querySelectorAll("section[data-kind]")) sec.hidden = !sec.querySelector("tr[data-key]:not([hidden])");
+    for (const sec of main.querySelectorAll("section[data-kind]")) {
+      const all = sec.querySelectorAll("tr[data-key]").length, shownHere = sec.querySelectorAll("tr[data-key]:not([hidden])").length;
+      sec.hidden = shownHere === 0;
+      sec.querySelector("h2 .muted").textContent = shownHere === all ? `(${all})` : `(${shownHere} of ${all})`;
+    }
     count.textContent = `Showing ${shown} of ${rows.size} targets`;
   };
   main.querySelector("#filters").addEventListener("submit", (e) => e.preventDefault());

@@ -69,10 +69,3 @@ export function flatten(obj, prefix = "", out = []) {
 
 /** targetHref is the page of one target. */
 export const targetHref = (type, name) => `/targets/${encodeURIComponent(type)}/${encodeURIComponent(name)}`;
-
-/** h builds an element from an HTML string (trusted template, escaped values). */
-export function h(html) {
-  const t = document.createElement("template");
-  t.innerHTML = html.trim();
-  return t.content.firstElementChild;
-}
