@@ -27,7 +27,7 @@ export function ago(t, now = Date.now()) {
 export const when = (t) => (t ? new Date(t).toLocaleString() : "—");
 
 /** ms is a latency in milliseconds. */
-export const ms = (v) => (v == null ? "—" : v < 10 ? `${v.toFixed(2)} ms` : `${Math.round(v)} ms`);
+export const ms = (v) => (v == null ? "—" : v < 0.01 ? "< 0.01 ms" : v < 10 ? `${v.toFixed(2)} ms` : `${Math.round(v)} ms`);
 
 /** pct is a ratio as a percentage ("n/a" for null). */
 export const pct = (v) => (v == null ? "n/a" : `${(v * 100).toFixed(v >= 0.9995 || v === 0 ? 0 : 2)}%`);
