@@ -46,7 +46,7 @@ func TestStatusPageThousandTargets(t *testing.T) {
 	out := outDir(t)
 	b := newBrowser(t)
 	var renders []float64
-	for i := range 3 { // the first load also warms the replica's caches
+	for i := range 3 { // the first load is cold, the others hit the browser's and the replica's caches
 		b.run(chromedp.Navigate(r.URL + "/"))
 		b.poll(fmt.Sprintf(`document.documentElement.dataset.rendered === "%d"`, n), 10*time.Second)
 		m := eval[map[string]float64](b, `({mark: performance.getEntriesByName("dbhealth:rendered")[0].startTime, script: window.__dbhealthRender.ms})`)
@@ -62,8 +62,8 @@ func TestStatusPageThousandTargets(t *testing.T) {
 			}
 		}
 	}
-	if best := min(renders[0], renders[1], renders[2]); best > 1000 {
-		t.Errorf("time to first render with %d targets: %.0f ms, over 1 s", n, best)
+	if worst := max(renders[0], renders[1], renders[2]); worst > 1000 {
+		t.Errorf("time to first render with %d targets: %.0f ms (the slowest of three loads), over 1 s", n, worst)
 	}
 	if got := b.nodeCount(`tr[data-key] .state.DOWN`); got != (n+96)/97 {
 		t.Errorf("%d rows DOWN, want %d", got, (n+96)/97)
