@@ -3,7 +3,9 @@
 // connection tester, the effective configuration, the Nacos registry, the
 // live event stream (Server-Sent Events), Prometheus /metrics and the
 // OpenAPI documentation (/openapi.json, Swagger UI on /docs, ReDoc on
-// /redoc, all assets embedded in the binary).
+// /redoc, all assets embedded in the binary), SVG badges per target, and
+// the routes of the status page, whose handler (package web) comes in
+// through Options.UI.
 //
 // Every dependency is a small interface declared here, on the consumer side
 // (see Deps); the wiring in cmd/ adapts the projections store, the probe

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,6 +73,11 @@ type Options struct {
 	MaxStreamsPerClient int
 	// ShutdownTimeout bounds the graceful stop of Run. Default 10s.
 	ShutdownTimeout time.Duration
+	// UI serves the status page (package web): GET /, /targets/{type}/{name},
+	// /alerts and the assets under /ui/. These routes are open whatever
+	// API_AUTH says (the page is static; its calls to /api carry the token).
+	// Nil: they answer 404.
+	UI http.Handler
 
 	// Now is the clock (tests). Default time.Now.
 	Now func() time.Time

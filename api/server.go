@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -82,20 +83,29 @@ func (s *Server) routes() *echo.Echo {
 	e.GET(pathRedoc, s.docs.redoc)
 	e.GET(pathRedocLibs+"/*", assets(s.docs.redocLibs))
 
+	ui := s.uiHandler()
+	e.GET("/", ui)
+	e.GET("/targets/:type/:name", ui)
+	e.GET(pathAlertsPage, ui)
+	e.GET("/ui/*", ui)
+
 	if s.opts.Profiling {
 		e.Any("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprofHandler)), auth)
 	}
 
+	// The large read bodies are gzipped for clients that accept it (the
+	// status page at 1000 targets); the event stream never is.
+	gz := middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 2048})
 	g := e.Group("/api/database", readAuth...)
 	g.GET("/health", s.getHealth)
-	g.GET("/status", s.getStatus)
-	g.GET("/status/:database_type", s.getStatusOfKind)
+	g.GET("/status", s.getStatus, gz)
+	g.GET("/status/:database_type", s.getStatusOfKind, gz)
 	g.GET("/connections", s.getConnections)
 	g.POST("/connections/test/:database_type", s.postTest, auth, bodyPolicy)
 	g.GET("/config", s.getConfig, auth)
-	g.GET("/metrics", s.getMetrics)
-	g.GET("/history/:database_type", s.getHistory)
-	g.GET("/alerts", s.getAlerts)
+	g.GET("/metrics", s.getMetrics, gz)
+	g.GET("/history/:database_type", s.getHistory, gz)
+	g.GET("/alerts", s.getAlerts, gz)
 	g.GET("/alerts/silences", s.getSilences)
 	g.POST("/alerts/silences", s.postSilence, auth, bodyPolicy)
 	g.DELETE("/alerts/silences/:id", s.deleteSilence, auth)
@@ -107,9 +117,21 @@ func (s *Server) routes() *echo.Echo {
 	g.GET("/maintenance", s.getWindows)
 	g.POST("/maintenance", s.postWindow, auth, bodyPolicy)
 	g.GET("/events", s.getEvents)
+	g.GET("/badges/:database_type/:name/:badge", s.getBadge)
 	g.GET("/registry/status", s.getRegistryStatus)
 	g.POST("/registry/update", s.postRegistryUpdate, auth, bodyPolicy)
 	return e
+}
+
+// pathAlertsPage is the status page's alerts view.
+const pathAlertsPage = "/alerts"
+
+// uiHandler serves the status page routes with Options.UI, or 404 without.
+func (s *Server) uiHandler() echo.HandlerFunc {
+	if s.opts.UI == nil {
+		return func(echo.Context) error { return echo.ErrNotFound }
+	}
+	return echo.WrapHandler(s.opts.UI)
 }
 
 // Handler is the API as an http.Handler (the echo instance). A caller that

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dbhealth/database-service/api"
 	"github.com/dbhealth/database-service/config"
+	"github.com/dbhealth/database-service/web"
 )
 
 // buildAPI builds the HTTP server over the read models and the pipeline.
@@ -43,6 +44,7 @@ func (a *Replica) buildAPI() error {
 		ShutdownTimeout: cfg.Service.ShutdownTimeout,
 		Secrets:         cfg.Secrets,
 		Profiling:       cfg.Debug,
+		UI:              web.Handler(),
 		// A replica serves without the bus (the coordinator's record in the
 		// store tells the states); without the store it cannot.
 		ReadyRequires: []string{"store"},
