@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/dbhealth/database-service/config/secret"
@@ -69,7 +70,7 @@ func NewWebhook(cfg WebhookConfig, deps Deps) (*Webhook, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	w.shown = u.Redacted()
+	w.shown = hostOnly(u)
 	w.creds.headers.Set("Content-Type", "application/json")
 	return w, nil
 }
@@ -98,3 +99,13 @@ func (w *Webhook) String() string {
 }
 
 var _ Sender = (*Webhook)(nil)
+
+// hostOnly is how a webhook URL appears in errors and logs: its scheme and
+// host, with "/…" for any path or query, which often carry a token.
+func hostOnly(u *url.URL) string {
+	s := u.Scheme + "://" + u.Host
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		s += "/…"
+	}
+	return s
+}

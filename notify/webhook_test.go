@@ -277,3 +277,18 @@ func sendRotating(t *testing.T, oldSec, newSec secret.String) recorded {
 	}
 	return rec.requests()[0]
 }
+
+// A webhook URL's path and query often carry a token: errors show only
+// the scheme and host.
+func TestWebhookErrorsHideThePath(t *testing.T) {
+	sec, _ := newSecret(t)
+	w, err := NewWebhook(WebhookConfig{URL: "http://127.0.0.1:1/hooks/T0K3Nsecret?key=Q5ecret", Secrets: []secret.String{sec}}, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = w.Send(context.Background(), sample())
+	if err == nil || strings.Contains(err.Error(), "T0K3N") || strings.Contains(err.Error(), "Q5ecret") ||
+		strings.Contains(w.String(), "T0K3N") || !strings.Contains(err.Error(), "http://127.0.0.1:1/…") {
+		t.Errorf("error %v, String %s: want the host only", err, w.String())
+	}
+}
