@@ -144,6 +144,11 @@ func (r *Reminders) remind(ctx context.Context, firing []projections.Alert, now 
 			if !rc.Route.Matches(n) {
 				continue
 			}
+			if _, muted := r.worker.o.Muter.Muted(n); muted {
+				// No reminder while silenced or in maintenance: held ones
+				// would all go out together when the mute ends.
+				continue
+			}
 			n.ID = ReminderID(n.ID, k)
 			if err := r.worker.Deliver(ctx, n); err != nil {
 				errs = append(errs, err)

@@ -54,10 +54,11 @@ func ofTarget(h *hooktest.Receiver, name string) map[string]int {
 	for state, ds := range h.Accepted() {
 		for _, d := range ds {
 			if tgt, _ := d.Body["target"].(map[string]any); tgt["name"] == name {
+				kind := state
 				if id, _ := d.Body["id"].(string); strings.Contains(id, ":reminder:") {
-					state = "reminder"
+					kind = "reminder"
 				}
-				out[state]++
+				out[kind]++
 			}
 		}
 	}
@@ -139,6 +140,7 @@ maintenance:
 ` + webhookDoc(map[string]*hooktest.Receiver{"ops": ops})
 	ts := &targets{down: map[string]bool{}}
 	r := c.Start("r1", deliveryEnv(c, doc, map[string]string{"ALERT_REPEAT_INTERVAL": "2s"}), ts.options()).Run()
+	t.Cleanup(func() { dumpLog(t, r.URL) })
 	eventually(t, 20*time.Second, "every target UP", func() bool {
 		st := states(t, r)
 		return st["redis/quiet"] == "UP" && st["redis/acked"] == "UP" && st["redis/maint"] == "UP"
@@ -245,4 +247,20 @@ func TestDeliveryStandaloneLiveReceivers(t *testing.T) {
 	waitCount(t, "ops firing", 1, func() int { return ofTarget(ops, "solo")["firing"] })
 	ts.set("redis/solo", false)
 	waitCount(t, "ops resolved", 1, func() int { return ofTarget(ops, "solo")["resolved"] })
+}
+
+// dumpLog shows the notification log when the test failed.
+func dumpLog(t *testing.T, base string) {
+	if !t.Failed() {
+		return
+	}
+	for _, st := range []string{"pending", "delivered", "failed", "suppressed"} {
+		res, err := call(http.MethodGet, base+"/api/database/alerts/notifications?limit=1000&state="+st, nil, nil)
+		if err == nil {
+			t.Logf("notifications %s: %s", st, res.Body)
+		}
+	}
+	if res, err := call(http.MethodGet, base+"/api/database/alerts?state=all", nil, nil); err == nil {
+		t.Logf("alerts: %s", res.Body)
+	}
 }
