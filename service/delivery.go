@@ -29,6 +29,7 @@ type deliveryLog interface {
 	notify.Log
 	notify.Leaser
 	notify.TransitionLog
+	notify.Pender
 }
 
 // delivery is alert delivery on this replica: the notification log and
@@ -103,22 +104,10 @@ func (a *Replica) newDelivery() (*delivery, error) {
 	}
 	d.muter = mute.NewMuter(d.mutes, nil, nil)
 	var err error
-	if d.metrics, err = notify.NewMetrics(a.prom, d.pending); err != nil {
+	if d.metrics, err = notify.NewMetrics(a.prom, notify.PendingFunc(d.notes, time.Second)); err != nil {
 		return nil, err
 	}
 	return d, nil
-}
-
-// pending is the dbhealth_notifications_pending gauge (-1: the log cannot
-// be read).
-func (d *delivery) pending() float64 {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	es, err := d.notes.List(ctx, notify.EntryPending, 10000)
-	if err != nil {
-		return -1
-	}
-	return float64(len(es))
 }
 
 // apply builds the receivers of al and the loops over them, replacing
