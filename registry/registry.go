@@ -201,6 +201,8 @@ type Registry struct {
 	// regSem serialises the registration calls (sessions and Update), so
 	// the last one sent carries the latest desired state.
 	regSem chan struct{}
+	// drift is signalled when Nacos shows another copy of this instance.
+	drift chan struct{}
 
 	mu sync.Mutex
 	// desired instance settings, kept across sessions
@@ -236,6 +238,7 @@ func New(cfg Config, logger *slog.Logger) (*Registry, error) {
 		sdkDir:    filepath.Join(cfg.DataDir, "nacos"),
 		sdk:       defaultSDK(),
 		regSem:    make(chan struct{}, 1),
+		drift:     make(chan struct{}, 1),
 		custom:    map[string]string{},
 		weight:    1,
 		enabled:   true,

@@ -122,17 +122,22 @@ func (r *Registry) session(ctx context.Context, cl naming_client.INamingClient, 
 	tick := time.NewTicker(r.cfg.HeartbeatInterval)
 	defer tick.Stop()
 	failures := 0
+	var drift driftGate
 	for {
 		select {
 		case <-ctx.Done():
 			r.deregister(ctx, cl)
 			return true
+		case <-r.drift:
+			if drift.now() {
+				tryRegister()
+			}
 		case <-tick.C:
 			if !cl.ServerHealthy() {
 				r.setLost(gen, servers, "connection to nacos "+servers+" lost")
 				return true
 			}
-			if !r.isRegistered() {
+			if !r.isRegistered() || drift.onTick() {
 				tryRegister()
 				continue
 			}
@@ -294,6 +299,7 @@ func (r *Registry) subscribe(cl naming_client.INamingClient) error {
 		SubscribeCallback: func(instances []model.Instance, err error) {
 			if err == nil {
 				r.setPeers(instances)
+				r.checkDrift(instances)
 			}
 		},
 	})

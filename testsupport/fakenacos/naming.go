@@ -160,3 +160,24 @@ func (s *Server) Connections() int {
 	}
 	return n
 }
+
+// Overwrite changes a registered instance in place, as a stale
+// re-registration from a client would, and pushes the change to the
+// subscribers. It reports whether the instance was found.
+func (s *Server) Overwrite(service, group, namespace, ip string, port uint64, change func(*model.Instance)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := newSvcKey(namespace, group, service)
+	svc := s.st.services[k]
+	if svc == nil {
+		return false
+	}
+	for _, in := range svc.instances {
+		if in.Ip == ip && in.Port == port {
+			change(&in.Instance)
+			s.notifyServiceLocked(k)
+			return true
+		}
+	}
+	return false
+}
