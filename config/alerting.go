@@ -32,6 +32,12 @@ type DeliveryConfig struct {
 	// notification it is delivering; if it dies, another replica takes the
 	// notification over after this long. More than ALERT_SEND_TIMEOUT.
 	ClaimLease time.Duration `env:"ALERT_CLAIM_LEASE" envDefault:"2m" json:"-"`
+	// LogRetention is ALERT_LOG_RETENTION: how long delivered and
+	// suppressed notifications stay in the notification log (failed ones
+	// stay until retried). A notification pruned is forgotten, so this is
+	// longer than ALERT_REPEAT_INTERVAL and than any redelivery of a
+	// transition.
+	LogRetention time.Duration `env:"ALERT_LOG_RETENTION" envDefault:"168h" json:"-"`
 	// BaseURL is ALERT_BASE_URL, the service's address as people reach it,
 	// for the links in notifications; empty means http://SERVICE_IP:port.
 	BaseURL string `env:"ALERT_BASE_URL" json:"base_url"`
@@ -115,6 +121,11 @@ func (c *Config) validateDelivery(p *problems) {
 	}
 	if d.ClaimLease <= d.SendTimeout {
 		p.add(fieldErr("ALERT_CLAIM_LEASE", "must be more than ALERT_SEND_TIMEOUT (%s), got %s", d.SendTimeout, d.ClaimLease))
+	}
+	if d.LogRetention < time.Hour {
+		p.add(fieldErr("ALERT_LOG_RETENTION", "must be at least 1h, got %s", d.LogRetention))
+	} else if d.LogRetention <= d.RepeatInterval {
+		p.add(fieldErr("ALERT_LOG_RETENTION", "must be more than ALERT_REPEAT_INTERVAL (%s), got %s", d.RepeatInterval, d.LogRetention))
 	}
 	if d.ResendInterval < time.Second {
 		p.add(fieldErr("ALERTMANAGER_RESEND_INTERVAL", "must be at least 1s, got %s", d.ResendInterval))

@@ -52,6 +52,8 @@ func TestDeliveryVariables(t *testing.T) {
 		"ALERT_REPEAT_INTERVAL":                   {"ALERT_REPEAT_INTERVAL": "-1h"},
 		"ALERT_BASE_URL":                          {"ALERT_BASE_URL": "http://u:p@host"},
 		"ALERT_CLAIM_LEASE":                       {"ALERT_SEND_TIMEOUT": "10s", "ALERT_CLAIM_LEASE": "10s"},
+		"ALERT_LOG_RETENTION":                     {"ALERT_LOG_RETENTION": "30m"},
+		"ALERT_LOG_RETENTION: must be more than ALERT_REPEAT_INTERVAL": {"ALERT_LOG_RETENTION": "4h"},
 	} {
 		_, err := Load(LoadOptions{Environ: want, Dir: t.TempDir()})
 		var fe *FieldError

@@ -22,8 +22,9 @@ import (
 // mutex makes every operation atomic; entries live in memory and in a
 // Pebble database in a directory, every change synced before it returns.
 // Claims and leases do not survive a restart (the process that held them
-// is gone): a claimed entry is due again at once. Transitions are kept
-// for ever (a few hundred bytes each), unlike RedisLog's TransitionTTL.
+// is gone): a claimed entry is due again at once. A target's transitions
+// are kept until Prune finds the last one older than TransitionTTL, as
+// RedisLog's keys expire.
 type LocalLog struct {
 	db  *pebble.DB
 	now func() time.Time

@@ -81,3 +81,45 @@ func TestLocalLogSurvivesRestart(t *testing.T) {
 		t.Fatalf("transitions after restart = %+v, %v", trs, err)
 	}
 }
+
+// TestLocalLogPrunesTransitions: a target's transitions go once the last
+// is older than TransitionTTL, on disk too (the Redis log's keys expire
+// on Redis's clock instead).
+func TestLocalLogPrunesTransitions(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	clk := logtest.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	l, err := notify.OpenLocalLog(dir, clk.Now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := events.StateChanged{Target: events.TargetRef{Type: "postgres", Name: "orders"}, Epoch: 1, Seq: 1,
+		From: "UP", To: "DOWN", At: clk.Now()}
+	kept := old
+	kept.Target.Name, kept.At = "billing", clk.Now().Add(notify.TransitionTTL)
+	for _, s := range []events.StateChanged{old, kept} {
+		if _, err := l.Transitions(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(notify.TransitionTTL + time.Hour)
+	if _, err := l.Prune(ctx, clk.Now().Add(-time.Hour), 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = notify.OpenLocalLog(dir, clk.Now, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	next := old
+	next.Seq, next.From, next.To, next.At = 2, "DOWN", "UP", clk.Now()
+	got, err := l.Transitions(ctx, next)
+	if err != nil || len(got) != 1 || got[0].Seq != 2 {
+		t.Errorf("transitions of the pruned target = %+v, %v; want only the new one", got, err)
+	}
+	if got, err := l.Transitions(ctx, kept); err != nil || len(got) != 1 {
+		t.Errorf("transitions of the recent target = %+v, %v; want it kept", got, err)
+	}
+}

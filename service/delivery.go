@@ -30,7 +30,12 @@ type deliveryLog interface {
 	notify.Leaser
 	notify.TransitionLog
 	notify.Pender
+	notify.Pruner
 }
+
+// pruneTick is how often the notification log drops the finished entries
+// older than ALERT_LOG_RETENTION.
+const pruneTick = 10 * time.Minute
 
 // delivery is alert delivery on this replica: the notification log and
 // the mutes in the store, and the receivers of the configuration in force
@@ -190,6 +195,13 @@ func (d *delivery) handle(ctx context.Context, e events.Envelope) error {
 // Run runs the worker and the reminders of the receivers in force until
 // ctx ends, restarting them when the receivers change.
 func (d *delivery) Run(ctx context.Context) error {
+	pctx, stopPrune := context.WithCancel(ctx)
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		notify.RunPruner(pctx, d.notes, d.cfg.Alerts.Delivery.LogRetention, pruneTick, nil, d.log)
+	}()
+	defer func() { stopPrune(); <-pruned }()
 	for {
 		g, gctx := errgroup.WithContext(ctx)
 		runCtx, stop := context.WithCancel(gctx)

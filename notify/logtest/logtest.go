@@ -22,6 +22,7 @@ type Store interface {
 	notify.Log
 	notify.Leaser
 	notify.TransitionLog
+	notify.Pruner
 	Pending(ctx context.Context) (int, error)
 }
 
@@ -62,6 +63,7 @@ func Run(t *testing.T, b Backend) {
 		{"Disabled", testDisabled},
 		{"Lease", testLease},
 		{"Transitions", testTransitions},
+		{"Prune", testPrune},
 	} {
 		t.Run(b.Name+"/"+c.name, func(t *testing.T) {
 			clk := NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
