@@ -188,7 +188,17 @@ func TestMaintenanceWindows(t *testing.T) {
 	}
 	_, ws := getJSON[api.WindowsResponse](e, "/api/database/maintenance")
 	if len(ws.Windows) != 1 || ws.Windows[0].Name != "upgrade" || !ws.Windows[0].Active {
-		t.Errorf("windows %+v", ws.Windows)
+		t.Fatalf("windows %+v", ws.Windows)
+	}
+	del := request{method: http.MethodDelete, path: "/api/database/maintenance/" + ws.Windows[0].ID}
+	if res := e.do(del); res.Status != 204 {
+		t.Errorf("delete: %d %s", res.Status, res.Body)
+	}
+	if res := e.do(del); res.Status != 404 {
+		t.Errorf("delete again: %d %s", res.Status, res.Body)
+	}
+	if _, ws := getJSON[api.WindowsResponse](e, "/api/database/maintenance"); len(ws.Windows) != 0 {
+		t.Errorf("windows after the delete %+v", ws.Windows)
 	}
 }
 

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/dbhealth/database-service/api"
@@ -67,5 +68,32 @@ func TestConnectionTestRateLimit(t *testing.T) {
 	}
 	if res := post("redis"); res.Status != http.StatusOK {
 		t.Errorf("another type: %d %s", res.Status, res.Body)
+	}
+}
+
+// Every write the spec describes needs the token when one is set, and
+// says so in the spec (API_AUTH=writes, the default).
+func TestEveryWriteNeedsToken(t *testing.T) {
+	e := newEnv(t, withToken("writes-t0ken"), withAlerting(t))
+	params := strings.NewReplacer("{database_type}", "redis", "{id}", "x", "{name}", "cache")
+	n := 0
+	for path, item := range loadSpec(t).doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if method == http.MethodGet {
+				continue
+			}
+			n++
+			if op.Security == nil || len(*op.Security) == 0 {
+				t.Errorf("%s %s has no security requirement in the spec", method, path)
+			}
+			res := e.do(request{method: method, path: params.Replace(path), noValidate: true,
+				body: strings.NewReader("{}"), header: map[string]string{"Content-Type": "application/json"}})
+			if res.Status != http.StatusUnauthorized {
+				t.Errorf("%s %s without the token: %d, want 401", method, path, res.Status)
+			}
+		}
+	}
+	if n < 9 {
+		t.Errorf("only %d writes in the spec", n)
 	}
 }

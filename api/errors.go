@@ -241,7 +241,9 @@ func muteError(err error) error {
 	case errors.As(err, &fe):
 		return paramErr(fe.Field, fe.Reason)
 	case errors.Is(err, mute.ErrNotFound):
-		return &httpError{status: http.StatusNotFound, code: "not_found", message: "no such silence or acknowledgement", err: err}
+		return &httpError{status: http.StatusNotFound, code: "not_found", message: "no such silence, window or acknowledgement", err: err}
+	case errors.Is(err, mute.ErrConfigured):
+		return &httpError{status: http.StatusConflict, code: "conflict", message: "the window comes from the targets file; change it there", err: err}
 	}
 	return unavailable("silences", err)
 }

@@ -27,6 +27,10 @@ type Maintenance interface {
 	PutWindow(ctx context.Context, w mute.Window) error
 	// Windows lists every window, configured ones included.
 	Windows(ctx context.Context) ([]mute.Window, error)
+	// DeleteWindow removes a window created through the API;
+	// mute.ErrNotFound when unknown, mute.ErrConfigured for a window of
+	// the configuration.
+	DeleteWindow(ctx context.Context, id string) error
 }
 
 // Acks keeps the acknowledgements of alerts (a mute.Store has these
@@ -194,6 +198,21 @@ func (s *Server) postWindow(c echo.Context) error {
 		return unavailable("maintenance", err)
 	}
 	return c.JSON(http.StatusCreated, WindowStatus{Window: w, Active: w.ActiveAt(s.opts.Now())})
+}
+
+// deleteWindow serves DELETE /api/database/maintenance/{id}: an ad-hoc
+// window ends now (a held notification of an alert still firing goes out
+// within the muter's refresh). A window of the configuration is a 409.
+func (s *Server) deleteWindow(c echo.Context) error {
+	if s.deps.Maintenance == nil {
+		return notConfigured("maintenance windows")
+	}
+	ctx, cancel := s.readCtx(c)
+	defer cancel()
+	if err := s.deps.Maintenance.DeleteWindow(ctx, idParam(c)); err != nil {
+		return muteError(err)
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 // postAck serves POST /api/database/alerts/{id}/ack: no more reminders.

@@ -116,6 +116,7 @@ func (s *Server) routes() *echo.Echo {
 	g.POST("/alerts/:id/unack", s.postUnack, auth, bodyPolicy)
 	g.GET("/maintenance", s.getWindows)
 	g.POST("/maintenance", s.postWindow, auth, bodyPolicy)
+	g.DELETE("/maintenance/:id", s.deleteWindow, auth)
 	g.GET("/events", s.getEvents)
 	g.GET("/badges/:database_type/:name/:badge", s.getBadge)
 	g.GET("/registry/status", s.getRegistryStatus)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/dbhealth/database-service/api"
@@ -102,6 +103,21 @@ func (w windows) Windows(ctx context.Context) ([]mute.Window, error) {
 	out := append([]mute.Window(nil), w.d.configured...)
 	w.d.mu.Unlock()
 	return append(out, stored...), nil
+}
+
+// DeleteWindow implements api.Maintenance: only a window created through
+// the API can go; the configuration's are the targets file's.
+func (w windows) DeleteWindow(ctx context.Context, id string) error {
+	w.d.mu.Lock()
+	configured := slices.ContainsFunc(w.d.configured, func(x mute.Window) bool { return x.ID == id })
+	w.d.mu.Unlock()
+	if configured {
+		return mute.ErrConfigured
+	}
+	if err := w.d.mutes.DeleteWindow(ctx, id); err != nil {
+		return err
+	}
+	return w.d.muter.Refresh(ctx)
 }
 
 // receiverList lists the receivers in force for the API.

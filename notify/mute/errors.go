@@ -2,8 +2,13 @@ package mute
 
 import "errors"
 
-// ErrNotFound is returned for a silence or an ack the store does not hold.
+// ErrNotFound is returned for a silence, a window or an ack the store
+// does not hold.
 var ErrNotFound = errors.New("mute: not found")
+
+// ErrConfigured is returned for a change to a maintenance window of the
+// configuration (the targets file owns it).
+var ErrConfigured = errors.New("mute: the window comes from the configuration")
 
 // FieldError names the offending field of bad input, e.g. Field
 // "matchers[0].name", "endsAt", "cron", "time_zone".

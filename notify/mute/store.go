@@ -38,6 +38,8 @@ type Store interface {
 	ExpireSilence(ctx context.Context, id string, now time.Time) (Silence, error)
 	PutWindow(ctx context.Context, w Window) error
 	Windows(ctx context.Context) ([]Window, error)
+	// DeleteWindow removes a window; ErrNotFound when the id is unknown.
+	DeleteWindow(ctx context.Context, id string) error
 	PutAck(ctx context.Context, a Ack) error
 	// DeleteAck removes the ack of an alert; ErrNotFound when not acked.
 	DeleteAck(ctx context.Context, alertID string) error
