@@ -75,6 +75,13 @@ func (receiversFake) Receivers() []api.ReceiverInfo {
 	return []api.ReceiverInfo{{Name: "ops", Kind: "webhook"}, {Name: "gone", Kind: "slack", Disabled: true, DisabledReason: "410 Gone"}}
 }
 
+func (receiversFake) Enable(_ context.Context, name string) error {
+	if name != "ops" && name != "gone" {
+		return api.ErrUnknownReceiver
+	}
+	return nil
+}
+
 func jsonPost(path, body string) request {
 	return request{method: http.MethodPost, path: path, body: strings.NewReader(body), header: map[string]string{"Content-Type": "application/json"}}
 }
@@ -216,6 +223,12 @@ func TestNotificationLogAndReceivers(t *testing.T) {
 	_, rs := getJSON[api.ReceiversResponse](e, "/api/database/alerts/receivers")
 	if len(rs.Receivers) != 2 || !rs.Receivers[1].Disabled {
 		t.Errorf("receivers %+v", rs.Receivers)
+	}
+	if res := e.do(request{method: http.MethodPost, path: "/api/database/alerts/receivers/nobody/enable"}); res.Status != 404 {
+		t.Errorf("enable an unknown receiver: %d %s", res.Status, res.Body)
+	}
+	if res := e.do(request{method: http.MethodPost, path: "/api/database/alerts/receivers/ops/enable"}); res.Status != 200 || res.JSON(t)["name"] != "ops" {
+		t.Errorf("enable: %d %s", res.Status, res.Body)
 	}
 	// Without alert delivery wired, the routes say so.
 	plain := newEnv(t)

@@ -23,14 +23,22 @@ type Notifications interface {
 type Receivers interface {
 	// Receivers lists every receiver, with why it is disabled if it is.
 	Receivers() []ReceiverInfo
+	// Enable turns a receiver disabled by a 410 on again, on every
+	// replica; ErrUnknownReceiver when none has that name.
+	Enable(ctx context.Context, name string) error
 }
+
+// ErrUnknownReceiver is Receivers.Enable's answer for a name no receiver
+// in force has.
+var ErrUnknownReceiver = errors.New("api: no such receiver")
 
 // ReceiverInfo is one receiver in GET /api/database/alerts/receivers.
 type ReceiverInfo struct {
 	Name string `json:"name"`
 	Kind string `json:"kind"`
-	// Disabled is set once the receiver answered 410 Gone; its
-	// notifications are dead-lettered until the configuration changes.
+	// Disabled is set once the receiver answered 410 Gone (on any
+	// replica); its notifications are dead-lettered until its endpoint
+	// changes in the configuration or it is enabled through the API.
 	Disabled       bool   `json:"disabled"`
 	DisabledReason string `json:"disabled_reason,omitempty"`
 }
@@ -90,6 +98,29 @@ func (s *Server) postNotificationRetry(c echo.Context) error {
 		return unavailable("notification log", err)
 	}
 	return c.JSON(http.StatusAccepted, map[string]string{"id": idParam(c), "state": string(notify.EntryPending)})
+}
+
+// postReceiverEnable serves POST
+// /api/database/alerts/receivers/{name}/enable.
+func (s *Server) postReceiverEnable(c echo.Context) error {
+	if s.deps.Receivers == nil {
+		return notConfigured("alert delivery")
+	}
+	ctx, cancel := s.readCtx(c)
+	defer cancel()
+	name := c.Param("name")
+	switch err := s.deps.Receivers.Enable(ctx, name); {
+	case errors.Is(err, ErrUnknownReceiver):
+		return &httpError{status: http.StatusNotFound, code: "not_found", message: "no such receiver", err: err}
+	case err != nil:
+		return unavailable("receivers", err)
+	}
+	for _, r := range s.deps.Receivers.Receivers() {
+		if r.Name == name {
+			return c.JSON(http.StatusOK, r)
+		}
+	}
+	return &httpError{status: http.StatusNotFound, code: "not_found", message: "no such receiver", err: ErrUnknownReceiver}
 }
 
 // getReceivers serves GET /api/database/alerts/receivers.

@@ -112,6 +112,7 @@ func (s *Server) routes() *echo.Echo {
 	g.GET("/alerts/notifications", s.getNotifications)
 	g.POST("/alerts/notifications/:id/retry", s.postNotificationRetry, auth, bodyPolicy)
 	g.GET("/alerts/receivers", s.getReceivers)
+	g.POST("/alerts/receivers/:name/enable", s.postReceiverEnable, auth)
 	g.POST("/alerts/:id/ack", s.postAck, auth, bodyPolicy)
 	g.POST("/alerts/:id/unack", s.postUnack, auth, bodyPolicy)
 	g.GET("/maintenance", s.getWindows)

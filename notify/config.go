@@ -52,6 +52,9 @@ type Receiver struct {
 	Kind   ReceiverKind
 	Route  Route
 	Sender Sender
+	// Fingerprint identifies the endpoint (see GoneMark); empty in
+	// receivers built by hand, which then never adopt a mark.
+	Fingerprint string
 }
 
 var receiverName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
@@ -111,7 +114,7 @@ func (c *Config) Build(deps Deps) ([]Receiver, error) {
 			errs = append(errs, prefixed(prefix+": ", errors.Join(rerrs...))...)
 			continue
 		}
-		out = append(out, Receiver{Name: rc.Name, Kind: rc.Kind, Route: rc.Route, Sender: s})
+		out = append(out, Receiver{Name: rc.Name, Kind: rc.Kind, Route: rc.Route, Sender: s, Fingerprint: rc.fingerprint()})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -33,6 +33,7 @@ type LocalLog struct {
 	entries map[string]Entry
 	trans   map[string][]projections.Transition // target subject -> transitions
 	leases  map[string]leaseRec
+	gone    map[string]string // receiver name -> GoneMark (JSON)
 }
 
 type leaseRec struct {
@@ -44,6 +45,7 @@ type leaseRec struct {
 const (
 	localEntry = 'n' // 'n' id -> Entry (JSON)
 	localTrans = 't' // 't' subject 0 epoch:seq -> projections.Transition (JSON)
+	localGone  = 'g' // 'g' receiver name -> GoneMark (JSON)
 )
 
 // OpenLocalLog opens (creating it) the log in directory dir. now is the
@@ -63,7 +65,7 @@ func OpenLocalLog(dir string, now func() time.Time, logger *slog.Logger) (*Local
 	if now == nil {
 		now = time.Now
 	}
-	l := &LocalLog{db: db, now: now, entries: map[string]Entry{}, trans: map[string][]projections.Transition{}, leases: map[string]leaseRec{}}
+	l := &LocalLog{db: db, now: now, entries: map[string]Entry{}, trans: map[string][]projections.Transition{}, leases: map[string]leaseRec{}, gone: map[string]string{}}
 	if err := l.load(); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -113,6 +115,8 @@ func (l *LocalLog) load() error {
 				return fmt.Errorf("notify: log: transition %q: %w", k[1:], err)
 			}
 			l.trans[t.Subject] = append(l.trans[t.Subject], t.T)
+		case localGone:
+			l.gone[string(k[1:])] = string(v)
 		}
 	}
 	return it.Error()

@@ -26,6 +26,7 @@ import (
 //	P:notify:delivered         zset of delivered ids by time
 //	P:notify:failed            zset of failed ids by time
 //	P:notify:lease:<key>       a Leaser lease (SET NX PX)
+//	P:notify:gone              hash receiver name -> GoneMark JSON
 //	P:notify:tr:<type>/<name>  hash "<epoch>:<seq>" -> transition JSON, kept TransitionTTL after the last write
 type RedisLog struct {
 	rdb    redis.UniversalClient

@@ -57,6 +57,9 @@ func TestLocalLogSurvivesRestart(t *testing.T) {
 	if _, err := l.Transitions(ctx, s); err != nil {
 		t.Fatal(err)
 	}
+	if err := l.MarkGone(ctx, "ops", notify.GoneMark{Fingerprint: "f", Reason: "HTTP 410"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +82,9 @@ func TestLocalLogSurvivesRestart(t *testing.T) {
 	trs, err := l.Transitions(ctx, s)
 	if err != nil || len(trs) != 1 {
 		t.Fatalf("transitions after restart = %+v, %v", trs, err)
+	}
+	if m, err := l.GoneMarks(ctx); err != nil || m["ops"].Reason != "HTTP 410" {
+		t.Errorf("gone marks after restart = %+v, %v", m, err)
 	}
 }
 

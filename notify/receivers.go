@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"maps"
 	"sync"
+	"time"
 )
 
 // Receivers is the registry of the built receivers, by name, and of the
 // ones disabled because they answered 410 Gone. It is safe for concurrent
-// use. Disabling is per process: every replica learns of a 410 on its own
-// first attempt (and dead-letters that notification too).
+// use. The Worker shares a 410 through its GoneStore: the replica that
+// sees it marks the receiver gone in the store, and the others Adopt the
+// mark on their next sweep.
 type Receivers struct {
 	all []Receiver
 
@@ -47,11 +49,13 @@ func (r *Receivers) Get(name string) (Receiver, bool) {
 	return x, ok
 }
 
-// Disable marks receiver name disabled for reason.
-func (r *Receivers) Disable(name, reason string) {
+// Disable marks receiver name disabled for reason and returns its mark
+// for the other replicas.
+func (r *Receivers) Disable(name, reason string, at time.Time) GoneMark {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.disabled[name] = reason
+	return GoneMark{Fingerprint: r.byName[name].Fingerprint, Reason: reason, At: at}
 }
 
 // DisabledReason reports whether receiver name is disabled, and why.

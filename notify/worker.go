@@ -49,6 +49,9 @@ type WorkerOptions struct {
 	// resolved since; a muted firing notification whose alert resolved
 	// is suppressed rather than sent when the mute ends. nil: never.
 	Resolved func(ctx context.Context, n Notification) (bool, error)
+	// Gone shares the receivers disabled by a 410 with the other
+	// replicas; nil keeps them to this process.
+	Gone GoneStore
 	// Metrics counts outcomes; nil counts nothing.
 	Metrics *Metrics
 	// Logger receives one record per outcome; nil discards.
@@ -122,6 +125,9 @@ func (w *Worker) Run(ctx context.Context) error {
 // Sweep makes one attempt at every due notification: pending ones whose
 // time came, and orphans whose worker's lease expired.
 func (w *Worker) Sweep(ctx context.Context) error {
+	if err := w.syncGone(ctx); err != nil {
+		w.o.Logger.Warn("receivers gone elsewhere unknown", "err", err)
+	}
 	due, err := w.log.Due(ctx, w.o.Now(), defaultBatch)
 	if err != nil {
 		return err
@@ -192,7 +198,7 @@ func (w *Worker) attempt(ctx context.Context, e Entry) (o Outcome, ok bool) {
 	o.Error = ce.Error()
 	switch {
 	case ce.Gone():
-		w.receivers.Disable(n.Receiver, o.Error)
+		w.disable(ctx, n.Receiver, o.Error)
 		o.Kind = OutcomeDisabled
 	case ce.Permanent():
 		o.Kind = OutcomeFailed
@@ -249,4 +255,37 @@ func (w *Worker) obsolete(ctx context.Context, n Notification) bool {
 	}
 	resolved, err := w.o.Resolved(ctx, n)
 	return err == nil && resolved
+}
+
+// disable turns receiver name off here and marks it gone in the store for
+// the other replicas (a store error is logged: they learn of the 410 on
+// their own first attempt then).
+func (w *Worker) disable(ctx context.Context, name, reason string) {
+	m := w.receivers.Disable(name, reason, w.o.Now())
+	if w.o.Gone == nil {
+		return
+	}
+	if err := w.o.Gone.MarkGone(ctx, name, m); err != nil {
+		w.o.Logger.Warn("receiver gone not shared with the other replicas", "receiver", name, "err", err)
+	}
+}
+
+// syncGone disables the receivers marked gone in the store (by any
+// replica) and enables those whose mark was cleared.
+func (w *Worker) syncGone(ctx context.Context) error {
+	if w.o.Gone == nil {
+		return nil
+	}
+	marks, err := w.o.Gone.GoneMarks(ctx)
+	if err != nil {
+		return err
+	}
+	disabled, enabled := w.receivers.Sync(marks)
+	for _, name := range disabled {
+		w.o.Logger.Warn("receiver disabled: it answered 410 Gone", "receiver", name, "reason", marks[name].Reason, "since", marks[name].At)
+	}
+	for _, name := range enabled {
+		w.o.Logger.Info("receiver enabled again", "receiver", name)
+	}
+	return nil
 }

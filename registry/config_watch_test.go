@@ -48,7 +48,14 @@ func TestWatchConfigStaleReadLosesToPush(t *testing.T) {
 	if c := <-got; c != "v: 1" {
 		t.Fatalf("initial content %q", c)
 	}
-	wait.Eventually(t, 10*time.Second, "listener registered", wait.Bool(func() bool { return fake.ConfigListeners("stale.yaml", "") == 1 }))
+	// The SDK reads the entry for its new listener itself; that read, if
+	// it were the one held below, would answer "v: 1" through the
+	// listener after the push (the SDK's own race; the periodic read
+	// repairs it within ConfigResync). Wait until the SDK's listen round
+	// reports the content in its cache.
+	wait.Eventually(t, 15*time.Second, "listener registered and in sync", wait.Bool(func() bool {
+		return fake.ConfigListenersInSync("stale.yaml", "") == 1
+	}))
 
 	held, release := fake.HoldNext("ConfigQueryRequest")
 	t.Cleanup(release)

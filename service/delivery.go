@@ -31,6 +31,7 @@ type deliveryLog interface {
 	notify.TransitionLog
 	notify.Pender
 	notify.Pruner
+	notify.GoneStore
 }
 
 // pruneTick is how often the notification log drops the finished entries
@@ -132,7 +133,7 @@ func (d *delivery) apply(al config.Alerting) error {
 	worker, err := notify.NewWorker(d.notes, receivers, notify.WorkerOptions{
 		Owner: owner, MaxAttempts: dd.MaxAttempts, Muter: muteFunc(d.muter), Resolved: d.alerts.resolved,
 		Lease: dd.ClaimLease, AttemptTimeout: dd.SendTimeout, BackoffBase: dd.RetryInterval,
-		HoldRecheck: holdRecheck, Metrics: d.metrics, Logger: d.log,
+		HoldRecheck: holdRecheck, Gone: d.notes, Metrics: d.metrics, Logger: d.log,
 	})
 	if err != nil {
 		return err

@@ -137,6 +137,24 @@ func (r receiverList) Receivers() []api.ReceiverInfo {
 	return out
 }
 
+// Enable implements api.Receivers: the mark goes from the store, so every
+// replica's worker enables the receiver on its next sweep (this one at
+// once).
+func (r receiverList) Enable(ctx context.Context, name string) error {
+	cur := r.d.gen()
+	if cur == nil {
+		return api.ErrUnknownReceiver
+	}
+	if _, ok := cur.receivers.Get(name); !ok {
+		return api.ErrUnknownReceiver
+	}
+	if err := r.d.notes.ClearGone(ctx, name); err != nil {
+		return err
+	}
+	cur.receivers.Enable(name)
+	return nil
+}
+
 // muteWrites writes silences and acks, refreshing the muter after each
 // write so that this replica applies it at once (the others within the
 // muter's refresh interval).

@@ -23,6 +23,7 @@ type Store interface {
 	notify.Leaser
 	notify.TransitionLog
 	notify.Pruner
+	notify.GoneStore
 	Pending(ctx context.Context) (int, error)
 }
 
@@ -64,6 +65,7 @@ func Run(t *testing.T, b Backend) {
 		{"Lease", testLease},
 		{"Transitions", testTransitions},
 		{"Prune", testPrune},
+		{"Gone", testGone},
 	} {
 		t.Run(b.Name+"/"+c.name, func(t *testing.T) {
 			clk := NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))

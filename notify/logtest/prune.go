@@ -59,3 +59,32 @@ func testPrune(t *testing.T, s Store, clk *Clock) {
 		t.Errorf("Retry of a failed entry after prune: %v", err)
 	}
 }
+
+// testGone: receivers marked gone are listed until cleared; a second mark
+// replaces the first.
+func testGone(t *testing.T, s Store, clk *Clock) {
+	ctx := context.Background()
+	if m, err := s.GoneMarks(ctx); err != nil || len(m) != 0 {
+		t.Fatalf("marks of a new log = %v, %v", m, err)
+	}
+	for _, m := range []notify.GoneMark{{Fingerprint: "f1", Reason: "HTTP 410", At: clk.Now()}, {Fingerprint: "f2", Reason: "HTTP 410 again", At: clk.Now()}} {
+		if err := s.MarkGone(ctx, "ops", m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.MarkGone(ctx, "chat", notify.GoneMark{Fingerprint: "f3", Reason: "archived", At: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.GoneMarks(ctx)
+	if err != nil || len(m) != 2 || m["ops"].Fingerprint != "f2" || m["chat"].Reason != "archived" || !m["ops"].At.Equal(clk.Now()) {
+		t.Fatalf("marks = %+v, %v", m, err)
+	}
+	for range 2 { // clearing twice is no error
+		if err := s.ClearGone(ctx, "ops"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m, err := s.GoneMarks(ctx); err != nil || len(m) != 1 || m["chat"].Fingerprint != "f3" {
+		t.Errorf("marks after clearing ops = %+v, %v", m, err)
+	}
+}

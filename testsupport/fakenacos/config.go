@@ -70,9 +70,11 @@ func (s *Server) handleBatchListenLocked(c *conn, body []byte) (any, error) {
 		k := newCfgKey(lc.Tenant, lc.Group, lc.DataId)
 		if !req.Listen {
 			delete(c.listens, k)
+			delete(c.listenMd5, k)
 			continue
 		}
 		c.listens[k] = lc.Tenant
+		c.listenMd5[k] = lc.Md5
 		serverMd5 := ""
 		if it := s.st.configs[k]; it != nil {
 			serverMd5 = it.md5
@@ -147,6 +149,24 @@ func (s *Server) ConfigListeners(dataID, group string) int {
 	n := 0
 	for _, c := range s.st.conns {
 		if _, found := c.listens[k]; found {
+			n++
+		}
+	}
+	return n
+}
+
+// ConfigListenersInSync is the number of connections listening to a config
+// entry of the public namespace whose last listen reported the content
+// the node holds: the client has read the entry for its listener, so no
+// read of its own is pending.
+func (s *Server) ConfigListenersInSync(dataID, group string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := newCfgKey("", group, dataID)
+	it := s.st.configs[k]
+	n := 0
+	for _, c := range s.st.conns {
+		if md5, found := c.listenMd5[k]; found && it != nil && md5 == it.md5 {
 			n++
 		}
 	}

@@ -194,6 +194,7 @@ func (s *Server) newConnLocked(from string) *conn {
 		setupDone: make(chan struct{}),
 		subs:      map[svcKey]string{},
 		listens:   map[cfgKey]string{},
+		listenMd5: map[cfgKey]string{},
 	}
 	s.st.conns[c.id] = c
 	s.st.byPeer[from] = c

@@ -58,6 +58,9 @@ type conn struct {
 	// listens: configs this connection listens to, with the tenant string
 	// the client used (echoed back in pushes).
 	listens map[cfgKey]string
+	// listenMd5: the md5 the connection last reported for each config it
+	// listens to (its cache of the content).
+	listenMd5 map[cfgKey]string
 }
 
 // instance is a registered instance and the connection that owns it.
