@@ -13,7 +13,7 @@ type SchedulerOptions struct {
 	// Concurrency caps probes running at once (default 64).
 	Concurrency int
 	// RetryInterval is how soon a pending transition is re-probed, and the
-	// claim bucket of retry, watch and manual probes (default 1s).
+	// claim bucket of retry and watch probes (default 1s).
 	RetryInterval time.Duration
 	// FirstSpread bounds the random delay of a target's first probe
 	// (default min(interval, 5s)).

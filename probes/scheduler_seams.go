@@ -16,7 +16,6 @@ const (
 	TriggerSchedule Trigger = "schedule" // the target's interval came round
 	TriggerRetry    Trigger = "retry"    // a transition is pending: confirm fast
 	TriggerWatch    Trigger = "watch"    // a watcher saw the connection drop
-	TriggerManual   Trigger = "manual"   // somebody asked through the API
 )
 
 // Due is a probe the scheduler wants to run now. Step is the width of the

@@ -32,7 +32,7 @@ func BenchmarkClaimApply(b *testing.B) {
 			a := NewApplier(rdb, prefix, "bench", "/bench", nil, nil, nil)
 			due := make([]probes.Due, batch)
 			for i := range due {
-				due[i] = probes.Due{Target: target(fmt.Sprint("t", i)), Trigger: probes.TriggerManual, Step: time.Second}
+				due[i] = probes.Due{Target: target(fmt.Sprint("t", i)), Trigger: probes.TriggerRetry, Step: time.Second}
 			}
 			checks := make([]probes.Check, batch)
 			b.ResetTimer()

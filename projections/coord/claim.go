@@ -12,23 +12,19 @@ import (
 
 // claimScript claims a batch of buckets in one round trip, on the store's
 // clock so replica clocks do not matter. ARGV: replica, then per due probe
-// id, step_ms, force. Returns the server time in ms followed by 1/0 per
-// probe. A bucket is floor(now/step); its key lives for two steps.
+// id and step_ms. Returns the server time in ms followed by 1/0 per probe.
+// A bucket is floor(now/step); its key lives for two steps.
 var claimScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {now}
 local prefix = KEYS[1]
 local replica = ARGV[1]
-for i = 2, #ARGV, 3 do
-  local id, step, force = ARGV[i], tonumber(ARGV[i+1]), ARGV[i+2]
-  local won = 1
-  if force ~= '1' then
-    local bucket = math.floor(now / step)
-    local ok = redis.call('SET', prefix .. ':claim:' .. id .. ':' .. step .. ':' .. bucket, replica, 'NX', 'PX', step * 2)
-    if not ok then won = 0 end
-  end
-  out[#out + 1] = won
+for i = 2, #ARGV, 2 do
+  local id, step = ARGV[i], tonumber(ARGV[i+1])
+  local bucket = math.floor(now / step)
+  local ok = redis.call('SET', prefix .. ':claim:' .. id .. ':' .. step .. ':' .. bucket, replica, 'NX', 'PX', step * 2)
+  out[#out + 1] = ok and 1 or 0
 end
 return out
 `)
@@ -49,18 +45,14 @@ func NewClaimer(rdb redis.UniversalClient, prefix, replica string) *Claimer {
 // Claim claims every due probe in one script call. The slot of each claim
 // is the store's time in milliseconds, shared by the whole batch.
 func (c *Claimer) Claim(ctx context.Context, due []probes.Due) ([]probes.Claim, error) {
-	args := make([]any, 0, 1+3*len(due))
+	args := make([]any, 0, 1+2*len(due))
 	args = append(args, c.replica)
 	for _, d := range due {
 		step := d.Step.Milliseconds()
 		if step <= 0 {
 			step = 1000
 		}
-		force := "0"
-		if d.Trigger == probes.TriggerManual {
-			force = "1"
-		}
-		args = append(args, d.Target.ID(), strconv.FormatInt(step, 10), force)
+		args = append(args, d.Target.ID(), strconv.FormatInt(step, 10))
 	}
 	res, err := claimScript.Run(ctx, c.rdb, []string{c.prefix}, args...).Int64Slice()
 	if err != nil {
