@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,16 +130,24 @@ func TestStatusPage(t *testing.T) {
 	// Detail: one chart point per check in the history of the range.
 	b.run(chromedp.Navigate(base + "/targets/redis/cache"))
 	b.poll(`document.querySelector("svg.chart")`, 5*time.Second)
-	chart := eval[map[string]string](b, `(() => { const c = document.querySelector("svg.chart"); const p = c.querySelector("polyline");
-		return {points: c.dataset.points, drawn: String(p ? p.points.numberOfItems : 0), from: c.dataset.from, to: c.dataset.to}; })()`)
+	// The chart grows with the live stream, so compare it with the history
+	// up to its newest point.
+	chartNow := func() map[string]string {
+		return eval[map[string]string](b, `(() => { const c = document.querySelector("svg.chart"); const p = c.querySelector("polyline");
+		return {points: c.dataset.points, drawn: String(p ? p.points.numberOfItems : 0), from: c.dataset.from, newest: c.dataset.newest || ""}; })()`)
+	}
+	chart := chartNow()
 	var h struct {
 		Items []struct{ State string } `json:"items"`
 	}
-	getJSON(t, r.URL+"/api/database/history/redis?name=cache&limit=1000&since="+chart["from"]+"&until="+chart["to"], "", &h)
+	getJSON(t, r.URL+"/api/database/history/redis?name=cache&limit=1000&since="+url.QueryEscape(chart["from"])+"&until="+url.QueryEscape(chart["newest"]), "", &h)
 	if chart["points"] != fmt.Sprint(len(h.Items)) || chart["drawn"] != chart["points"] || len(h.Items) < 3 {
 		t.Errorf("chart: %v; the history of the range holds %d checks", chart, len(h.Items))
 	}
 	t.Logf("detail chart: %s points for %d checks in the history", chart["drawn"], len(h.Items))
+	// New checks join the chart without a reload (one a second here).
+	grown := b.poll(`Number(document.querySelector("svg.chart").dataset.points) >= `+chart["points"]+` + 2`, 5*time.Second)
+	t.Logf("the detail chart took two new checks from the live stream in %s", grown.Round(time.Millisecond))
 	b.poll(`document.querySelectorAll("#tl table tbody tr").length >= 2`, 3*time.Second) // DOWN and back UP
 	b.poll(`document.querySelector("#al table")`, 3*time.Second)
 	if n := b.nodeCount("#test"); n != 0 {

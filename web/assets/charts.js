@@ -68,7 +68,7 @@ export function latencyChart(items, from, to, title) {
   const med = lat.length ? lat[Math.floor(lat.length / 2)] : null;
   const desc = `${pts.length} checks; median ${ms(med)}, max ${ms(lat[lat.length - 1])}`;
   const dots = pts.length <= 120 ? pts.map((p) => `<circle class="dot" r="2.5" cx="${x(new Date(p.checked_at).getTime()).toFixed(1)}" cy="${y(p.latency_ms).toFixed(1)}"/>`).join("") : "";
-  return `<svg class="chart" ${NS} viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title + ": " + desc)}" data-points="${pts.length}" data-from="${new Date(from).toISOString()}" data-to="${new Date(to).toISOString()}">` +
+  return `<svg class="chart" ${NS} viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title + ": " + desc)}" data-points="${pts.length}" data-from="${new Date(from).toISOString()}" data-to="${new Date(to).toISOString()}"${pts.length ? ` data-newest="${esc(pts[pts.length - 1].checked_at)}"` : ""}>` +
     `${ticks}${times}${pts.length ? `<polyline class="line" points="${poly}"/>` : ""}${dots}</svg>`;
 }
 

@@ -37,18 +37,35 @@ export async function render(ctx, { type, name }) {
     main.querySelector("#det").innerHTML = details(cur.details);
   };
   head();
-  let range = "1h", items = [];
+  let range = "1h", items = [], complete = true, queued = false;
+  // paint draws the chart, the timeline and the errors of items over the
+  // range ending now, dropping the checks that fell out of it.
+  const paint = () => {
+    const to = Date.now(), from = to - RANGES[range][0];
+    items = items.filter((i) => new Date(i.checked_at).getTime() >= from);
+    main.querySelector("#chart").innerHTML = latencyChart(items, from, to, `Latency of ${name} over ${range}`) +
+      `<p class="muted">${items.length} checks${complete ? "" : " (the newest ones; older checks not loaded)"}.</p>`;
+    drawTimeline(main.querySelector("#tl"), items, from, to, range);
+    main.querySelector("#errs").innerHTML = errors(items);
+  };
   const draw = async (r) => {
     range = r;
     for (const b of main.querySelectorAll("[data-range]")) b.setAttribute("aria-pressed", String(b.dataset.range === r));
     const [span, pages] = RANGES[r];
-    const to = Date.now(), from = to - span;
-    const h = await history(type, name, new Date(from), new Date(to), pages);
+    const to = Date.now();
+    const h = await history(type, name, new Date(to - span), new Date(to), pages);
     items = h.items;
-    main.querySelector("#chart").innerHTML = latencyChart(items, from, to, `Latency of ${name} over ${r}`) +
-      `<p class="muted">${items.length} checks${h.complete ? "" : " (the newest ones; older checks not loaded)"}.</p>`;
-    drawTimeline(main.querySelector("#tl"), items, from, to, r);
-    main.querySelector("#errs").innerHTML = errors(items);
+    complete = h.complete;
+    paint();
+  };
+  // A check from the live stream joins the chart (at most two repaints a
+  // second); one not newer than the newest drawn is there already.
+  const addCheck = (d) => {
+    if (items.length && new Date(d.checked_at) <= new Date(items[0].checked_at)) return;
+    items.unshift({ checked_at: d.checked_at, state: d.state, latency_ms: d.latency_ms, error: d.error, error_kind: d.error_kind });
+    if (queued) return;
+    queued = true;
+    setTimeout(() => { queued = false; paint(); }, 500);
   };
   for (const b of main.querySelectorAll("[data-range]")) b.onclick = () => draw(b.dataset.range).catch(ctx.fail);
   await draw("1h");
@@ -66,6 +83,7 @@ export async function render(ctx, { type, name }) {
       } else {
         cur = { ...cur, latency_ms: d.latency_ms, checked_at: d.checked_at, details: d.details || cur.details, error: d.error, error_kind: d.error_kind };
         head();
+        addCheck(d);
       }
     },
     resync() { draw(range).catch(() => {}); },
