@@ -28,10 +28,17 @@ const (
 	// StartTLSNone: never upgrade. AUTH is then refused except towards
 	// localhost, where net/smtp allows it.
 	StartTLSNone = "none"
+	// ImplicitTLS: TLS from the first byte (SMTPS, RFC 8314), no STARTTLS.
+	// The default on port 465.
+	ImplicitTLS = "tls"
 )
 
-// DefaultSMTPPort is the submission port.
-const DefaultSMTPPort = 587
+// DefaultSMTPPort is the submission port; ImplicitTLSPort the submission
+// port over implicit TLS.
+const (
+	DefaultSMTPPort = 587
+	ImplicitTLSPort = 465
+)
 
 // EmailConfig configures the e-mail receiver: SMTP submission with
 // STARTTLS and AUTH PLAIN, one multipart/alternative message (plain text
@@ -40,7 +47,8 @@ type EmailConfig struct {
 	// Host and Port of the SMTP server; Port is DefaultSMTPPort when 0.
 	Host string `yaml:"host" json:"host"`
 	Port int    `yaml:"port,omitempty" json:"port,omitempty"`
-	// StartTLS is required (default), opportunistic or none.
+	// StartTLS is required (the default), opportunistic, none, or tls:
+	// implicit TLS (the default on port 465, and the port when 0).
 	StartTLS string `yaml:"starttls,omitempty" json:"starttls,omitempty"`
 	// CAFile is a PEM bundle of the CAs to verify the server with; the
 	// system roots when empty.
@@ -83,12 +91,18 @@ func NewEmail(cfg EmailConfig, deps Deps) (*Email, error) {
 	if e.hello == "" {
 		e.hello = "localhost"
 	}
+	port := cfg.Port
 	if e.mode == "" {
 		e.mode = StartTLSRequired
+		if port == ImplicitTLSPort {
+			e.mode = ImplicitTLS
+		}
 	}
-	port := cfg.Port
 	if port == 0 {
 		port = DefaultSMTPPort
+		if e.mode == ImplicitTLS {
+			port = ImplicitTLSPort
+		}
 	}
 	if cfg.Host == "" {
 		errs = append(errs, errors.New("host: missing"))
@@ -98,9 +112,9 @@ func NewEmail(cfg EmailConfig, deps Deps) (*Email, error) {
 	}
 	e.addr = net.JoinHostPort(cfg.Host, strconv.Itoa(port))
 	switch e.mode {
-	case StartTLSRequired, StartTLSOpportunistic, StartTLSNone:
+	case StartTLSRequired, StartTLSOpportunistic, StartTLSNone, ImplicitTLS:
 	default:
-		errs = append(errs, fmt.Errorf("starttls: %q is not required, opportunistic or none", cfg.StartTLS))
+		errs = append(errs, fmt.Errorf("starttls: %q is not required, opportunistic, none or tls", cfg.StartTLS))
 	}
 	e.tls = &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
 	if cfg.CAFile != "" {
@@ -156,7 +170,9 @@ func NewEmail(cfg EmailConfig, deps Deps) (*Email, error) {
 
 // Send delivers one message about n to every recipient, in one SMTP
 // transaction. SMTP 4xx replies and network errors are retryable, 5xx
-// permanent; a missing STARTTLS in required mode is permanent.
+// permanent; a missing STARTTLS in required mode is permanent, and so is a
+// failed TLS handshake in implicit mode (a certificate the CAs do not
+// verify will not verify on the next attempt either).
 func (e *Email) Send(ctx context.Context, n Notification) error {
 	m, err := e.tmpl.Render(n)
 	if err != nil {
@@ -177,6 +193,17 @@ func (e *Email) Send(ctx context.Context, n Notification) error {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
+	if e.mode == ImplicitTLS {
+		tc := tls.Client(conn, e.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			if ctx.Err() != nil {
+				return Retryable(fmt.Errorf("email: TLS handshake: %w", err))
+			}
+			return Permanent(fmt.Errorf("email: TLS handshake with %s: %w", e.addr, err))
+		}
+		conn = tc
+	}
 	c, err := smtp.NewClient(conn, e.host)
 	if err != nil {
 		conn.Close()
@@ -196,7 +223,7 @@ func (e *Email) transact(c *smtp.Client, msg []byte) error {
 	if err := c.Hello(e.hello); err != nil {
 		return smtpError("EHLO", err)
 	}
-	if e.mode != StartTLSNone {
+	if e.mode != StartTLSNone && e.mode != ImplicitTLS {
 		if ok, _ := c.Extension("STARTTLS"); ok {
 			if err := c.StartTLS(e.tls); err != nil {
 				return smtpError("STARTTLS", err)

@@ -265,3 +265,66 @@ func TestNewEmailRejectsBadConfig(t *testing.T) {
 		t.Errorf("leaks the password: %s", out)
 	}
 }
+
+// TestEmailImplicitTLS: "tls" speaks TLS from the first byte (SMTPS) and
+// authenticates over it; against a server without TLS, or one whose
+// certificate the CAs do not verify, the send fails permanently; port 465
+// means implicit TLS, and implicit TLS means port 465.
+func TestEmailImplicitTLS(t *testing.T) {
+	smtps, set := tlsSink(t, smtpsink.Options{Implicit: true, Username: "notifier", Password: "s3cret-pass"})
+	cfg := emailConfig(smtps)
+	cfg.StartTLS, cfg.CAFile, cfg.Username, cfg.Password = ImplicitTLS, set.CA, "notifier", "s3cret-pass"
+	e, err := NewEmail(cfg, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Send(context.Background(), sample()); err != nil {
+		t.Fatalf("Send over implicit TLS: %v", err)
+	}
+	if msgs := smtps.Messages(); len(msgs) != 1 || !msgs[0].TLS || msgs[0].User != "notifier" {
+		t.Fatalf("messages %+v", msgs)
+	}
+
+	plain := smtpsink.Start(t, smtpsink.Options{})
+	other := certs.New(t) // a CA that did not sign the server's certificate
+	for name, c := range map[string]EmailConfig{
+		"a server without TLS": func() EmailConfig { c := emailConfig(plain); c.StartTLS, c.CAFile = ImplicitTLS, set.CA; return c }(),
+		"an unverified certificate": func() EmailConfig {
+			c := emailConfig(smtps)
+			c.StartTLS, c.CAFile = ImplicitTLS, other.CA
+			return c
+		}(),
+	} {
+		c.Timeout = Duration(2 * time.Second)
+		e, err := NewEmail(c, Deps{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := Classify(e.Send(context.Background(), sample())); e == nil || e.Class != ClassPermanent {
+			t.Errorf("%s: %v, want a permanent failure", name, e)
+		}
+	}
+	if n := len(smtps.Messages()) + len(plain.Messages()); n != 1 {
+		t.Errorf("%d messages, want only the first", n)
+	}
+
+	for _, c := range []struct {
+		port     int
+		mode     string
+		wantMode string
+		wantPort string
+	}{
+		{465, "", ImplicitTLS, ":465"},
+		{0, ImplicitTLS, ImplicitTLS, ":465"},
+		{0, "", StartTLSRequired, ":587"},
+		{465, StartTLSRequired, StartTLSRequired, ":465"},
+	} {
+		e, err := NewEmail(EmailConfig{Host: "mail.example", Port: c.port, StartTLS: c.mode, From: "a@example.com", To: []string{"b@example.com"}}, Deps{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.mode != c.wantMode || !strings.HasSuffix(e.addr, c.wantPort) {
+			t.Errorf("port %d, starttls %q: mode %q at %s, want %q at %s", c.port, c.mode, e.mode, e.addr, c.wantMode, c.wantPort)
+		}
+	}
+}

@@ -21,6 +21,9 @@ type Options struct {
 	// TLS, when set, offers STARTTLS with it. AUTH is then only allowed
 	// after STARTTLS.
 	TLS *tls.Config
+	// Implicit, with TLS, speaks TLS from the first byte instead (SMTPS,
+	// port 465 style), without offering STARTTLS.
+	Implicit bool
 	// Username and Password, when Username is set, make AUTH PLAIN
 	// mandatory before MAIL.
 	Username, Password string
@@ -35,7 +38,7 @@ type Message struct {
 	To   []string
 	// Data is the message as received (headers and body).
 	Data []byte
-	// TLS tells whether the session had done STARTTLS.
+	// TLS tells whether the session ran over TLS (STARTTLS or implicit).
 	TLS bool
 	// User is the authenticated username, "" without AUTH.
 	User string
@@ -66,6 +69,10 @@ func Start(t testing.TB, opts Options) *Sink {
 	}))
 	srv.Domain = "smtpsink.test"
 	srv.TLSConfig = opts.TLS
+	if opts.Implicit && opts.TLS != nil {
+		l = tls.NewListener(l, opts.TLS)
+		srv.TLSConfig = nil
+	}
 	srv.AllowInsecureAuth = opts.TLS == nil
 	srv.MaxMessageBytes = 1 << 20
 	srv.ErrorLog = log.New(io.Discard, "", 0)
