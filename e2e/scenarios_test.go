@@ -63,6 +63,7 @@ func (w *world) recoverVictim(measured bool) {
 func TestBrokerSigkill(t *testing.T) {
 	w := newWorld(t, "broker-sigkill")
 	w.start()
+	w.rabbit.SyncRaDirectory() // the broker's queues as a long-running broker has them
 	w.incident(w.rabbit.Kill, w.rabbit.Start, true)
 	w.verify(1)
 }

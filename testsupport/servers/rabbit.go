@@ -1,6 +1,7 @@
 package servers
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -50,6 +52,9 @@ func StartRabbit(t testing.TB) *Rabbit {
 		name: fmt.Sprintf("t%d@localhost", FreePort(t))}
 	t.Cleanup(func() {
 		r.Kill()
+		if t.Failed() {
+			r.logTail(60)
+		}
 		_ = os.RemoveAll(dir)
 	})
 	r.Start()
@@ -124,11 +129,51 @@ func (r *Rabbit) killLocked() {
 	r.proc.killLocked(false)
 }
 
+// SyncRaDirectory flushes the node's registry of quorum queue servers to
+// disk. RabbitMQ 3.10 keeps it in a dets table saved only after 500 ms
+// without access, which a busy node may never reach: a quorum queue
+// declared shortly before a SIGKILL then comes back without its Ra server
+// and stays leaderless (rabbitmq-server#10070), every publish routed to it
+// unconfirmed. A broker that has run for a while has flushed it; a test
+// that SIGKILLs a node seconds after its queues were declared calls this
+// first, so that it measures the service and not that broker bug.
+func (r *Rabbit) SyncRaDirectory() {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "rabbitmqctl", "-n", r.name, "eval", "dets:sync(ra_directory_reverse).").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ok") {
+		r.t.Fatalf("servers: sync the Ra directory of %s: %v\n%s", r.name, err, out)
+	}
+}
+
 // Forget deletes the node's definitions and messages (its mnesia
 // directory), as a broker replaced by a fresh one loses them. Call it
 // while the node is stopped.
 func (r *Rabbit) Forget() {
 	if err := os.RemoveAll(filepath.Join(r.dir, "mnesia")); err != nil {
 		r.t.Fatalf("servers: forget the definitions: %v", err)
+	}
+}
+
+// logTail shows the last n warning and error lines of the node's logs, to
+// tell a broker fault from a client one when a test failed.
+func (r *Rabbit) logTail(n int) {
+	files, _ := filepath.Glob(filepath.Join(r.dir, "log", "*.log"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var keep []string
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "[warning]") || strings.Contains(line, "[error]") || strings.Contains(line, "crash") {
+				keep = append(keep, line)
+			}
+		}
+		if len(keep) > n {
+			keep = keep[len(keep)-n:]
+		}
+		r.t.Logf("rabbitmq node %s: last %d warning/error lines of %s:\n%s", r.name, len(keep), filepath.Base(f), strings.Join(keep, "\n"))
 	}
 }
