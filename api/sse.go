@@ -51,6 +51,27 @@ func eventTypesParam(c echo.Context) ([]string, error) {
 	return out, nil
 }
 
+// eventTargetsParam reads ?target= (repeated or comma-separated
+// "<type>/<name>"): only these targets' events. None means every target.
+func eventTargetsParam(c echo.Context) ([]string, error) {
+	var out []string
+	for _, v := range c.QueryParams()["target"] {
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part == "" {
+				continue
+			}
+			kind, name, ok := strings.Cut(part, "/")
+			if !ok || !events.Kind(kind).Valid() || name == "" || strings.Contains(name, "/") {
+				return nil, paramErr("target", "must be <type>/<name>, the type one of "+validKinds())
+			}
+			if !slices.Contains(out, part) {
+				out = append(out, part)
+			}
+		}
+	}
+	return out, nil
+}
+
 // getEvents serves GET /api/database/events: a Server-Sent Events stream
 // of the events as they arrive. Each event is
 //
@@ -62,6 +83,10 @@ func eventTypesParam(c echo.Context) ([]string, error) {
 // client disconnects, the subscription closes or the server shuts down.
 func (s *Server) getEvents(c echo.Context) error {
 	types, err := eventTypesParam(c)
+	if err != nil {
+		return err
+	}
+	targets, err := eventTargetsParam(c)
 	if err != nil {
 		return err
 	}
@@ -128,7 +153,7 @@ func (s *Server) getEvents(c echo.Context) error {
 			if !ok {
 				return nil
 			}
-			if !slices.Contains(types, env.Type) {
+			if !slices.Contains(types, env.Type) || (len(targets) > 0 && !slices.Contains(targets, env.Subject)) {
 				continue
 			}
 			b, err := json.Marshal(env)

@@ -316,3 +316,26 @@ func TestEventStreamCaps(t *testing.T) {
 		})
 	}
 }
+
+// ?target= keeps only the events of those targets; a bad one is a 400
+// naming the parameter.
+func TestEventStreamTargetFilter(t *testing.T) {
+	checked, changed := testEvents(t) // of elasticsearch/search
+	e := newEnv(t)
+	r, _, _ := openStream(t, e, "?type=state_changed&target=redis/cache,elasticsearch/search")
+	wait.Eventually(t, 10*time.Second, "subscription", wait.Bool(func() bool { return e.fakes.stream.active() == 1 }))
+	other := changed
+	other.ID, other.Subject = "other", "postgres/main"
+	e.fakes.stream.publish(other)
+	e.fakes.stream.publish(checked)
+	e.fakes.stream.publish(changed)
+	if ev, ok := r.nextEvent(); !ok || ev.id != changed.ID {
+		t.Fatalf("first event %+v (%v), want the transition of elasticsearch/search only", ev, ok)
+	}
+	for _, q := range []string{"?target=redis", "?target=mysql/x", "?target=redis/", "?target=redis/a/b"} {
+		res := e.get("/api/database/events" + q)
+		if code, msg := res.ErrorCode(t); res.Status != 400 || code != "invalid_parameter" || !strings.Contains(msg, "target") {
+			t.Errorf("%s: %d %s %q, want a 400 naming target", q, res.Status, code, msg)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +149,12 @@ func TestStatusPage(t *testing.T) {
 	// New checks join the chart without a reload (one a second here).
 	grown := b.poll(`Number(document.querySelector("svg.chart").dataset.points) >= `+chart["points"]+` + 2`, 5*time.Second)
 	t.Logf("the detail chart took two new checks from the live stream in %s", grown.Round(time.Millisecond))
+	// The target's page streams its own target's events only.
+	if !slices.ContainsFunc(b.urlsSeen(), func(u string) bool {
+		return strings.Contains(u, "/api/database/events?") && strings.Contains(u, "target=redis%2Fcache")
+	}) {
+		t.Errorf("the detail page did not ask the stream for redis/cache only: %v", b.urlsSeen())
+	}
 	b.poll(`document.querySelectorAll("#tl table tbody tr").length >= 2`, 3*time.Second) // DOWN and back UP
 	b.poll(`document.querySelector("#al table")`, 3*time.Second)
 	if n := b.nodeCount("#test"); n != 0 {

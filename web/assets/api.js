@@ -62,13 +62,14 @@ export async function history(type, name, since, until, maxPages, signal) {
  * comes up or goes down. It reconnects with a growing delay (1 s to 5 s)
  * until stop() is called.
  */
-export function stream(types, onEvent, onState) {
+export function stream(types, onEvent, onState, targets) {
   let stopped = false;
   let ctrl = null;
   let delay = 1000;
   async function once() {
     ctrl = new AbortController();
-    const res = await fetch("/api/database/events?type=" + types.join(","), {
+    const only = targets && targets.length ? "&target=" + encodeURIComponent(targets.join(",")) : "";
+    const res = await fetch("/api/database/events?type=" + types.join(",") + only, {
       headers: headers({ Accept: "text/event-stream" }), signal: ctrl.signal, cache: "no-store",
     });
     if (!res.ok) throw new ApiError(res.status, "", res.status === 401 ? "the stream needs the token" : "HTTP " + res.status);

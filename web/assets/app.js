@@ -74,6 +74,9 @@ let stopStream = null;
 function live() {
   if (stopStream) stopStream();
   let wasDown = true; // the first connect catches up too
+  // A view that follows some targets only (a target's page) says so: the
+  // stream then carries their events alone.
+  const targets = current && current.targets ? current.targets : null;
   stopStream = stream(["state_changed", "checked"], (type, env) => {
     if (current && current.onEvent) current.onEvent(type, env.data, env);
   }, (up, why) => {
@@ -82,10 +85,10 @@ function live() {
     document.documentElement.dataset.live = up ? "on" : "off";
     if (up && wasDown && current && current.resync) current.resync(); // catch up on what was missed
     wasDown = !up;
-  });
+  }, targets);
 }
 
-function restart() { start(); live(); }
+async function restart() { await start(); live(); }
 
 authControls();
 restart();

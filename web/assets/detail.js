@@ -74,6 +74,7 @@ export async function render(ctx, { type, name }) {
   if (ctx.canWrite) main.querySelector("#test").onclick = () => test(ctx, main.querySelector("#test-out"), type, name);
 
   return {
+    targets: [`${type}/${name}`],
     onEvent(t, d) {
       if (d.target.type !== type || d.target.name !== name) return;
       if (t.includes("state_changed")) {
