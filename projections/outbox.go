@@ -22,6 +22,8 @@ type OutboxLimit struct {
 	log     *slog.Logger
 	now     func() time.Time
 	refused atomic.Int64
+	// repeated counts transitions handed to the bus again (see Repeated).
+	repeated atomic.Int64
 
 	mu       sync.Mutex
 	full     bool      // an episode is on
@@ -46,6 +48,24 @@ func (l *OutboxLimit) Max() int64 {
 }
 
 // RefusedTotal is the number of transitions refused so far.
+// Repeated counts n transitions a relay hands to the bus again, after a
+// publish or acknowledgement that failed or after reclaiming them from a
+// replica that stopped: each may reach consumers twice (delivery is at
+// least once). Safe on a nil limit.
+func (l *OutboxLimit) Repeated(n int) {
+	if l != nil {
+		l.repeated.Add(int64(n))
+	}
+}
+
+// RepeatedTotal is the sum of Repeated.
+func (l *OutboxLimit) RepeatedTotal() int64 {
+	if l == nil {
+		return 0
+	}
+	return l.repeated.Load()
+}
+
 func (l *OutboxLimit) RefusedTotal() int64 {
 	if l == nil {
 		return 0

@@ -18,6 +18,10 @@ func (l *OutboxLimit) Collectors(length func(context.Context) (float64, error)) 
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "dbhealth_outbox_full_total", Help: "Checks refused because they would have added a transition to the full outbox.",
 		}, func() float64 { return float64(l.RefusedTotal()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "dbhealth_outbox_republished_total",
+			Help: "Transitions the relay published again after a publish or acknowledgement that failed, or took over from a stopped replica: each may reach consumers twice.",
+		}, func() float64 { return float64(l.RepeatedTotal()) }),
 	}
 }
 

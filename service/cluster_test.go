@@ -134,6 +134,7 @@ func TestClusterSharesProbingAndEmitsEveryTransitionOnce(t *testing.T) {
 	r3.Rabbit.Cut()
 	time.Sleep(1500 * time.Millisecond)
 	pending := r1.App.RelayPendingOf(t.Context(), "r3")
+	resent := mayRepeat(t, r3)
 	r3.Store.SetRefuse(true)
 	r3.Store.Cut()
 	r3.Stop()
@@ -185,8 +186,13 @@ func TestClusterSharesProbingAndEmitsEveryTransitionOnce(t *testing.T) {
 	if len(w.first) != 50 {
 		t.Errorf("%d of 50 targets were probed", len(w.first))
 	}
-	if dups > 0 {
-		t.Errorf("%d StateChanged delivered twice", dups)
+	// A transition is decided once, but its delivery is at least once: a
+	// publish cut off before its confirm is sent again, and the broker
+	// may have routed the first one. So a transition may arrive twice
+	// only as often as a replica sent one again after a failed send.
+	resent += mayRepeat(t, r1) + mayRepeat(t, r2)
+	if float64(dups) > resent {
+		t.Errorf("%d StateChanged delivered twice, but the replicas sent only %v again after a failed send", dups, resent)
 	}
 	// Scheduled probes: at most once per interval slot across replicas
 	// (steady targets only ever have scheduled probes; checked before the
@@ -230,6 +236,17 @@ func TestClusterSharesProbingAndEmitsEveryTransitionOnce(t *testing.T) {
 	if len(maxGap) < 38 {
 		t.Errorf("only %d steady targets checked after the kill", len(maxGap))
 	}
-	t.Logf("checks seen %d, slots checked before faults %d (probed twice: %d); transitions %d, missing %d, duplicates %d; r3 held at kill %d",
-		len(checked), len(perSlot), twice, total, missing, dups, pending)
+	t.Logf("checks seen %d, slots checked before faults %d (probed twice: %d); transitions %d, missing %d, duplicates %d (sent again after a failed send: %v); r3 held at kill %d",
+		len(checked), len(perSlot), twice, total, missing, dups, resent, pending)
+}
+
+// mayRepeat is how many transitions replica r sent again although they
+// may have reached the broker: within one Publish after a failed send
+// (the bus's republished), and by the relay after a publish or an
+// acknowledgement that failed, or after a reclaim (the outbox's
+// republished).
+func mayRepeat(t *testing.T, r *cluster.Replica) float64 {
+	t.Helper()
+	return metricValue(t, r, "dbhealth_bus_events_republished_total", `type="`+events.TypeStateChanged+`"`) +
+		metricValue(t, r, "dbhealth_outbox_republished_total")
 }

@@ -130,7 +130,11 @@ func (b *Bus) publishBestEffort(ctx context.Context, batch []events.Envelope) {
 	if b.pub != nil {
 		send = b.pub.publishBatch
 	}
-	for i, err := range b.publishRetryWith(ctx, send, msgs) {
+	errs, again := b.publishRetryWith(ctx, send, msgs)
+	for _, i := range again {
+		b.metrics.republished.WithLabelValues(typeLabel(sent[i].Type)).Inc()
+	}
+	for i, err := range errs {
 		if err != nil {
 			b.drop(sent[i].Type, dropPublishFailed, err)
 			continue

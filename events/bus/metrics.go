@@ -10,6 +10,7 @@ import (
 type metrics struct {
 	published     *prometheus.CounterVec   // type
 	publishFailed *prometheus.CounterVec   // type
+	republished   *prometheus.CounterVec   // type
 	dropped       *prometheus.CounterVec   // type, reason
 	consumed      *prometheus.CounterVec   // group, type
 	failed        *prometheus.CounterVec   // group, outcome
@@ -30,6 +31,8 @@ func newMetrics(reg prometheus.Registerer, buffered func() float64) *metrics {
 			"Events the broker confirmed (or the embedded bus accepted), by event type.", "type"),
 		publishFailed: counterVec("dbhealth_bus_events_publish_failed_total",
 			"Events Publish returned an error for (not confirmed in time, nacked, connection lost), by event type.", "type"),
+		republished: counterVec("dbhealth_bus_events_republished_total",
+			"Events sent again within one Publish after a send that failed, whose outcome was unknown (the broker may have routed it): each may reach a consumer twice, by event type.", "type"),
 		dropped: counterVec("dbhealth_bus_events_dropped_total",
 			"Best-effort events (PublishAsync) dropped, by event type and reason (buffer_full, publish_failed, closed).", "type", "reason"),
 		consumed: counterVec("dbhealth_bus_events_consumed_total",
@@ -49,6 +52,7 @@ func newMetrics(reg prometheus.Registerer, buffered func() float64) *metrics {
 	}
 	m.published = register(reg, m.published)
 	m.publishFailed = register(reg, m.publishFailed)
+	m.republished = register(reg, m.republished)
 	m.dropped = register(reg, m.dropped)
 	m.consumed = register(reg, m.consumed)
 	m.failed = register(reg, m.failed)

@@ -33,7 +33,10 @@ func (b *Bus) Publish(ctx context.Context, envs ...events.Envelope) error {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, b.cfg.PublishTimeout, ErrTimeout)
 	defer cancel()
-	errs := b.publishRetry(ctx, msgs)
+	errs, again := b.publishRetry(ctx, msgs)
+	for _, i := range again {
+		b.metrics.republished.WithLabelValues(typeLabel(envs[i].Type)).Inc()
+	}
 	b.verifyRouted(ctx, msgs, errs)
 	failed := 0
 	var first error
@@ -60,12 +63,13 @@ func (b *Bus) Publish(ctx context.Context, envs ...events.Envelope) error {
 // out on a fresh channel). Unroutable transitions are not retried here:
 // their publish fails, they stay in the outbox and the relay publishes
 // them again once the topology was declared again.
-func (b *Bus) publishRetry(ctx context.Context, msgs []*outgoing) []error {
+// It also returns the indexes of the messages sent twice.
+func (b *Bus) publishRetry(ctx context.Context, msgs []*outgoing) ([]error, []int) {
 	return b.publishRetryWith(ctx, b.send, msgs)
 }
 
 // publishRetryWith is publishRetry over send.
-func (b *Bus) publishRetryWith(ctx context.Context, send func(context.Context, []*outgoing) []error, msgs []*outgoing) []error {
+func (b *Bus) publishRetryWith(ctx context.Context, send func(context.Context, []*outgoing) []error, msgs []*outgoing) ([]error, []int) {
 	errs := send(ctx, msgs)
 	var again []int
 	for i, err := range errs {
@@ -74,7 +78,7 @@ func (b *Bus) publishRetryWith(ctx context.Context, send func(context.Context, [
 		}
 	}
 	if len(again) == 0 {
-		return errs
+		return errs, nil
 	}
 	retry := make([]*outgoing, len(again))
 	for j, i := range again {
@@ -83,7 +87,7 @@ func (b *Bus) publishRetryWith(ctx context.Context, send func(context.Context, [
 	for j, err := range send(ctx, retry) {
 		errs[again[j]] = err
 	}
-	return errs
+	return errs, again
 }
 
 // poisonPublisher sends poisoned messages to the dead-letter exchange,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,7 +200,9 @@ func TestRelayPublishesRetriesAndReclaims(t *testing.T) {
 		}
 		// A survivor whose broker is down at first.
 		pub := storetest.FailingPublisher()
-		opts := RelayOptions{ClaimIdle: 200 * time.Millisecond, Block: 50 * time.Millisecond, Backoff: 20 * time.Millisecond}
+		var repeated atomic.Int64
+		opts := RelayOptions{ClaimIdle: 200 * time.Millisecond, Block: 50 * time.Millisecond, Backoff: 20 * time.Millisecond,
+			Repeated: func(n int) { repeated.Add(int64(n)) }}
 		live := NewRelay(rdb, prefix, "live", "/test", pub, opts, nil)
 		done := make(chan struct{})
 		go func() { defer close(done); _ = live.Run(ctx) }()
@@ -223,5 +226,10 @@ func TestRelayPublishesRetriesAndReclaims(t *testing.T) {
 		wait.Eventually(t, 2*time.Second, "the condition", wait.Bool(func() bool { n, _ := live.Len(ctx); return n == 0 }))
 		cancel()
 		<-done
+		// The 5 reclaimed ones, and every failed batch, may have been
+		// handed to the broker before: each is counted as a possible repeat.
+		if n := repeated.Load(); n < 5+5 {
+			t.Errorf("Repeated told of %d entries, want the 5 reclaimed and at least one failed batch of 5", n)
+		}
 	})
 }

@@ -32,6 +32,10 @@ type RelayOptions struct {
 	ClaimIdle time.Duration
 	// Backoff after a failure (DefaultRelayBackoff).
 	Backoff time.Duration
+	// Repeated, when set, is told of the entries that will be published
+	// again although they may have reached the broker: those of a batch
+	// whose publish or acknowledgement failed, and those reclaimed.
+	Repeated func(n int)
 }
 
 // DefaultRelayBackoff is the relay's wait after a failed publish.
@@ -109,6 +113,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			}).Result()
 			if err == nil && len(msgs) > 0 {
 				r.log.Info("reclaimed outbox entries", "count", len(msgs))
+				r.repeated(len(msgs))
 			}
 		default:
 			msgs, err = r.read(ctx, ">", r.opts.Block)
@@ -124,6 +129,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			continue
 		}
 		if err := r.publish(ctx, msgs); err != nil {
+			r.repeated(len(msgs))
 			ownPending = true // retry them from our pending list
 			r.pause(ctx, "outbox publish", err)
 		}
@@ -194,6 +200,12 @@ func (r *Relay) publish(ctx context.Context, msgs []redis.XMessage) error {
 		return fmt.Errorf("ack %d transitions: %w", len(ids), err)
 	}
 	return nil
+}
+
+func (r *Relay) repeated(n int) {
+	if r.opts.Repeated != nil {
+		r.opts.Repeated(n)
+	}
 }
 
 func (r *Relay) pause(ctx context.Context, what string, err error) {

@@ -107,7 +107,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Store, error)
 		claimIdle = opts.ClaimIdle
 	}
 	relay := coord.NewRelay(rs.Client, prefix, replica, opts.Source, opts.Publisher,
-		coord.RelayOptions{ClaimIdle: claimIdle}, opts.Logger.With("component", "relay"))
+		coord.RelayOptions{ClaimIdle: claimIdle, Repeated: opts.OutboxLimit.Repeated}, opts.Logger.With("component", "relay"))
 	applier := coord.NewApplier(rs.Client, prefix, replica, opts.Source, opts.Publisher, opts.OutboxLimit, opts.Logger.With("component", "apply"))
 	return &Store{
 		Claimer: coord.NewClaimer(rs.Client, prefix, replica),
