@@ -219,6 +219,8 @@ type Registry struct {
 	peers      []Peer
 	client     naming_client.INamingClient
 	gen        int
+	// driftStreak counts the pushes in a row that showed a drift.
+	driftStreak int
 }
 
 // New validates cfg, applies its defaults and returns a registry. Nothing

@@ -122,7 +122,7 @@ func (r *Registry) session(ctx context.Context, cl naming_client.INamingClient, 
 	tick := time.NewTicker(r.cfg.HeartbeatInterval)
 	defer tick.Stop()
 	failures := 0
-	var drift driftGate
+	drift := driftGate{streak: r.streak}
 	for {
 		select {
 		case <-ctx.Done():
