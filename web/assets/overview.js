@@ -69,6 +69,10 @@ export async function render(ctx) {
       }
       for (const d of fresh.databases) {
         const k = key(d.type, d.name);
+        // A transition the stream delivered while the snapshot was on its
+        // way is newer than the snapshot's state: keep it.
+        const had = states.get(k);
+        if (had && had.since && d.since && new Date(d.since) < new Date(had.since)) continue;
         states.set(k, d);
         const tr = rows.get(k);
         setState(tr, d.state);
