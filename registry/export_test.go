@@ -23,3 +23,16 @@ func CountSDKClients(r *Registry) (naming, config *atomic.Int32) {
 	}
 	return naming, config
 }
+
+// WrapNaming makes r build its naming clients through wrap. Call it
+// before Run.
+func WrapNaming(r *Registry, wrap func(naming_client.INamingClient) naming_client.INamingClient) {
+	next := r.sdk.newNaming
+	r.sdk.newNaming = func(p vo.NacosClientParam) (naming_client.INamingClient, error) {
+		cl, err := next(p)
+		if err != nil {
+			return nil, err
+		}
+		return wrap(cl), nil
+	}
+}

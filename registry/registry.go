@@ -233,6 +233,7 @@ func New(cfg Config, logger *slog.Logger) (*Registry, error) {
 	if err := validateConfig(cfg); err != nil {
 		return nil, err
 	}
+	warmLocalIP()
 	r := &Registry{
 		cfg:       cfg,
 		logger:    logger.With("component", "registry"),

@@ -150,7 +150,23 @@ func (r *Registry) session(ctx context.Context, cl naming_client.INamingClient, 
 				continue
 			}
 			failures = 0
+			if *subscribed {
+				r.refreshPeers(cl)
+			}
 		}
+	}
+}
+
+// refreshPeers sets the peers from the SDK's cache of the service, which
+// keeps the newest instance list it received. The SDK runs subscription
+// callbacks from concurrent pushes, so an older list can be the last one
+// delivered (a peer that joined looks absent until the next change); the
+// cache has the newer one. No request is sent while the service is
+// cached.
+func (r *Registry) refreshPeers(cl naming_client.INamingClient) {
+	in, err := cl.SelectAllInstances(vo.SelectAllInstancesParam{ServiceName: r.cfg.ServiceName, GroupName: r.cfg.Group})
+	if err == nil {
+		r.setPeers(in)
 	}
 }
 

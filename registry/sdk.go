@@ -7,12 +7,14 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/clients"
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/config_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
+	"github.com/nacos-group/nacos-sdk-go/v2/util"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/connectivity"
@@ -28,6 +30,12 @@ type sdkConstructors struct {
 func defaultSDK() sdkConstructors {
 	return sdkConstructors{newNaming: clients.NewNamingClient, newConfig: clients.NewConfigClient}
 }
+
+// warmLocalIP fills the SDK's cache of this host's address once, before
+// any client starts: the SDK fills it lazily, unsynchronized, from every
+// client's connection (a data race when the naming and config clients
+// start together).
+var warmLocalIP = sync.OnceFunc(func() { _ = util.LocalIP() })
 
 // sdkParam is the SDK configuration of a naming client for the given
 // servers.
