@@ -76,14 +76,12 @@ func (r *Receivers) Sync(marks map[string]GoneMark) (disabled, enabled []string)
 	return disabled, enabled
 }
 
-// Enable turns receiver name on again here; it reports whether the
-// receiver exists.
-func (r *Receivers) Enable(name string) bool {
+// Enable turns receiver name on again here (the caller clears its mark
+// for the other replicas).
+func (r *Receivers) Enable(name string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.disabled, name)
-	_, ok := r.byName[name]
-	return ok
 }
 
 // MarkGone implements GoneStore: one hash field per receiver.
